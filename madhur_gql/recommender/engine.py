@@ -1,0 +1,635 @@
+"""API-facing hybrid recommender: item-CF + audio content + moods, with diversity and caps.
+
+The service builds an engine from a catalog snapshot and the event log (``build``, seconds, run
+in a worker thread on fresh objects and swapped in atomically), then feeds new events with
+``record`` (O(1) per event; the next ``recommend`` sees it). ``record``/``recommend`` are meant
+to be called from one thread (the asyncio loop); nothing here locks.
+
+Scoring of one request (all vectorised over the catalog, float32/float64 1-D arrays):
+
+1. user profile = decayed per-item strengths (like > play, rating scaled around 3, skip < 0);
+2. CF score = profile @ W (W = top-K RP3beta item graph from playlists + users), max-normalised;
+3. content score = cosine to the profile's mean audio vector, clipped to 0..1;
+4. blend per item: content weight grows as the item's CF evidence (users/groups) shrinks, so
+   new songs with no plays still rank through content;
+5. optional mood / valence-energy steering, genre filter, exclusions (recent plays, likes, skips,
+   ``exclude``, removed items);
+6. MMR re-rank over content vectors (``diversity``) with a per-artist cap.
+
+Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
+score order when diversity > 0). Events recorded while a new engine is being built are not in
+that snapshot: the service should re-``record`` them on the new engine after the swap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+from madhur_gql.recommender.collaborative import rp3beta_similarity
+from madhur_gql.recommender.content import ContentIndex
+from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
+from madhur_gql.recommender.mood import Mood, describe, mood_scores
+
+__all__ = [
+    "FEATURE_NAMES",
+    "CatalogItems",
+    "EngineConfig",
+    "Event",
+    "Mood",
+    "Pick",
+    "RecommenderEngine",
+    "Source",
+]
+
+
+class Source(StrEnum):
+    """Which signal produced a pick."""
+
+    COLLABORATIVE = "COLLABORATIVE"
+    CONTENT = "CONTENT"
+    MOOD = "MOOD"
+    POPULAR = "POPULAR"
+    SEED = "SEED"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogItems:
+    """Snapshot of the song catalog built by the service layer."""
+
+    ids: list[str]
+    features: np.ndarray  # (n, len(FEATURE_NAMES)) float32 raw values; NaN = unknown
+    artists: list[str]
+    genres: list[tuple[str, ...]]
+    popularity: np.ndarray  # (n,) float32 0..100
+    groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One user interaction."""
+
+    user_id: str
+    item_id: str
+    kind: str  # "play" | "like" | "unlike" | "skip" | "rating" | ...
+    at: datetime
+    value: float | None = None  # rating 1..5
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One recommended item with the reason for it."""
+
+    item_id: str
+    score: float
+    source: Source
+    because: tuple[str, ...] = ()
+    mood: Mood | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Tunables; defaults chosen on the Last.fm dev split and synthetic checks."""
+
+    neighbours: int = 100  # CF neighbours kept per item
+    rp3_alpha: float = 0.8
+    rp3_beta: float = 0.25
+    half_life_days: float = 90.0  # time decay of a user's signals
+    recent_days: float = 30.0  # played/liked within this window -> not recommended again
+    content_min: float = 0.15  # content weight for items with plenty of CF evidence
+    content_max: float = 0.6  # content weight for items with no CF evidence
+    evidence_half: float = 5.0  # users/groups at which the content weight is halfway
+    mood_weight: float = 0.5  # share of the final score taken by the mood match
+    mood_keep: float = 0.3  # with a mood, only the best-matching share of items is eligible
+    history_cap: int = 200  # most-weighted history items used per request
+    pool: int = 200  # candidates handed to the MMR re-rank (at least 10 * k)
+
+
+EVENT_WEIGHTS: dict[str, float] = {
+    "play": 1.0,
+    "like": 3.0,
+    "unlike": -3.0,
+    "skip": -1.5,
+    "add_to_playlist": 2.0,
+    "save": 3.0,
+}
+POSITIVE_KINDS = frozenset({"play", "like", "add_to_playlist", "save"})
+_DAY = 86400.0
+
+
+def _ts(at: datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def event_weight(event: Event) -> float:
+    """Signed strength of one event: ratings map 1..5 to -2..+2, unknown kinds count as 0.5."""
+    if event.kind == "rating":
+        return (float(event.value) - 3.0) if event.value is not None else 0.0
+    return EVENT_WEIGHTS.get(event.kind, 0.5)
+
+
+@dataclass(slots=True)
+class _Signal:
+    strength: float = 0.0
+    at: float = 0.0  # timestamp the strength refers to
+    last_positive: float = -math.inf
+    last_skip: float = -math.inf
+
+
+@dataclass(slots=True)
+class _User:
+    items: dict[int, _Signal] = field(default_factory=dict)
+
+
+class RecommenderEngine:
+    """Hybrid recommender over a song catalog; see the module docstring for the pipeline."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._raw = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+        self._unit = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+        self._content = ContentIndex.build(self._raw)
+        self._artist_codes = np.zeros(0, dtype=np.int32)
+        self._artist_names: dict[str, int] = {}
+        self._genres: list[tuple[str, ...]] = []
+        self._genre_cache: dict[str, np.ndarray] = {}
+        self._popularity = np.zeros(0, dtype=np.float32)
+        self._alive = np.zeros(0, dtype=bool)
+        self._evidence = np.zeros(0, dtype=np.float32)
+        self._content_weight = np.zeros(0, dtype=np.float32)
+        self._popular_score = np.zeros(0, dtype=np.float32)
+        self._w = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._users: dict[str, _User] = {}
+        self._n_events = 0
+        self._build_seconds = 0.0
+        self._ready = False
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        items: CatalogItems,
+        events: Iterable[Event],
+        *,
+        config: EngineConfig | None = None,
+    ) -> RecommenderEngine:
+        """Full build: catalog arrays, content index, CF graph from groups + users, histories."""
+        t0 = time.perf_counter()
+        engine = cls(config)
+        engine._set_catalog(items)
+        for event in events:
+            engine.record(event)
+        engine._build_cf(items.groups)
+        engine._build_seconds = time.perf_counter() - t0
+        engine._ready = True
+        return engine
+
+    def _set_catalog(self, items: CatalogItems) -> None:
+        n = len(items.ids)
+        self._ids = [str(i) for i in items.ids]
+        self._index = {item_id: i for i, item_id in enumerate(self._ids)}
+        if len(self._index) != n:
+            raise ValueError("duplicate item ids in catalog")
+        self._raw = np.asarray(items.features, dtype=np.float32).reshape(n, len(FEATURE_NAMES))
+        self._unit = unit_scale(self._raw)
+        self._content = ContentIndex.build(self._raw)
+        self._artist_names = {}
+        self._artist_codes = self._encode_artists(items.artists)
+        self._genres = [tuple(g.lower() for g in gs) for gs in items.genres]
+        self._genre_cache = {}
+        self._popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
+        self._alive = np.ones(n, dtype=bool)
+        self._evidence = np.zeros(n, dtype=np.float32)
+        self._refresh_item_weights()
+
+    def _encode_artists(self, artists: Sequence[str]) -> np.ndarray:
+        codes = np.empty(len(artists), dtype=np.int32)
+        for i, a in enumerate(artists):
+            key = (a or "").strip().lower()
+            codes[i] = self._artist_names.setdefault(key, len(self._artist_names))
+        return codes
+
+    def _refresh_item_weights(self) -> None:
+        cfg = self.config
+        share = 1.0 / (1.0 + self._evidence / cfg.evidence_half)
+        self._content_weight = (
+            cfg.content_min + (cfg.content_max - cfg.content_min) * share
+        ).astype(np.float32)
+        pop = np.clip(np.nan_to_num(self._popularity), 0.0, 100.0) / 100.0
+        ev = np.log1p(self._evidence)
+        ev_norm = ev / ev.max() if ev.size and ev.max() > 0 else ev
+        self._popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
+
+    def _build_cf(self, groups: Sequence[Sequence[str]]) -> None:
+        """CF graph from playlists (binary) and users' positive strengths (log1p)."""
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        r = 0
+        for group in groups:
+            idx = {self._index[g] for g in group if g in self._index}
+            if len(idx) < 2:
+                continue
+            rows.extend([r] * len(idx))
+            cols.extend(idx)
+            vals.extend([1.0] * len(idx))
+            r += 1
+        for user in self._users.values():
+            pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
+            if not pos:
+                continue
+            for i, s in pos:
+                rows.append(r)
+                cols.append(i)
+                vals.append(math.log1p(s))
+            r += 1
+        n = len(self._ids)
+        x = sp.csr_matrix(
+            (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
+            shape=(r, n),
+        )
+        x.sum_duplicates()
+        self._evidence = np.diff(x.tocsc().indptr).astype(np.float32)
+        if r and n:
+            self._w = rp3beta_similarity(
+                x, self.config.neighbours, alpha=self.config.rp3_alpha, beta=self.config.rp3_beta
+            )
+        else:
+            self._w = sp.csr_matrix((n, n), dtype=np.float32)
+        self._refresh_item_weights()
+
+    # ---------------------------------------------------------------- events
+    def record(self, event: Event) -> None:
+        """Fold one event into the user's profile (exponentially decayed strengths)."""
+        i = self._index.get(str(event.item_id))
+        if i is None:
+            return
+        user = self._users.setdefault(str(event.user_id), _User())
+        sig = user.items.setdefault(i, _Signal())
+        t = _ts(event.at)
+        hl = self.config.half_life_days * _DAY
+        if sig.at and t > sig.at:
+            sig.strength *= 0.5 ** ((t - sig.at) / hl)
+            sig.at = t
+        elif not sig.at:
+            sig.at = t
+        w = event_weight(event)
+        if event.kind in ("unlike",):
+            sig.strength = min(sig.strength, max(sig.strength + w, 0.0))
+        else:
+            sig.strength += w
+        if event.kind in POSITIVE_KINDS or (event.kind == "rating" and w > 0):
+            sig.last_positive = max(sig.last_positive, t)
+        if event.kind == "skip" or (event.kind == "rating" and w < 0):
+            sig.last_skip = max(sig.last_skip, t)
+        self._n_events += 1
+
+    def record_many(self, events: Iterable[Event]) -> None:
+        """Record events in order (e.g. the ones that arrived during a rebuild)."""
+        for e in events:
+            self.record(e)
+
+    # -------------------------------------------------------------- catalog
+    def add_or_update_items(self, items: CatalogItems) -> None:
+        """Update existing songs in place and append new ones.
+
+        New songs get no CF neighbours until the next ``build`` (their ``groups`` are ignored
+        here) but rank through content and mood at once. Content standardisation stats stay
+        those of the last build.
+        """
+        feats = np.asarray(items.features, dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
+        known = [(k, self._index[str(x)]) for k, x in enumerate(items.ids) if str(x) in self._index]
+        new = [k for k, x in enumerate(items.ids) if str(x) not in self._index]
+        if known:
+            src = np.array([k for k, _ in known])
+            dst = np.array([i for _, i in known])
+            self._raw[dst] = feats[src]
+            self._unit[dst] = unit_scale(feats[src])
+            self._content.replace(dst, feats[src])
+            self._artist_codes[dst] = self._encode_artists([items.artists[k] for k in src])
+            for k, i in known:
+                self._genres[i] = tuple(g.lower() for g in items.genres[k])
+            self._popularity[dst] = np.asarray(items.popularity, dtype=np.float32)[src]
+            self._alive[dst] = True
+        if new:
+            src = np.array(new)
+            start = len(self._ids)
+            for off, k in enumerate(new):
+                self._ids.append(str(items.ids[k]))
+                self._index[str(items.ids[k])] = start + off
+            self._raw = np.vstack([self._raw, feats[src]])
+            self._unit = np.vstack([self._unit, unit_scale(feats[src])])
+            self._content.extend(feats[src])
+            self._artist_codes = np.concatenate(
+                [self._artist_codes, self._encode_artists([items.artists[k] for k in src])]
+            )
+            self._genres.extend(tuple(g.lower() for g in items.genres[k]) for k in src)
+            self._popularity = np.concatenate(
+                [self._popularity, np.asarray(items.popularity, dtype=np.float32)[src]]
+            )
+            self._alive = np.concatenate([self._alive, np.ones(len(new), dtype=bool)])
+            self._evidence = np.concatenate([self._evidence, np.zeros(len(new), np.float32)])
+            n = len(self._ids)
+            w = self._w
+            indptr = np.concatenate([w.indptr, np.full(n - w.shape[0], w.indptr[-1])])
+            self._w = sp.csr_matrix((w.data, w.indices, indptr), shape=(n, n))
+        self._genre_cache = {}
+        self._refresh_item_weights()
+
+    def remove_items(self, item_ids: Collection[str]) -> None:
+        """Hide songs from every result immediately (index rows stay until the next build)."""
+        for item_id in item_ids:
+            i = self._index.get(str(item_id))
+            if i is not None:
+                self._alive[i] = False
+
+    # ------------------------------------------------------------- queries
+    @property
+    def ready(self) -> bool:
+        """True once built."""
+        return self._ready
+
+    def stats(self) -> dict[str, float | int]:
+        """Sizes and build time for /metrics."""
+        w = self._w
+        cf_bytes = int(w.data.nbytes + w.indices.nbytes + w.indptr.nbytes)
+        item_bytes = int(
+            self._raw.nbytes
+            + self._unit.nbytes
+            + self._artist_codes.nbytes
+            + self._popularity.nbytes
+            + self._alive.nbytes
+            + self._evidence.nbytes
+            + self._content_weight.nbytes
+            + self._popular_score.nbytes
+        )
+        content_bytes = self._content.nbytes()
+        return {
+            "items": len(self._ids),
+            "items_alive": int(self._alive.sum()),
+            "users": len(self._users),
+            "events": self._n_events,
+            "cf_edges": int(w.nnz),
+            "cf_bytes": cf_bytes,
+            "content_bytes": content_bytes,
+            "item_bytes": item_bytes,
+            "index_bytes": cf_bytes + content_bytes + item_bytes,
+            "build_seconds": round(self._build_seconds, 4),
+        }
+
+    def _genre_mask(self, genre: str) -> np.ndarray:
+        key = genre.strip().lower()
+        mask = self._genre_cache.get(key)
+        if mask is None:
+            mask = np.fromiter(
+                (key in gs for gs in self._genres), dtype=bool, count=len(self._genres)
+            )
+            self._genre_cache[key] = mask
+        return mask
+
+    def _profile(
+        self, user_id: str | None, now: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(item indices, decayed signed weights, excluded indices) for a user."""
+        user = self._users.get(str(user_id)) if user_id is not None else None
+        if user is None or not user.items:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.float32), empty
+        cfg = self.config
+        hl = cfg.half_life_days * _DAY
+        recent = now - cfg.recent_days * _DAY
+        idx = np.fromiter(user.items.keys(), dtype=np.int64, count=len(user.items))
+        sigs = list(user.items.values())
+        strength = np.array([s.strength for s in sigs], dtype=np.float64)
+        at = np.array([s.at for s in sigs], dtype=np.float64)
+        lastpos = np.array([s.last_positive for s in sigs], dtype=np.float64)
+        lastskip = np.array([s.last_skip for s in sigs], dtype=np.float64)
+        decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
+        excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
+        excluded |= strength < 0
+        keep = decayed != 0
+        idx_k, w_k = idx[keep], decayed[keep]
+        if idx_k.size > cfg.history_cap:
+            top = np.argpartition(-np.abs(w_k), cfg.history_cap - 1)[: cfg.history_cap]
+            idx_k, w_k = idx_k[top], w_k[top]
+        return idx_k, w_k.astype(np.float32), idx[excluded]
+
+    def _cf_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        n = len(self._ids)
+        if idx.size == 0 or self._w.nnz == 0:
+            return np.zeros(n, dtype=np.float32)
+        sub = self._w[idx]
+        weights = np.repeat(w, np.diff(sub.indptr)) * sub.data
+        s = np.bincount(sub.indices, weights=weights, minlength=n).astype(np.float32)
+        top = float(s.max())
+        if top > 0:
+            s /= top
+        np.maximum(s, 0.0, out=s)
+        return s
+
+    def _content_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        vec = self._content.vectors
+        pos = w > 0
+        if not pos.any():
+            return np.zeros(len(self._ids), dtype=np.float32)
+        profile = self._content.profile(idx, w)
+        norm = float(np.linalg.norm(profile))
+        if norm == 0:
+            return np.zeros(len(self._ids), dtype=np.float32)
+        s = vec @ (profile / norm)
+        np.maximum(s, 0.0, out=s)
+        return s.astype(np.float32)
+
+    def recommend(
+        self,
+        user_id: str | None,
+        k: int = 20,
+        *,
+        mood: Mood | None = None,
+        valence: float | None = None,
+        energy: float | None = None,
+        seeds: Sequence[str] = (),
+        genre: str | None = None,
+        diversity: float = 0.3,
+        max_per_artist: int = 2,
+        exclude: Collection[str] = (),
+        now: datetime | None = None,
+    ) -> list[Pick]:
+        """Up to k picks for a user (or anonymous), best first; see module docstring."""
+        n = len(self._ids)
+        if n == 0 or k <= 0:
+            return []
+        t_now = _ts(now) if now is not None else time.time()
+        hist_idx, hist_w, excluded = self._profile(user_id, t_now)
+        valid = self._alive.copy()
+        valid[excluded] = False
+        for item_id in exclude:
+            j = self._index.get(str(item_id))
+            if j is not None:
+                valid[j] = False
+        if genre:
+            valid &= self._genre_mask(genre)
+
+        seed_idx = np.array(
+            [self._index[s] for s in dict.fromkeys(map(str, seeds)) if s in self._index],
+            dtype=np.int64,
+        )
+        if seed_idx.size:
+            valid[seed_idx] = False
+            prof_idx, prof_w = seed_idx, np.ones(seed_idx.size, dtype=np.float32)
+            personal_source = Source.SEED
+        else:
+            prof_idx, prof_w = hist_idx, hist_w
+            personal_source = Source.COLLABORATIVE
+        personal = bool((prof_w > 0).any())
+
+        moody = mood is not None or valence is not None or energy is not None
+        mscore = mood_scores(self._unit, mood, valence=valence, energy=energy) if moody else None
+        if mscore is not None:
+            eligible = valid & (mscore >= self._mood_cutoff(mscore, valid))
+            if eligible.sum() >= k:
+                valid = eligible
+
+        cf = content = None
+        if personal:
+            cf = self._cf_scores(prof_idx, prof_w)
+            content = self._content_scores(prof_idx, prof_w)
+            cw = self._content_weight
+            base = (1.0 - cw) * cf + cw * content
+            if mscore is not None:
+                mw = self.config.mood_weight
+                base = (1.0 - mw) * base + mw * mscore
+        elif mscore is not None:
+            base = 0.8 * mscore + 0.2 * self._popular_score
+        else:
+            base = self._popular_score.copy()
+
+        chosen = self._select(base, valid, k, diversity, max_per_artist)
+        picks: list[Pick] = []
+        mood_tag = Mood(mood) if mood is not None else None
+        for j in chosen:
+            score = float(np.clip(base[j], 0.0, 1.0))
+            if personal and cf is not None and content is not None:
+                cf_part = (1.0 - self._content_weight[j]) * cf[j]
+                content_part = self._content_weight[j] * content[j]
+                use_cf = cf_part >= content_part
+                source = (
+                    personal_source
+                    if seed_idx.size
+                    else (Source.COLLABORATIVE if use_cf else Source.CONTENT)
+                )
+                because = self._because(int(j), prof_idx, prof_w, use_cf)
+            elif mscore is not None:
+                source, because = Source.MOOD, ()
+            else:
+                source, because = Source.POPULAR, ()
+            picks.append(Pick(self._ids[j], score, source, because, mood_tag))
+        return picks
+
+    def _mood_cutoff(self, mscore: np.ndarray, valid: np.ndarray) -> float:
+        vals = mscore[valid]
+        if vals.size == 0:
+            return 0.0
+        return float(np.quantile(vals, 1.0 - self.config.mood_keep))
+
+    def _because(self, j: int, idx: np.ndarray, w: np.ndarray, use_cf: bool) -> tuple[str, ...]:
+        """The positive history items contributing most to item j (at most 2)."""
+        pos = w > 0
+        idx, w = idx[pos], w[pos]
+        if idx.size == 0:
+            return ()
+        if use_cf and self._w.nnz:
+            contrib = np.asarray(self._w[idx, j].toarray()).ravel() * w
+        else:
+            contrib = (self._content.vectors[idx] @ self._content.vectors[j]) * w
+        order = np.argsort(-contrib, kind="stable")[:2]
+        return tuple(self._ids[idx[o]] for o in order if contrib[o] > 0)
+
+    def _select(
+        self, score: np.ndarray, valid: np.ndarray, k: int, diversity: float, max_per_artist: int
+    ) -> list[int]:
+        """Top pool by score, then greedy MMR with an artist cap."""
+        cand = np.flatnonzero(valid)
+        if cand.size == 0:
+            return []
+        pool = min(cand.size, max(self.config.pool, 10 * k))
+        s = score[cand]
+        if pool < cand.size:
+            part = np.argpartition(-s, pool - 1)[:pool]
+            cand, s = cand[part], s[part]
+        order = np.argsort(-s, kind="stable")
+        cand, s = cand[order], s[order].astype(np.float64)
+        lam = float(np.clip(diversity, 0.0, 1.0))
+        vec = self._content.vectors[cand]
+        max_sim = np.zeros(cand.size, dtype=np.float64)
+        taken = np.zeros(cand.size, dtype=bool)
+        per_artist: dict[int, int] = {}
+        cap = max_per_artist if max_per_artist > 0 else k
+        chosen: list[int] = []
+        artists = self._artist_codes[cand]
+        while len(chosen) < k:
+            mmr = (1.0 - lam) * s - lam * max_sim
+            mmr[taken] = -np.inf
+            best = int(np.argmax(mmr))
+            if not np.isfinite(mmr[best]):
+                break
+            taken[best] = True
+            a = int(artists[best])
+            if per_artist.get(a, 0) >= cap:
+                continue
+            per_artist[a] = per_artist.get(a, 0) + 1
+            chosen.append(int(cand[best]))
+            if lam > 0:
+                np.maximum(max_sim, np.maximum(vec @ vec[best], 0.0), out=max_sim)
+        return chosen
+
+    def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
+        """Songs like one song: its CF neighbours blended with audio similarity."""
+        i = self._index.get(str(item_id))
+        if i is None or k <= 0:
+            return []
+        n = len(self._ids)
+        row = self._w[i]
+        cf = np.zeros(n, dtype=np.float32)
+        cf[row.indices] = row.data
+        if cf.max() > 0:
+            cf /= cf.max()
+        content = np.maximum(self._content.vectors @ self._content.vectors[i], 0.0)
+        cw = float(self._content_weight[i])
+        base = (1.0 - cw) * cf + cw * content
+        valid = self._alive.copy()
+        valid[i] = False
+        chosen = self._select(base, valid, k, 0.0, max_per_artist)
+        return [
+            Pick(
+                self._ids[j],
+                float(np.clip(base[j], 0.0, 1.0)),
+                Source.COLLABORATIVE if (1.0 - cw) * cf[j] >= cw * content[j] else Source.CONTENT,
+                (self._ids[i],),
+            )
+            for j in chosen
+        ]
+
+    def reason(self, pick: Pick, *, titles: dict[str, str] | None = None) -> str:
+        """Human phrase for a pick ("Because you liked X", "Matches your calm mood", ...)."""
+        name = (titles or {}).get(pick.because[0], pick.because[0]) if pick.because else ""
+        if pick.source is Source.MOOD and pick.mood is not None:
+            return describe(pick.mood)
+        if pick.source is Source.SEED and name:
+            return f"More like {name}"
+        if pick.source is Source.COLLABORATIVE and name:
+            return f"Because you liked {name}"
+        if pick.source is Source.CONTENT and name:
+            return f"Sounds like {name}"
+        if pick.source is Source.POPULAR:
+            return "Popular right now"
+        return describe(pick.mood) if pick.mood is not None else "Picked for you"
