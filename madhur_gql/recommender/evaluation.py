@@ -166,12 +166,18 @@ def evaluate_topk(
 
 
 def rank_users(model: Model, train: sp.csr_matrix, users: np.ndarray, k: int) -> np.ndarray:
-    """Top-k item indices for ``users``, never including their train items."""
+    """Top-k item indices for ``users``, never including their train items.
+
+    Models with per-user state (factor models) may define ``score_users(user_idx, rows)``,
+    which is preferred over ``score(rows)``.
+    """
     out = np.empty((len(users), min(k, train.shape[1])), dtype=np.int64)
     for start in range(0, len(users), BATCH_USERS):
         batch = users[start : start + BATCH_USERS]
         rows = train[batch]
-        scores = np.asarray(model.score(rows), dtype=np.float64)
+        score_users = getattr(model, "score_users", None)
+        raw = score_users(batch, rows) if callable(score_users) else model.score(rows)
+        scores = np.asarray(raw, dtype=np.float64)
         scores[rows.nonzero()] = -np.inf
         out[start : start + len(batch)] = topk_rows(scores, k)
     return out
