@@ -1,0 +1,158 @@
+"""The ASGI application: Starlette routes, the GraphQL endpoint and the service lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from madhur_gql.config import Settings, get_settings
+from madhur_gql.db.connection import Database, open_database
+from madhur_gql.graphql.context import Context, Services, build_context
+from madhur_gql.graphql.schema import build_schema
+from madhur_gql.services.accounts import AccountService
+from madhur_gql.services.catalog import load_song_snapshot
+from madhur_gql.services.catalog_import import catalog_is_empty, import_songs
+from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.recommendations import RecommendationService
+
+log = structlog.get_logger(__name__)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return build_context(request, response, request.app.state.services)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id: in logs, in masked errors and in the X-Request-ID header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
+
+
+async def ensure_catalog(settings: Settings) -> None:
+    if not settings.import_catalog_on_start or not await catalog_is_empty():
+        return
+    path = settings.default_catalog_file
+    log.info("empty catalog: importing the demo catalog", file=str(path))
+    started = time.perf_counter()
+    done = 0
+
+    def progress(rows: int) -> None:
+        nonlocal done
+        done += rows
+        log.info("importing songs", rows=done)
+
+    report = await import_songs(path, on_progress=progress)
+    log.info(
+        "demo catalog imported",
+        songs=report.inserted,
+        rows=report.rows,
+        rejected=len(report.rejected),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    database: Database = request.app.state.database
+    if await database.ping():
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+
+async def readyz(request: Request) -> JSONResponse:
+    database: Database = request.app.state.database
+    services: Services = request.app.state.services
+    if not await database.ping():
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    if not services.recommendations.ready:
+        return JSONResponse({"status": "recommender building"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    if settings.jwt_secret_generated:
+        log.warning(
+            "MADHUR_JWT_SECRET is not set: using a random key for this process "
+            "(tokens stop working on restart; set it in production)"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_database(settings) as database:
+            await ensure_catalog(settings)
+            snapshot = await load_song_snapshot()
+            catalog = Catalog()
+            catalog.load(snapshot)
+            recommendations = RecommendationService()
+            app.state.database = database
+            app.state.services = Services(
+                settings=settings,
+                accounts=AccountService(settings),
+                catalog=catalog,
+                recommendations=recommendations,
+            )
+            build = asyncio.create_task(recommendations.rebuild(snapshot), name="recommender")
+            del snapshot
+            try:
+                yield
+            finally:
+                build.cancel()
+
+    graphql_app = GraphQLApp(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=True,
+    )
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

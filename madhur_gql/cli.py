@@ -1,0 +1,117 @@
+"""The `madhur-gql` command: serve the API, import songs, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from madhur_gql.config import get_settings
+from madhur_gql.log_config import configure_logging
+
+app = typer.Typer(
+    help="Madhur: a GraphQL music API with hybrid recommendations.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Overrides MADHUR_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides MADHUR_PORT.")] = None,
+) -> None:
+    """Serve the API (GraphiQL at /graphql); starts the embedded database when no MONGODB_URI."""
+    from madhur_gql.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=20,
+        access_log=False,
+    )
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout.")] = None,
+) -> None:
+    """Print (or write) the schema in GraphQL SDL."""
+    from madhur_gql.graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+        console.print(f"wrote {output}")
+
+
+@app.command("import-songs")
+def import_songs_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV, CSV.gz or Parquet in the spotify_songs layout.")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
+    update: Annotated[bool, typer.Option("--update", help="Overwrite existing songs.")] = False,
+) -> None:
+    """Import songs, upserting by Spotify track id; bad rows are reported, never fatal."""
+    from madhur_gql.db.connection import open_database
+    from madhur_gql.services.catalog_import import ImportFileError, import_songs
+
+    async def run() -> None:
+        async with open_database(get_settings()):
+            with Progress(
+                TextColumn("[bold]importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[rate]}"),
+                console=console,
+            ) as progress:
+                task = progress.add_task("import", total=None, rate="")
+
+                def advance(rows: int) -> None:
+                    progress.advance(task, rows)
+                    elapsed = progress.tasks[task].elapsed or 1e-9
+                    progress.update(
+                        task, rate=f"{progress.tasks[task].completed / elapsed:,.0f} rows/s"
+                    )
+
+                report = await import_songs(
+                    file, update=update, dry_run=dry_run, on_progress=advance
+                )
+        table = Table(title="dry run: nothing written" if dry_run else "import finished")
+        for column in ("rows", "inserted", "updated", "skipped", "rejected"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            *(str(v) for v in (report.rows, report.inserted, report.updated, report.skipped)),
+            str(len(report.rejected)),
+        )
+        console.print(table)
+        for row in report.rejected[:200]:
+            console.print(f"  line {row.line} ({row.track_id or 'no id'}): {row.reason}")
+        if len(report.rejected) > 200:
+            console.print(f"  ... and {len(report.rejected) - 200} more")
+
+    try:
+        asyncio.run(run())
+    except ImportFileError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error

@@ -1,0 +1,81 @@
+"""One policy for every error leaving the API: a stable `extensions.code`, nothing internal.
+
+Expected errors (MadhurError) pass as they are. A database that cannot be reached becomes
+SERVICE_UNAVAILABLE. Anything else is logged with a request id and masked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import structlog
+from graphql import GraphQLError
+from graphql.error import GraphQLSyntaxError
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from strawberry.extensions import SchemaExtension
+
+from madhur_gql.errors import MadhurError, ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+
+UNEXPECTED = "Unexpected error."
+DATABASE_ERRORS = (ConnectionFailure, ServerSelectionTimeoutError)
+
+
+def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
+    return GraphQLError(
+        message=message or error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def classify(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, MadhurError):
+        return error
+    if original is None:
+        if isinstance(error, GraphQLSyntaxError):
+            return _with_code(error, "GRAPHQL_PARSE_FAILED")
+        if error.path is None and "Variable" in error.message:
+            return _with_code(error, "BAD_USER_INPUT")
+        if error.extensions and "code" in error.extensions:
+            return error
+        return _with_code(
+            error, "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
+        )
+    if isinstance(original, DATABASE_ERRORS):
+        log.warning("database unavailable", request_id=request_id, error=str(original))
+        unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")
+        return _with_code(error, unavailable.code, unavailable.message)
+    log.error(
+        "unexpected error",
+        request_id=request_id,
+        path=error.path,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _with_code(error, "INTERNAL_SERVER_ERROR", UNEXPECTED)
+
+
+class ErrorPolicy(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = _request_id(self.execution_context.context)
+        result.errors = [classify(error, request_id) for error in result.errors]
+        for error in result.errors:
+            if error.extensions and error.extensions.get("code") == "INTERNAL_SERVER_ERROR":
+                error.extensions["requestId"] = request_id
+
+
+def _request_id(context: object) -> str:
+    request = getattr(context, "request", None)
+    state = getattr(request, "state", None)
+    return str(getattr(state, "request_id", None) or uuid.uuid4().hex)

@@ -1,0 +1,47 @@
+"""GraphQL input types and their conversion to service-layer values."""
+
+from __future__ import annotations
+
+import strawberry
+
+from madhur_gql.graphql.types import InteractionKind
+from madhur_gql.services.catalog import Range, SongFilter
+
+
+@strawberry.input(description="An inclusive range; either end may be left open.")
+class FloatRange:
+    min: float | None = None
+    max: float | None = None
+
+
+@strawberry.input(name="SongFilter")
+class SongFilterInput:
+    genre: str | None = None
+    artist: str | None = strawberry.field(default=None, description="Exact artist name.")
+    energy: FloatRange | None = None
+    valence: FloatRange | None = None
+    danceability: FloatRange | None = None
+    acousticness: FloatRange | None = None
+    tempo: FloatRange | None = strawberry.field(default=None, description="Beats per minute.")
+
+    def to_filter(self) -> SongFilter:
+        ranges = {
+            name: Range(bounds.min, bounds.max)
+            for name in ("energy", "valence", "danceability", "acousticness", "tempo")
+            if (bounds := getattr(self, name)) is not None
+        }
+        return SongFilter(genre=self.genre, artist=self.artist, ranges=ranges)
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    display_name: str
+
+
+@strawberry.input
+class RecordInteractionInput:
+    song_id: strawberry.ID
+    kind: InteractionKind  # type: ignore[valid-type]
+    rating: int | None = strawberry.field(default=None, description="1..5, with kind RATING.")

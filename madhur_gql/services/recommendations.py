@@ -1,0 +1,238 @@
+"""Keeps the in-memory recommender in step with MongoDB and explains its picks.
+
+The engine is built from a snapshot of songs and interactions in a worker thread and swapped
+in atomically; requests never wait for a build. Until the first build is done, listeners
+get popular songs (source POPULAR) from the database instead of an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import structlog
+from beanie import PydanticObjectId
+
+from madhur_gql.documents import Interaction, Song
+from madhur_gql.recommender.engine import (
+    FEATURE_NAMES,
+    CatalogItems,
+    Event,
+    Pick,
+    RecommenderEngine,
+    Source,
+)
+from madhur_gql.recommender.mood import Mood, describe
+from madhur_gql.services.catalog import load_song_snapshot, songs_by_ids
+from madhur_gql.services.ids import parse_object_id
+
+log = structlog.get_logger(__name__)
+
+MAX_RECOMMENDATIONS = 100
+EVENTS_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    song: Song
+    score: float
+    source: Source
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class BuildState:
+    building: bool = False
+    last_build_seconds: float = 0.0
+    built_at: datetime | None = None
+    pending: list[Event] = field(default_factory=list)  # events that arrive during a build
+
+
+def to_event(interaction: Interaction) -> Event:
+    return Event(
+        user_id=str(interaction.user_id),
+        item_id=str(interaction.song_id),
+        kind=interaction.kind.value.lower(),
+        at=interaction.created_at,
+        value=float(interaction.rating) if interaction.rating is not None else None,
+    )
+
+
+def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
+    """The recommender's view of the catalog, from the shared song snapshot."""
+    ids = [str(doc["_id"]) for doc in snapshot]
+    playlists: dict[str, list[str]] = {}
+    for song_id, doc in zip(ids, snapshot, strict=True):
+        for playlist_id in doc.get("playlist_ids") or ():
+            playlists.setdefault(playlist_id, []).append(song_id)
+    features = np.array(
+        [[float(doc["audio"][name]) for name in FEATURE_NAMES] for doc in snapshot],
+        dtype=np.float32,
+    ).reshape(len(ids), len(FEATURE_NAMES))
+    return CatalogItems(
+        ids=ids,
+        features=features,
+        artists=[doc.get("artist_lc") or doc["artist"].lower() for doc in snapshot],
+        genres=[tuple(doc.get("genres") or ()) for doc in snapshot],
+        popularity=np.array([doc.get("popularity") or 0 for doc in snapshot], dtype=np.float32),
+        groups=[group for group in playlists.values() if len(group) > 1],
+    )
+
+
+async def load_events() -> list[Event]:
+    events = []
+    cursor = Interaction.get_pymongo_collection().find({}, batch_size=EVENTS_BATCH)
+    async for doc in cursor:
+        events.append(to_event(Interaction.model_validate(doc)))
+    return events
+
+
+class RecommendationService:
+    def __init__(self) -> None:
+        self._engine: RecommenderEngine | None = None
+        self._state = BuildState()
+        self._build_lock = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> RecommenderEngine | None:
+        return self._engine
+
+    def stats(self) -> dict[str, float | int]:
+        stats: dict[str, float | int] = dict(self._engine.stats()) if self._engine else {}
+        stats["build_seconds"] = self._state.last_build_seconds
+        if self._state.built_at is not None:
+            stats["age_seconds"] = (datetime.now(UTC) - self._state.built_at).total_seconds()
+        return stats
+
+    async def rebuild(self, snapshot: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Build a fresh engine off the event loop, then swap it in with no request waiting."""
+        async with self._build_lock:
+            started = time.perf_counter()
+            self._state.building = True
+            self._state.pending.clear()
+            try:
+                if snapshot is None:
+                    snapshot = await load_song_snapshot()
+                items = catalog_items(snapshot)
+                events = await load_events()
+                engine = await asyncio.to_thread(RecommenderEngine.build, items, events)
+                # Interactions recorded while we were building were not in the snapshot.
+                known = {(e.user_id, e.item_id, e.kind, e.at) for e in events[-1000:]}
+                for event in self._state.pending:
+                    if (event.user_id, event.item_id, event.kind, event.at) not in known:
+                        engine.record(event)
+                self._engine = engine
+            finally:
+                self._state.building = False
+                self._state.pending.clear()
+            self._state.last_build_seconds = time.perf_counter() - started
+            self._state.built_at = datetime.now(UTC)
+            log.info(
+                "recommender built",
+                seconds=round(self._state.last_build_seconds, 2),
+                songs=len(items.ids),
+                interactions=len(events),
+            )
+
+    def record(self, interaction: Interaction) -> None:
+        event = to_event(interaction)
+        if self._state.building:
+            self._state.pending.append(event)
+        if self._engine is not None:
+            self._engine.record(event)
+
+    async def recommend(
+        self,
+        user_id: str | None,
+        first: int,
+        *,
+        mood: Mood | None = None,
+        valence: float | None = None,
+        energy: float | None = None,
+        seed_song_ids: Sequence[str] = (),
+        genre: str | None = None,
+        diversity: float = 0.3,
+    ) -> list[Recommendation]:
+        seeds = [str(parse_object_id(s, field="seedSongIds")) for s in seed_song_ids]
+        if self._engine is None:
+            return await self._popular_fallback(first, genre)
+        picks = self._engine.recommend(
+            user_id,
+            first,
+            mood=mood,
+            valence=valence,
+            energy=energy,
+            seeds=seeds,
+            genre=genre.strip().lower() if genre else None,
+            diversity=diversity,
+        )
+        return await self._explain(picks)
+
+    async def similar(self, song_id: str, first: int) -> list[Recommendation]:
+        if self._engine is None:
+            return []
+        return await self._explain(self._engine.similar(song_id, first))
+
+    async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
+        query = {"genres": genre.strip().lower()} if genre else {}
+        songs = await Song.find(query).sort([("popularity", -1), ("_id", 1)]).limit(first).to_list()
+        top = max((s.popularity for s in songs), default=1) or 1
+        return [
+            Recommendation(
+                song=s,
+                score=round(s.popularity / top, 4),
+                source=Source.POPULAR,
+                reasons=["Popular on Madhur right now"],
+            )
+            for s in songs
+        ]
+
+    async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
+        wanted = {PydanticObjectId(p.item_id) for p in picks}
+        wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
+        songs = await songs_by_ids(list(wanted))
+        results = []
+        for pick in picks:
+            song = songs.get(PydanticObjectId(pick.item_id))
+            if song is None:  # deleted since the index was built
+                continue
+            because = [songs[b] for b in map(PydanticObjectId, pick.because[:2]) if b in songs]
+            results.append(
+                Recommendation(
+                    song=song,
+                    score=round(float(pick.score), 4),
+                    source=pick.source,
+                    reasons=reasons_for(pick, because, song),
+                )
+            )
+        return results
+
+
+def reasons_for(pick: Pick, because: list[Song], song: Song) -> list[str]:
+    reasons: list[str] = []
+    names = [f"{s.title} by {s.artist}" for s in because]
+    if pick.source is Source.COLLABORATIVE and names:
+        reasons.append(f"Listeners who liked {names[0]} also love this")
+    elif pick.source is Source.CONTENT and names:
+        reasons.append(f"Because you liked {names[0]}")
+    elif pick.source is Source.SEED and names:
+        reasons.append(f"Similar to {names[0]}")
+    elif pick.source is Source.POPULAR:
+        genre = song.genres[0] if song.genres else None
+        reasons.append(f"Popular in {genre}" if genre else "Popular on Madhur right now")
+    if len(names) > 1 and pick.source is not Source.POPULAR:
+        reasons.append(f"Also close to {names[1]}")
+    if pick.mood is not None:
+        reasons.append(describe(pick.mood))
+    if not reasons:
+        reasons.append("Picked for you from the songs you play")
+    return reasons
