@@ -1,4 +1,4 @@
-"""The one Strawberry schema, and its SDL export (`schema.graphql`)."""
+"""The one Strawberry schema, merged from the per-domain modules, and its SDL export."""
 
 from __future__ import annotations
 
@@ -7,17 +7,23 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
+from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
+from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
-from madhur_gql.graphql.mutations import Mutation
-from madhur_gql.graphql.queries import Query
+from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
+from madhur_gql.graphql.recommendations import RecommendationQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
+Query = merge_types("Query", (AccountQuery, CatalogQuery, InteractionQuery, RecommendationQuery))
+Mutation = merge_types("Mutation", (AccountMutation, InteractionMutation))
 
-def build_schema(
-    extensions: list[type[SchemaExtension] | SchemaExtension] | None = None,
-) -> strawberry.Schema:
+Extension = type[SchemaExtension] | SchemaExtension
+
+
+def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

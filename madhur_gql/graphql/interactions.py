@@ -1,0 +1,45 @@
+"""Interaction operations: record what a listener did, read their history."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.inputs import RecordInteractionInput
+from madhur_gql.graphql.types import Interaction, InteractionConnection, InteractionEdge, PageInfo
+from madhur_gql.services import interactions
+from madhur_gql.services.pagination import encode_cursor
+
+
+@strawberry.type
+class InteractionQuery:
+    @strawberry.field(description="The caller's listening history, newest first.")
+    async def my_history(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> InteractionConnection:
+        user = await info.context.require_user()
+        assert user.id is not None
+        items, offset, total = await interactions.user_history(user.id, first=first, after=after)
+        edges = [
+            InteractionEdge(cursor=encode_cursor(offset + i), node=Interaction.from_document(item))
+            for i, item in enumerate(items)
+        ]
+        return InteractionConnection(
+            edges=edges,
+            page_info=PageInfo.for_page(offset, len(edges), offset + len(edges) < total),
+            total_count=total,
+        )
+
+
+@strawberry.type
+class InteractionMutation:
+    @strawberry.mutation(description="Record a play, like, skip or rating of a song.")
+    async def record_interaction(
+        self, info: Info[Context, None], input: RecordInteractionInput
+    ) -> Interaction:
+        user = await info.context.require_user()
+        interaction = await interactions.record_interaction(
+            info.context.services.recommendations, user, input.song_id, input.kind, input.rating
+        )
+        return Interaction.from_document(interaction)
