@@ -33,7 +33,7 @@ from enum import StrEnum
 import numpy as np
 import scipy.sparse as sp
 
-from madhur_gql.recommender.collaborative import rp3beta_similarity
+from madhur_gql.recommender.collaborative import ease_sparse, rp3beta_similarity
 from madhur_gql.recommender.content import ContentIndex
 from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
 from madhur_gql.recommender.mood import Mood, describe, mood_scores
@@ -98,12 +98,17 @@ class Pick:
 class EngineConfig:
     """Tunables; defaults chosen on the Last.fm dev split and synthetic checks."""
 
-    neighbours: int = 100  # CF neighbours kept per item
+    neighbours: int = 100  # RP3beta neighbours kept per item
     rp3_alpha: float = 0.8
     rp3_beta: float = 0.25
+    ease_items: int = 3000  # EASE runs on at most this many items with the most evidence
+    ease_min_evidence: int = 2  # ... each in at least this many users/groups
+    ease_keep: int = 200  # EASE neighbours kept per item (pruned to a sparse graph)
+    ease_l2_ratio: float = 9.0  # EASE l2 = ratio * mean squared-weight mass of modelled items
+    debias_gamma: float = 0.3  # CF scores divided by (evidence + 1) ** gamma
     half_life_days: float = 90.0  # time decay of a user's signals
     recent_days: float = 30.0  # played/liked within this window -> not recommended again
-    content_min: float = 0.15  # content weight for items with plenty of CF evidence
+    content_min: float = 0.05  # content weight for items with plenty of CF evidence
     content_max: float = 0.6  # content weight for items with no CF evidence
     evidence_half: float = 5.0  # users/groups at which the content weight is halfway
     mood_weight: float = 0.5  # share of the final score taken by the mood match
@@ -129,9 +134,12 @@ def _ts(at: datetime) -> float:
 
 
 def event_weight(event: Event) -> float:
-    """Signed strength of one event: ratings map 1..5 to -2..+2, unknown kinds count as 0.5."""
+    """Signed strength of one event: ratings map 1..5 to -2..+2, a play with a value counts
+    that many plays (imports of aggregated histories), unknown kinds count as 0.5."""
     if event.kind == "rating":
         return (float(event.value) - 3.0) if event.value is not None else 0.0
+    if event.kind == "play" and event.value is not None:
+        return max(float(event.value), 0.0)  # an aggregated play count
     return EVENT_WEIGHTS.get(event.kind, 0.5)
 
 
@@ -167,7 +175,9 @@ class RecommenderEngine:
         self._evidence = np.zeros(0, dtype=np.float32)
         self._content_weight = np.zeros(0, dtype=np.float32)
         self._popular_score = np.zeros(0, dtype=np.float32)
-        self._w = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._w = sp.csr_matrix((0, 0), dtype=np.float32)  # RP3beta graph
+        self._graphs: list[sp.csr_matrix] = []  # every CF item graph (RP3beta, pruned EASE)
+        self._debias = np.zeros(0, dtype=np.float32)
         self._users: dict[str, _User] = {}
         self._n_events = 0
         self._build_seconds = 0.0
@@ -221,13 +231,14 @@ class RecommenderEngine:
     def _refresh_item_weights(self) -> None:
         cfg = self.config
         share = 1.0 / (1.0 + self._evidence / cfg.evidence_half)
-        self._content_weight = (
-            cfg.content_min + (cfg.content_max - cfg.content_min) * share
-        ).astype(np.float32)
+        weight = cfg.content_min + (cfg.content_max - cfg.content_min) * share
+        # items without audio features cannot be scored by content: keep their CF score whole
+        self._content_weight = np.where(self._content.present, weight, 0.0).astype(np.float32)
         pop = np.clip(np.nan_to_num(self._popularity), 0.0, 100.0) / 100.0
         ev = np.log1p(self._evidence)
         ev_norm = ev / ev.max() if ev.size and ev.max() > 0 else ev
         self._popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
+        self._debias = np.power(self._evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
 
     def _build_cf(self, groups: Sequence[Sequence[str]]) -> None:
         """CF graph from playlists (binary) and users' positive strengths (log1p)."""
@@ -259,12 +270,21 @@ class RecommenderEngine:
         )
         x.sum_duplicates()
         self._evidence = np.diff(x.tocsc().indptr).astype(np.float32)
+        cfg = self.config
+        self._w = sp.csr_matrix((n, n), dtype=np.float32)
+        self._graphs = []
         if r and n:
-            self._w = rp3beta_similarity(
-                x, self.config.neighbours, alpha=self.config.rp3_alpha, beta=self.config.rp3_beta
-            )
-        else:
-            self._w = sp.csr_matrix((n, n), dtype=np.float32)
+            self._w = rp3beta_similarity(x, cfg.neighbours, alpha=cfg.rp3_alpha, beta=cfg.rp3_beta)
+            self._graphs.append(self._w)
+            eligible = np.flatnonzero(self._evidence >= cfg.ease_min_evidence)
+            if eligible.size > cfg.ease_items:
+                by_evidence = np.argsort(-self._evidence[eligible], kind="stable")
+                eligible = np.sort(eligible[by_evidence[: cfg.ease_items]])
+            if eligible.size >= 2:
+                sub = x[:, eligible]
+                mass = float(np.asarray(sub.multiply(sub).sum(axis=0)).mean())
+                l2 = max(cfg.ease_l2_ratio * mass, 1e-3)
+                self._graphs.append(ease_sparse(x, eligible, l2, cfg.ease_keep))
         self._refresh_item_weights()
 
     # ---------------------------------------------------------------- events
@@ -339,9 +359,8 @@ class RecommenderEngine:
             self._alive = np.concatenate([self._alive, np.ones(len(new), dtype=bool)])
             self._evidence = np.concatenate([self._evidence, np.zeros(len(new), np.float32)])
             n = len(self._ids)
-            w = self._w
-            indptr = np.concatenate([w.indptr, np.full(n - w.shape[0], w.indptr[-1])])
-            self._w = sp.csr_matrix((w.data, w.indices, indptr), shape=(n, n))
+            self._graphs = [_grow(g, n) for g in self._graphs]
+            self._w = _grow(self._w, n)
         self._genre_cache = {}
         self._refresh_item_weights()
 
@@ -360,8 +379,9 @@ class RecommenderEngine:
 
     def stats(self) -> dict[str, float | int]:
         """Sizes and build time for /metrics."""
-        w = self._w
-        cf_bytes = int(w.data.nbytes + w.indices.nbytes + w.indptr.nbytes)
+        cf_bytes = sum(
+            int(g.data.nbytes + g.indices.nbytes + g.indptr.nbytes) for g in self._graphs
+        )
         item_bytes = int(
             self._raw.nbytes
             + self._unit.nbytes
@@ -378,7 +398,7 @@ class RecommenderEngine:
             "items_alive": int(self._alive.sum()),
             "users": len(self._users),
             "events": self._n_events,
-            "cf_edges": int(w.nnz),
+            "cf_edges": sum(int(g.nnz) for g in self._graphs),
             "cf_bytes": cf_bytes,
             "content_bytes": content_bytes,
             "item_bytes": item_bytes,
@@ -414,6 +434,7 @@ class RecommenderEngine:
         lastpos = np.array([s.last_positive for s in sigs], dtype=np.float64)
         lastskip = np.array([s.last_skip for s in sigs], dtype=np.float64)
         decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
+        decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
         excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
         excluded |= strength < 0
         keep = decayed != 0
@@ -424,17 +445,25 @@ class RecommenderEngine:
         return idx_k, w_k.astype(np.float32), idx[excluded]
 
     def _cf_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Sum over CF graphs of max-normalised ``profile @ graph``, debiased, scaled to 0..1."""
         n = len(self._ids)
-        if idx.size == 0 or self._w.nnz == 0:
-            return np.zeros(n, dtype=np.float32)
-        sub = self._w[idx]
-        weights = np.repeat(w, np.diff(sub.indptr)) * sub.data
-        s = np.bincount(sub.indices, weights=weights, minlength=n).astype(np.float32)
-        top = float(s.max())
+        total = np.zeros(n, dtype=np.float32)
+        if idx.size == 0:
+            return total
+        for graph in self._graphs:
+            sub = graph[idx]
+            weights = np.repeat(w, np.diff(sub.indptr)) * sub.data
+            s = np.bincount(sub.indices, weights=weights, minlength=n)
+            s[idx] = 0.0  # the user's own items must not set the scale
+            top = float(s.max()) if s.size else 0.0
+            if top > 0:
+                total += (s / top).astype(np.float32)
+        np.maximum(total, 0.0, out=total)
+        total *= self._debias
+        top = float(total.max())
         if top > 0:
-            s /= top
-        np.maximum(s, 0.0, out=s)
-        return s
+            total /= top
+        return total
 
     def _content_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         vec = self._content.vectors
@@ -547,8 +576,13 @@ class RecommenderEngine:
         idx, w = idx[pos], w[pos]
         if idx.size == 0:
             return ()
-        if use_cf and self._w.nnz:
-            contrib = np.asarray(self._w[idx, j].toarray()).ravel() * w
+        if use_cf and self._graphs:
+            contrib = np.zeros(idx.size, dtype=np.float64)
+            for graph in self._graphs:
+                col = np.asarray(graph[idx, j].toarray(), dtype=np.float64).ravel() * w
+                top = float(np.abs(col).max())
+                if top > 0:
+                    contrib += col / top
         else:
             contrib = (self._content.vectors[idx] @ self._content.vectors[j]) * w
         order = np.argsort(-contrib, kind="stable")[:2]
@@ -598,9 +632,11 @@ class RecommenderEngine:
         if i is None or k <= 0:
             return []
         n = len(self._ids)
-        row = self._w[i]
         cf = np.zeros(n, dtype=np.float32)
-        cf[row.indices] = row.data
+        for graph in self._graphs:
+            row = graph[i]
+            if row.nnz and row.data.max() > 0:
+                cf[row.indices] += np.maximum(row.data, 0.0) / row.data.max()
         if cf.max() > 0:
             cf /= cf.max()
         content = np.maximum(self._content.vectors @ self._content.vectors[i], 0.0)
@@ -633,3 +669,9 @@ class RecommenderEngine:
         if pick.source is Source.POPULAR:
             return "Popular right now"
         return describe(pick.mood) if pick.mood is not None else "Picked for you"
+
+
+def _grow(graph: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Pad a square CSR graph with empty rows/columns up to n x n."""
+    indptr = np.concatenate([graph.indptr, np.full(n - graph.shape[0], graph.indptr[-1])])
+    return sp.csr_matrix((graph.data, graph.indices, indptr), shape=(n, n))
