@@ -191,14 +191,20 @@ class RecommenderEngine:
         events: Iterable[Event],
         *,
         config: EngineConfig | None = None,
+        bulk_interactions: sp.csr_matrix | None = None,
     ) -> RecommenderEngine:
-        """Full build: catalog arrays, content index, CF graph from groups + users, histories."""
+        """Full build: catalog arrays, content index, CF graph from groups + users, histories.
+
+        ``bulk_interactions`` (rows x catalog items, positive strengths) adds co-occurrence
+        evidence without per-event objects - e.g. a bulk-imported history of millions of plays.
+        It feeds the CF graph only; those rows have no user profile here.
+        """
         t0 = time.perf_counter()
         engine = cls(config)
         engine._set_catalog(items)
         for event in events:
             engine.record(event)
-        engine._build_cf(items.groups)
+        engine._build_cf(items.groups, bulk_interactions)
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
@@ -240,7 +246,7 @@ class RecommenderEngine:
         self._popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
         self._debias = np.power(self._evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
 
-    def _build_cf(self, groups: Sequence[Sequence[str]]) -> None:
+    def _build_cf(self, groups: Sequence[Sequence[str]], bulk: sp.csr_matrix | None = None) -> None:
         """CF graph from playlists (binary) and users' positive strengths (log1p)."""
         rows: list[int] = []
         cols: list[int] = []
@@ -268,6 +274,11 @@ class RecommenderEngine:
             (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
             shape=(r, n),
         )
+        if bulk is not None and bulk.shape[1] == n:
+            extra = bulk.tocsr().astype(np.float32, copy=True)
+            extra.data = np.log1p(np.maximum(extra.data, 0.0))
+            x = sp.vstack([x, extra], format="csr")
+            r = x.shape[0]
         x.sum_duplicates()
         self._evidence = np.diff(x.tocsc().indptr).astype(np.float32)
         cfg = self.config
@@ -451,9 +462,8 @@ class RecommenderEngine:
         if idx.size == 0:
             return total
         for graph in self._graphs:
-            sub = graph[idx]
-            weights = np.repeat(w, np.diff(sub.indptr)) * sub.data
-            s = np.bincount(sub.indices, weights=weights, minlength=n)
+            cols, data, counts = _gather_rows(graph, idx)
+            s = np.bincount(cols, weights=np.repeat(w, counts) * data, minlength=n)
             s[idx] = 0.0  # the user's own items must not set the scale
             top = float(s.max()) if s.size else 0.0
             if top > 0:
@@ -477,6 +487,24 @@ class RecommenderEngine:
         s = vec @ (profile / norm)
         np.maximum(s, 0.0, out=s)
         return s.astype(np.float32)
+
+    def _personal_scores(
+        self, idx: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(blended, cf, content) relevance of every item to a weighted item profile."""
+        cf = self._cf_scores(idx, w)
+        content = self._content_scores(idx, w)
+        cw = self._content_weight
+        return (1.0 - cw) * cf + cw * content, cf, content
+
+    def scores(self, user_id: str, *, now: datetime | None = None) -> np.ndarray:
+        """Hybrid relevance (0..1) of every catalog item for a user, before filters and
+        re-ranking; zeros for a user without positive history. For diagnostics and benches."""
+        t_now = _ts(now) if now is not None else time.time()
+        idx, w, _ = self._profile(user_id, t_now)
+        if not (w > 0).any():
+            return np.zeros(len(self._ids), dtype=np.float32)
+        return self._personal_scores(idx, w)[0]
 
     def recommend(
         self,
@@ -530,10 +558,7 @@ class RecommenderEngine:
 
         cf = content = None
         if personal:
-            cf = self._cf_scores(prof_idx, prof_w)
-            content = self._content_scores(prof_idx, prof_w)
-            cw = self._content_weight
-            base = (1.0 - cw) * cf + cw * content
+            base, cf, content = self._personal_scores(prof_idx, prof_w)
             if mscore is not None:
                 mw = self.config.mood_weight
                 base = (1.0 - mw) * base + mw * mscore
@@ -545,18 +570,19 @@ class RecommenderEngine:
         chosen = self._select(base, valid, k, diversity, max_per_artist)
         picks: list[Pick] = []
         mood_tag = Mood(mood) if mood is not None else None
+        reasons = self._because(chosen, prof_idx, prof_w) if personal else {}
         for j in chosen:
             score = float(np.clip(base[j], 0.0, 1.0))
             if personal and cf is not None and content is not None:
                 cf_part = (1.0 - self._content_weight[j]) * cf[j]
                 content_part = self._content_weight[j] * content[j]
-                use_cf = cf_part >= content_part
+                use_cf = bool(cf_part >= content_part)
                 source = (
                     personal_source
                     if seed_idx.size
                     else (Source.COLLABORATIVE if use_cf else Source.CONTENT)
                 )
-                because = self._because(int(j), prof_idx, prof_w, use_cf)
+                because = reasons[(j, use_cf)]
             elif mscore is not None:
                 source, because = Source.MOOD, ()
             else:
@@ -570,23 +596,34 @@ class RecommenderEngine:
             return 0.0
         return float(np.quantile(vals, 1.0 - self.config.mood_keep))
 
-    def _because(self, j: int, idx: np.ndarray, w: np.ndarray, use_cf: bool) -> tuple[str, ...]:
-        """The positive history items contributing most to item j (at most 2)."""
+    def _because(
+        self, chosen: Sequence[int], idx: np.ndarray, w: np.ndarray
+    ) -> dict[tuple[int, bool], tuple[str, ...]]:
+        """For each pick and signal (CF or content), the <= 2 history items contributing most.
+
+        One history x picks block per graph keeps this a handful of array ops per request.
+        """
         pos = w > 0
-        idx, w = idx[pos], w[pos]
-        if idx.size == 0:
-            return ()
-        if use_cf and self._graphs:
-            contrib = np.zeros(idx.size, dtype=np.float64)
-            for graph in self._graphs:
-                col = np.asarray(graph[idx, j].toarray(), dtype=np.float64).ravel() * w
-                top = float(np.abs(col).max())
-                if top > 0:
-                    contrib += col / top
-        else:
-            contrib = (self._content.vectors[idx] @ self._content.vectors[j]) * w
-        order = np.argsort(-contrib, kind="stable")[:2]
-        return tuple(self._ids[idx[o]] for o in order if contrib[o] > 0)
+        idx, w = idx[pos], w[pos].astype(np.float64)
+        picks = np.asarray(chosen, dtype=np.int64)
+        out: dict[tuple[int, bool], tuple[str, ...]] = {}
+        if picks.size == 0:
+            return out
+        cf = np.zeros((idx.size, picks.size), dtype=np.float64)
+        for graph in self._graphs:
+            block = graph[idx][:, picks].toarray() * w[:, None]
+            top = np.abs(block).max(axis=0, keepdims=True)
+            top[top == 0] = 1.0
+            cf += block / top
+        vec = self._content.vectors
+        content = (vec[idx] @ vec[picks].T) * w[:, None]
+        for signal, contrib in ((True, cf), (False, content)):
+            order = np.argsort(-contrib, axis=0, kind="stable")[:2]
+            for c, j in enumerate(picks):
+                out[(int(j), signal)] = tuple(
+                    self._ids[idx[o]] for o in order[:, c] if contrib[o, c] > 0
+                )
+        return out
 
     def _select(
         self, score: np.ndarray, valid: np.ndarray, k: int, diversity: float, max_per_artist: int
@@ -675,3 +712,22 @@ def _grow(graph: sp.csr_matrix, n: int) -> sp.csr_matrix:
     """Pad a square CSR graph with empty rows/columns up to n x n."""
     indptr = np.concatenate([graph.indptr, np.full(n - graph.shape[0], graph.indptr[-1])])
     return sp.csr_matrix((graph.data, graph.indices, indptr), shape=(n, n))
+
+
+def _gather_rows(
+    graph: sp.csr_matrix, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(columns, values, per-row counts) of the given CSR rows, with plain numpy indexing.
+
+    Avoids scipy's fancy-indexing overhead, which dominates for the few dozen rows of one
+    user's history.
+    """
+    starts = graph.indptr[rows]
+    counts = graph.indptr[rows + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.float32), counts
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    pos = np.arange(total) + offsets
+    return graph.indices[pos], graph.data[pos], counts
