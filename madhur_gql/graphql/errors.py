@@ -49,6 +49,8 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         return _with_code(
             error, "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
         )
+    if isinstance(original, GraphQLError):  # e.g. a variable value its type cannot coerce
+        return _with_code(error, "BAD_USER_INPUT")
     if isinstance(original, DATABASE_ERRORS):
         log.warning("database unavailable", request_id=request_id, error=str(original))
         unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -23,8 +25,13 @@ Mutation = merge_types("Mutation", (AccountMutation, InteractionMutation))
 Extension = type[SchemaExtension] | SchemaExtension
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """ErrorPolicy logs what deserves it; client mistakes are not server errors."""
+
+
 def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[ErrorPolicy, *(extensions or [])],

@@ -57,6 +57,24 @@ class RejectedRow:
     reason: str
 
 
+class SeenTracks:
+    """Track ids met earlier in this import, as sorted 64-bit hashes (8 bytes a track).
+
+    A track whose rows span several chunks is then counted once in the report.
+    """
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.uint64)
+
+    def split(self, track_ids: list[str]) -> tuple[set[str], set[str]]:
+        """(ids first met now, ids met before), remembering the new ones."""
+        hashes = pd.util.hash_array(np.asarray(track_ids, dtype=object))
+        before = np.isin(hashes, self._hashes, assume_unique=False)
+        self._hashes = np.union1d(self._hashes, hashes[~before])
+        seen = {track_id for track_id, old in zip(track_ids, before, strict=True) if old}
+        return set(track_ids) - seen, seen
+
+
 @dataclass(slots=True)
 class ImportReport:
     rows: int = 0
@@ -262,16 +280,22 @@ async def existing_track_ids(track_ids: list[str]) -> set[str]:
 
 
 async def write_tracks(
-    tracks: dict[str, TrackRows], report: ImportReport, *, update: bool, dry_run: bool
+    tracks: dict[str, TrackRows],
+    report: ImportReport,
+    seen: SeenTracks,
+    *,
+    update: bool,
+    dry_run: bool,
 ) -> None:
     """Insert new tracks in bulk (fast path) and merge into the existing ones."""
+    _, earlier = seen.split(list(tracks))
     collection = Song.get_pymongo_collection()
     existing = await existing_track_ids(list(tracks))
     fresh = [track for track_id, track in tracks.items() if track_id not in existing]
     known = [track for track_id, track in tracks.items() if track_id in existing]
     if dry_run:
         report.inserted += len(fresh)
-        report.skipped += len(known)
+        report.skipped += sum(1 for t in known if t.fields["track_id"] not in earlier)
         return
     now = datetime.now(UTC)
     if fresh:
@@ -283,13 +307,18 @@ async def write_tracks(
             report.inserted += error.details.get("nInserted", 0)
             raced = {fresh[e["index"]].fields["track_id"] for e in error.details["writeErrors"]}
             known.extend(t for t in fresh if t.fields["track_id"] in raced)
-    if known:
+    # Tracks met in an earlier chunk of this file only gain playlists: not counted again.
+    for counted in (True, False):
+        batch = [t for t in known if (t.fields["track_id"] not in earlier) == counted]
+        if not batch:
+            continue
         result = await collection.bulk_write(
-            [merge_operation(t, now, update=update) for t in known], ordered=False
+            [merge_operation(t, now, update=update) for t in batch], ordered=False
         )
-        report.inserted += result.upserted_count
-        report.updated += result.modified_count
-        report.skipped += result.matched_count - result.modified_count
+        if counted:
+            report.inserted += result.upserted_count
+            report.updated += result.modified_count
+            report.skipped += result.matched_count - result.modified_count
 
 
 async def import_songs(
@@ -302,6 +331,7 @@ async def import_songs(
 ) -> ImportReport:
     """Import `path` into the songs collection; see the module docstring for the guarantees."""
     report = ImportReport(dry_run=dry_run)
+    seen = SeenTracks()
     line = 2
     for chunk in read_chunks(path, chunk_rows):
         valid, rejected = validate_chunk(chunk, first_line=line)
@@ -309,7 +339,7 @@ async def import_songs(
         report.rows += len(chunk)
         report.rejected.extend(rejected)
         if len(valid):
-            await write_tracks(group_tracks(valid), report, update=update, dry_run=dry_run)
+            await write_tracks(group_tracks(valid), report, seen, update=update, dry_run=dry_run)
         if on_progress is not None:
             on_progress(len(chunk))
     return report
