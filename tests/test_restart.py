@@ -88,10 +88,8 @@ def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path
             ' displayName: "Keep"}) { accessToken } }'
         )["register"]
         song_id = songs["edges"][0]["node"]["id"]
-        first.graphql(
-            f'mutation {{ recordInteraction(input: {{songId: "{song_id}", kind: LIKE}}) {{ id }} }}',
-            registered["accessToken"],
-        )
+        like = f'recordInteraction(input: {{songId: "{song_id}", kind: LIKE}}) {{ id }}'
+        first.graphql(f"mutation {{ {like} }}", registered["accessToken"])
     finally:
         first.stop()
     assert not embedded_server_alive(data_dir), "the embedded database stops with the API"
