@@ -458,22 +458,28 @@ class RecommenderEngine:
     def _cf_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Sum over CF graphs of max-normalised ``profile @ graph``, debiased, scaled to 0..1."""
         n = len(self._ids)
-        total = np.zeros(n, dtype=np.float32)
-        if idx.size == 0:
-            return total
+        if idx.size == 0 or not self._graphs:
+            return np.zeros(n, dtype=np.float32)
+        total: np.ndarray | None = None
         for graph in self._graphs:
             cols, data, counts = _gather_rows(graph, idx)
-            s = np.bincount(cols, weights=np.repeat(w, counts) * data, minlength=n)
+            s: np.ndarray = np.asarray(
+                np.bincount(cols, weights=np.repeat(w, counts) * data, minlength=n),
+                dtype=np.float64,
+            )
             s[idx] = 0.0  # the user's own items must not set the scale
             top = float(s.max()) if s.size else 0.0
             if top > 0:
-                total += (s / top).astype(np.float32)
+                s *= 1.0 / top
+            if total is None:
+                total = s
+            else:
+                total += s
+        assert total is not None
         np.maximum(total, 0.0, out=total)
         total *= self._debias
         top = float(total.max())
-        if top > 0:
-            total /= top
-        return total
+        return (total * (1.0 / top) if top > 0 else total).astype(np.float32)
 
     def _content_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         vec = self._content.vectors
@@ -484,9 +490,9 @@ class RecommenderEngine:
         norm = float(np.linalg.norm(profile))
         if norm == 0:
             return np.zeros(len(self._ids), dtype=np.float32)
-        s = vec @ (profile / norm)
+        s = vec @ (profile / norm).astype(np.float32)
         np.maximum(s, 0.0, out=s)
-        return s.astype(np.float32)
+        return s
 
     def _personal_scores(
         self, idx: np.ndarray, w: np.ndarray
@@ -494,8 +500,10 @@ class RecommenderEngine:
         """(blended, cf, content) relevance of every item to a weighted item profile."""
         cf = self._cf_scores(idx, w)
         content = self._content_scores(idx, w)
-        cw = self._content_weight
-        return (1.0 - cw) * cf + cw * content, cf, content
+        base = content - cf  # cf + cw * (content - cf) == (1 - cw) * cf + cw * content
+        base *= self._content_weight
+        base += cf
+        return base, cf, content
 
     def scores(self, user_id: str, *, now: datetime | None = None) -> np.ndarray:
         """Hybrid relevance (0..1) of every catalog item for a user, before filters and
