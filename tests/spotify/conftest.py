@@ -1,0 +1,34 @@
+"""Spotify tests point spotipy at a local fake; nothing here may reach an outside host."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from madhur_gql.config import Settings
+from madhur_gql.db.connection import Database, open_database
+from madhur_gql.db.embedded import EmbeddedMongo
+from tests.conftest import make_settings
+from tests.spotify.fake_spotify import FakeSpotify
+
+
+@pytest.fixture
+def fake_spotify() -> Iterator[FakeSpotify]:
+    fake = FakeSpotify().start()
+    yield fake
+    fake.stop()
+
+
+def spotify_settings(
+    mongo_server: EmbeddedMongo, database: str, fake: FakeSpotify, **extra: Any
+) -> Settings:
+    return make_settings(mongo_server.uri, database, **fake.settings_overrides(**extra))
+
+
+@pytest.fixture(scope="module")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """Beanie bound to this module's fresh database (no app, no catalog)."""
+    async with open_database(settings) as db:
+        yield db
