@@ -24,6 +24,12 @@ from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import Database, open_database
 from madhur_gql.graphql.context import Context, Services, build_context
 from madhur_gql.graphql.schema import build_schema
+from madhur_gql.graphql.security import (
+    PREFLIGHT_HEADERS,
+    BodySizeLimitMiddleware,
+    CSRFPreventionMiddleware,
+    security_extensions,
+)
 from madhur_gql.services.accounts import AccountService
 from madhur_gql.services.catalog import load_song_snapshot
 from madhur_gql.services.catalog_import import catalog_is_empty, import_songs
@@ -133,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 build.cancel()
 
     graphql_app = GraphQLApp(
-        build_schema(),
+        build_schema(security_extensions(settings)),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
     )
@@ -144,9 +150,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
+                allow_headers=["authorization", "content-type", *PREFLIGHT_HEADERS],
             )
         )
+    middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
+    if settings.csrf_prevention:
+        middleware.append(Middleware(CSRFPreventionMiddleware))
     return Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),

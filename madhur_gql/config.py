@@ -44,6 +44,22 @@ class Settings(BaseSettings):
     introspection: bool | None = Field(None, alias="MADHUR_INTROSPECTION")
     cors_origins: list[str] = Field(default_factory=list, alias="MADHUR_CORS_ORIGINS")
 
+    # Security limits and throttles (docs/security.md lists each with its reason).
+    max_query_depth: int = Field(10, alias="MADHUR_MAX_QUERY_DEPTH", ge=1, le=100)
+    max_query_tokens: int = Field(2000, alias="MADHUR_MAX_QUERY_TOKENS", ge=50)
+    max_query_aliases: int = Field(15, alias="MADHUR_MAX_QUERY_ALIASES", ge=0)
+    max_query_cost: int = Field(10_000, alias="MADHUR_MAX_QUERY_COST", ge=1)
+    max_body_bytes: int = Field(100_000, alias="MADHUR_MAX_BODY_BYTES", ge=1024)
+    csrf_prevention: bool = Field(True, alias="MADHUR_CSRF_PREVENTION")
+    max_password_checks_per_request: int = Field(1, alias="MADHUR_MAX_PASSWORD_CHECKS", ge=1)
+    login_max_failures_per_email: int = Field(5, alias="MADHUR_LOGIN_MAX_FAILURES", ge=1)
+    login_max_failures_per_address: int = Field(
+        20, alias="MADHUR_LOGIN_MAX_FAILURES_PER_ADDRESS", ge=1
+    )
+    login_lock_seconds: int = Field(30, alias="MADHUR_LOGIN_LOCK_SECONDS", ge=1)
+    login_lock_max_seconds: int = Field(900, alias="MADHUR_LOGIN_LOCK_MAX_SECONDS", ge=1)
+    login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
+
     jwt_secret_generated: bool = Field(False, exclude=True)
 
     @model_validator(mode="after")

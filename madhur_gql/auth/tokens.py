@@ -1,4 +1,4 @@
-"""JWT access tokens (RFC 8725 practices) and opaque refresh tokens."""
+"""JWT access tokens (RFC 8725, RFC 9068 typing) and opaque refresh tokens (RFC 9700)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from madhur_gql.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
-REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "typ"]
+ACCESS_TOKEN_HEADER_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 explicit typing
+REQUIRED_CLAIMS = ["sub", "exp", "iat", "nbf", "jti", "iss", "aud", "typ", "ver"]
+MAX_TOKEN_LENGTH = 4096  # ours are ~400 bytes; do not base64-decode megabytes for an attacker
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +26,11 @@ class AccessClaims:
     role: str
     jti: str
     expires_at: datetime
+    version: int = 0
 
 
-def issue_access_token(settings: Settings, user_id: str, role: str) -> str:
+def issue_access_token(settings: Settings, user_id: str, role: str, version: int = 0) -> str:
+    """A short-lived token; `ver` ties it to the user's token version (bumped to revoke all)."""
     now = datetime.now(UTC)
     claims = {
         "sub": user_id,
@@ -38,33 +42,45 @@ def issue_access_token(settings: Settings, user_id: str, role: str) -> str:
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "typ": ACCESS_TOKEN_TYPE,
+        "ver": version,
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM, headers={"typ": "at+jwt"})
+    return jwt.encode(
+        claims, settings.jwt_secret, algorithm=ALGORITHM, headers={"typ": ACCESS_TOKEN_HEADER_TYPE}
+    )
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify signature, algorithm, expiry, issuer, audience and token type, or raise."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthenticated("Invalid access token.")
     try:
+        header = jwt.get_unverified_header(token)
         claims = jwt.decode(
             token,
             settings.jwt_secret,
             algorithms=[ALGORITHM],  # explicit allow-list: never "none", never RS/HS confusion
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": REQUIRED_CLAIMS},
+            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             leeway=5,
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("Access token expired.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid access token.") from exc
-    if claims.get("typ") != ACCESS_TOKEN_TYPE or not isinstance(claims.get("sub"), str):
+    if (
+        header.get("typ") != ACCESS_TOKEN_HEADER_TYPE
+        or claims.get("typ") != ACCESS_TOKEN_TYPE
+        or not isinstance(claims.get("sub"), str)
+        or not isinstance(claims.get("ver"), int)
+    ):
         raise Unauthenticated("Invalid access token.")
     return AccessClaims(
         user_id=claims["sub"],
         role=str(claims.get("role", "USER")),
         jti=claims["jti"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        version=claims["ver"],
     )
 
 
@@ -73,4 +89,5 @@ def new_refresh_token() -> str:
 
 
 def hash_refresh_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """SHA-256 is enough here: the token has 256 random bits, nothing to brute-force."""
+    return hashlib.sha256(token.encode(errors="replace")).hexdigest()

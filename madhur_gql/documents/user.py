@@ -21,6 +21,7 @@ class User(Document):
     role: Role = Role.USER
     favourite_genres: list[str] = Field(default_factory=list)
     favourite_moods: list[str] = Field(default_factory=list)
+    token_version: int = 0  # in every access token; bumping it revokes them all
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

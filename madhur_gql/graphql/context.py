@@ -70,6 +70,8 @@ class Context:
             user = await User.get(PydanticObjectId(self.claims.user_id))
             if user is None:  # deleted account with a still-valid token
                 raise Unauthenticated("This account no longer exists.")
+            if user.token_version != self.claims.version:  # password changed, logged out
+                raise Unauthenticated("This session has ended; log in again.")
             self._user = user
         return self._user
 

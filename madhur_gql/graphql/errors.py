@@ -1,11 +1,14 @@
 """One policy for every error leaving the API: a stable `extensions.code`, nothing internal.
 
 Expected errors (MadhurError) pass as they are. A database that cannot be reached becomes
-SERVICE_UNAVAILABLE. Anything else is logged with a request id and masked.
+SERVICE_UNAVAILABLE. Anything else is logged with a request id and masked. In production,
+graphql-core's "Did you mean ...?" hints are cut from messages: they would let a client
+without introspection rebuild the schema field by field.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -21,6 +24,22 @@ log = structlog.get_logger(__name__)
 
 UNEXPECTED = "Unexpected error."
 DATABASE_ERRORS = (ConnectionFailure, ServerSelectionTimeoutError)
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    message = SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
 
 
 def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
@@ -51,6 +70,8 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         )
     if isinstance(original, GraphQLError):  # e.g. a variable value its type cannot coerce
         return _with_code(error, "BAD_USER_INPUT")
+    if isinstance(original, UnicodeEncodeError):  # a JSON "\ud800": not storable text
+        return _with_code(error, "BAD_USER_INPUT", "Text must be valid Unicode.")
     if isinstance(original, DATABASE_ERRORS):
         log.warning("database unavailable", request_id=request_id, error=str(original))
         unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")
@@ -70,8 +91,12 @@ class ErrorPolicy(SchemaExtension):
         result = self.execution_context.result
         if result is None or not result.errors:
             return
-        request_id = _request_id(self.execution_context.context)
+        context = self.execution_context.context
+        request_id = _request_id(context)
         result.errors = [classify(error, request_id) for error in result.errors]
+        settings = getattr(context, "settings", None)
+        if settings is None or settings.is_production:
+            result.errors = [without_suggestions(error) for error in result.errors]
         for error in result.errors:
             if error.extensions and error.extensions.get("code") == "INTERNAL_SERVER_ERROR":
                 error.extensions["requestId"] = request_id

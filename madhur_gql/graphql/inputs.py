@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from madhur_gql.graphql.types import InteractionKind
+from madhur_gql.graphql.types import InteractionKind, Mood
 from madhur_gql.services.catalog import Range, SongFilter
 
 
@@ -38,6 +38,13 @@ class RegisterInput:
     email: str
     password: str
     display_name: str
+
+
+@strawberry.input(description="Fields to change on the caller's account; null leaves one as is.")
+class UpdateMeInput:
+    display_name: str | None = None
+    favourite_genres: list[str] | None = None
+    favourite_moods: list[Mood] | None = None  # type: ignore[valid-type]
 
 
 @strawberry.input

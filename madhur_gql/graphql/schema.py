@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 Query = merge_types("Query", (AccountQuery, CatalogQuery, InteractionQuery, RecommendationQuery))
 Mutation = merge_types("Mutation", (AccountMutation, InteractionMutation))
 
-Extension = type[SchemaExtension] | SchemaExtension
+Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request
 
 
 class Schema(strawberry.Schema):

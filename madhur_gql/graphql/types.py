@@ -76,6 +76,7 @@ class User:
     display_name: str
     role: Role  # type: ignore[valid-type]
     favourite_genres: list[str]
+    favourite_moods: list[Mood]  # type: ignore[valid-type]
     created_at: datetime
 
     @classmethod
@@ -86,6 +87,9 @@ class User:
             display_name=user.display_name,
             role=user.role,
             favourite_genres=user.favourite_genres,
+            favourite_moods=[
+                MoodEnum(m) for m in user.favourite_moods if m in MoodEnum.__members__
+            ],
             created_at=user.created_at,
         )
 

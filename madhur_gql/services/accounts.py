@@ -1,4 +1,8 @@
-"""Registration, login and the refresh-token lifecycle."""
+"""Registration, login, the refresh-token lifecycle and the caller's own account.
+
+Every password check goes through `_verify_password`, which applies the login throttle, so
+no operation (login, changePassword, deleteMe) is an unthrottled password oracle.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,24 @@ from madhur_gql.auth.passwords import (
     check_password,
     dummy_hash,
     hash_password,
+    needs_rehash,
     validate_new_password,
 )
 from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Interaction, RefreshToken, Role, User
 from madhur_gql.errors import BadUserInput, Conflict, Unauthenticated
+from madhur_gql.recommender.mood import Mood
+from madhur_gql.services.throttle import LoginThrottle
 
 # Deliberately simple: one "@", a dot in the domain, no spaces. Deliverability is for e-mail.
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 80
 INVALID_CREDENTIALS = "Invalid email or password."
+WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message
+MAX_FAVOURITES = 20
+MAX_GENRE_LENGTH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +64,35 @@ def validate_display_name(name: str) -> str:
     return name
 
 
+def validate_genres(genres: list[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(" ".join(g.split()).lower() for g in genres))
+    if len(cleaned) > MAX_FAVOURITES or any(not g or len(g) > MAX_GENRE_LENGTH for g in cleaned):
+        raise BadUserInput(
+            f"At most {MAX_FAVOURITES} genres of 1..{MAX_GENRE_LENGTH} characters.",
+            field="favouriteGenres",
+        )
+    return cleaned
+
+
 class AccountService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.throttle = LoginThrottle(settings)
+        dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
     async def register(
         self, email: str, password: str, display_name: str, role: Role = Role.USER
     ) -> Session:
+        user = await self.create_user(email, password, display_name, role)
+        return await self._start_session(user, family_id=uuid.uuid4().hex)
+
+    async def create_user(
+        self, email: str, password: str, display_name: str, role: Role = Role.USER
+    ) -> User:
+        """A new account (the CLI makes admins with it); no session."""
         email = normalise_email(email)
         display_name = validate_display_name(display_name)
-        validate_new_password(password)
+        validate_new_password(password, email)
         if await User.find_one(User.email == email) is not None:
             raise Conflict("An account with this email already exists.", field="email")
         user = User(
@@ -76,24 +105,78 @@ class AccountService:
             await user.insert()
         except DuplicateKeyError as exc:  # lost a race with a concurrent registration
             raise Conflict("An account with this email already exists.", field="email") from exc
-        return await self._start_session(user, family_id=uuid.uuid4().hex)
+        return user
 
-    async def authenticate(self, email: str, password: str) -> User:
-        """The user, or one error for both unknown email and wrong password (no enumeration)."""
+    async def authenticate(self, email: str, password: str, address: str | None = None) -> User:
+        """The user, or one error for both unknown email and wrong password (no enumeration).
+
+        Both paths look the email up and run one bcrypt check, so they take the same time;
+        both count towards the throttle, so a lock says nothing about whether the account exists.
+        """
         try:
             email = normalise_email(email)
         except BadUserInput:
             email = ""
         user = await User.find_one(User.email == email) if email else None
-        password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
-        password_ok = await check_password(password, password_hash)
-        if user is None or not password_ok:
-            raise Unauthenticated(INVALID_CREDENTIALS)
+        await self._verify_password(user, email, password, address, INVALID_CREDENTIALS)
+        assert user is not None
         return user
 
-    async def login(self, email: str, password: str) -> Session:
-        user = await self.authenticate(email, password)
+    async def login(self, email: str, password: str, address: str | None = None) -> Session:
+        user = await self.authenticate(email, password, address)
         return await self._start_session(user, family_id=uuid.uuid4().hex)
+
+    async def change_password(
+        self, user: User, current: str, new: str, address: str | None = None
+    ) -> Session:
+        """Set a new password; every session ends (refresh tokens revoked, access tokens
+        invalidated through the token version) and the caller gets a fresh one."""
+        await self._verify_password(user, user.email, current, address, WRONG_PASSWORD)
+        validate_new_password(new, user.email)
+        if new == current:
+            raise BadUserInput("The new password must differ from the current one.", field="new")
+        user.password_hash = await hash_password(new, self.settings.bcrypt_rounds)
+        user.token_version += 1
+        await user.save()
+        assert user.id is not None
+        await self.logout_everywhere(user.id, bump_version=False)
+        return await self._start_session(user, family_id=uuid.uuid4().hex)
+
+    async def update_profile(
+        self,
+        user: User,
+        display_name: str | None = None,
+        favourite_genres: list[str] | None = None,
+        favourite_moods: list[Mood] | None = None,
+    ) -> User:
+        """Change what is given, leave what is not; validated like registration."""
+        if display_name is not None:
+            user.display_name = validate_display_name(display_name)
+        if favourite_genres is not None:
+            user.favourite_genres = validate_genres(favourite_genres)
+        if favourite_moods is not None:
+            user.favourite_moods = [m.value for m in dict.fromkeys(favourite_moods)]
+        await user.save()
+        return user
+
+    async def delete_account(self, user: User, password: str, address: str | None = None) -> None:
+        """The caller deletes themself; the password proves it is them, not a stolen token."""
+        await self._verify_password(user, user.email, password, address, WRONG_PASSWORD)
+        await self.delete_user(user)
+
+    async def _verify_password(
+        self, user: User | None, email: str, password: str, address: str | None, message: str
+    ) -> None:
+        keys = self.throttle.keys(email, address)
+        await self.throttle.check(keys)
+        password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
+        if user is None or not await check_password(password, password_hash):
+            await self.throttle.record_failure(keys)
+            raise Unauthenticated(message)
+        await self.throttle.record_success(keys)
+        if needs_rehash(user.password_hash, self.settings.bcrypt_rounds):
+            user.password_hash = await hash_password(password, self.settings.bcrypt_rounds)
+            await user.save()
 
     async def refresh(self, refresh_token: str) -> Session:
         """Rotate: the presented token is spent, a new one of the same family is issued.
@@ -129,18 +212,25 @@ class AccountService:
         await self._revoke_family(token.family_id, datetime.now(UTC))
         return True
 
-    async def logout_everywhere(self, user_id: PydanticObjectId) -> int:
+    async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
+        """Revoke every refresh token; with `bump_version`, live access tokens die too."""
+        if bump_version:
+            await User.find_one(User.id == user_id).inc({User.token_version: 1})
         result = await RefreshToken.find(
             RefreshToken.user_id == user_id,
             RefreshToken.revoked_at == None,  # noqa: E711
         ).update_many({"$set": {"revoked_at": datetime.now(UTC)}})
-        return int(result.modified_count) if result else 0
+        return int(getattr(result, "modified_count", 0) or 0)
 
     async def delete_user(self, user: User) -> None:
+        """The one place an account is deleted: everything that belongs to it goes with it.
+
+        The account goes first, so a still-valid access token stops working at once.
+        """
         assert user.id is not None
-        await Interaction.find(Interaction.user_id == user.id).delete()
-        await RefreshToken.find(RefreshToken.user_id == user.id).delete()
         await user.delete()
+        await RefreshToken.find(RefreshToken.user_id == user.id).delete()
+        await Interaction.find(Interaction.user_id == user.id).delete()
 
     async def _revoke_family(self, family_id: str, now: datetime) -> None:
         await RefreshToken.find(
@@ -157,7 +247,9 @@ class AccountService:
             family_id=family_id,
             expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days),
         ).insert()
-        access_token = issue_access_token(self.settings, str(user.id), user.role.value)
+        access_token = issue_access_token(
+            self.settings, str(user.id), user.role.value, user.token_version
+        )
         return Session(access_token=access_token, refresh_token=refresh_token, user=user)
 
 

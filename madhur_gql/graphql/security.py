@@ -1,0 +1,299 @@
+"""Limits on what one request may ask of the server, and cross-site request forgery defence.
+
+GraphQL lets one small request fan out into a lot of work; each control here bounds one way
+(OWASP GraphQL Cheat Sheet): the body size, the token count (before parsing completes),
+depth, aliases, a cost budget that multiplies by page sizes, batching (off: Strawberry
+refuses a JSON array body), and introspection in production. Settings: `config.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.execution import ExecutionResult
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef
+from graphql.utilities import get_operation_ast
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from madhur_gql.config import Settings
+
+PAGE_ARGUMENTS = ("first", "last", "limit")
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
+PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    """An upper bound on the objects one operation can touch.
+
+    Each field costs 1 plus its selection's cost times its page size (`first`, given or
+    the schema default), so `songs(first: 100) { edges { node { ... } } }` costs ~100x its
+    node and nesting multiplies. Lists without a page argument are either scalars or bounded
+    by their parent's page, and count once. Fragments are costed once each (memoised), so a
+    "fragment bomb" costs what it would return, and the walk stays linear in document size.
+    """
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list) or root is None:
+        return 0  # bad variables: execution reports them before any resolver runs
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    memo: dict[str, int] = {}
+
+    def selection_cost(
+        selection_set: SelectionSetNode, parent: GraphQLNamedType | None, stack: frozenset[str]
+    ) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += field_cost(selection, parent, stack)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = schema.get_type(condition.name.value) if condition else parent
+                total += selection_cost(selection.selection_set, target, stack)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in stack:
+                    continue
+                if name not in memo:
+                    target = schema.get_type(fragment.type_condition.name.value)
+                    memo[name] = selection_cost(fragment.selection_set, target, stack | {name})
+                total += memo[name]
+        return total
+
+    def field_cost(node: FieldNode, parent: GraphQLNamedType | None, stack: frozenset[str]) -> int:
+        definition = _field_definition(schema, parent, node.name.value)
+        if definition is None:
+            return 1
+        size = _page_size(definition, node, coerced)
+        if node.selection_set is None:
+            return size
+        child = get_named_type(definition.type)
+        return 1 + size * selection_cost(node.selection_set, child, stack)
+
+    return selection_cost(operation.selection_set, root, frozenset())
+
+
+def _field_definition(
+    schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str
+) -> GraphQLField | None:
+    if name == "__schema":
+        return SchemaMetaFieldDef
+    if name == "__type":
+        return TypeMetaFieldDef
+    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        return parent.fields.get(name)
+    return None
+
+
+def _page_size(definition: GraphQLField, node: FieldNode, variables: VariableValues) -> int:
+    if not any(name in definition.args for name in PAGE_ARGUMENTS):
+        return 1
+    try:
+        values = get_argument_values(definition, node, variables)
+    except GraphQLError:
+        return 1  # execution refuses the argument itself
+    sizes = [v for name in PAGE_ARGUMENTS if isinstance(v := values.get(name), int)]
+    return max([1, *sizes])
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuse, before any resolver runs, an operation whose cost is over the budget.
+
+    It runs at execution start (validated document, known variables) and answers with
+    `QUERY_TOO_COMPLEX` and the cost, so a client can see by how much it went over.
+    """
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            cost = operation_cost(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+            if cost > self.max_cost:
+                error = GraphQLError(
+                    f"Query cost {cost} exceeds the maximum of {self.max_cost}; "
+                    "ask for smaller pages or fewer fields.",
+                    extensions={"code": QUERY_TOO_COMPLEX, "cost": cost, "maxCost": self.max_cost},
+                )
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+def security_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The limits as extension factories: a fresh extension per request (no shared state)."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_query_aliases),
+        partial(QueryCostLimiter, max_cost=settings.max_query_cost),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return json.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    ).encode()
+
+
+async def _send_error(send: Send, status: int, message: str, code: str) -> None:
+    body = _error_body(message, code)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted).
+
+    The body is read here, up to the limit, and replayed to the app: GraphQL bodies are
+    small, and the app never sees a request it would have to abandon half-read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"Request body too large (at most {self.max_bytes} bytes)."
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class CSRFPreventionMiddleware:
+    """Apollo Server's CSRF prevention for `path`.
+
+    A browser sends a cross-site GET or a POST with a "simple" content type (text/plain,
+    form-urlencoded, multipart) without asking the server first (no CORS preflight). Such a
+    request is refused unless it carries a preflight header (`apollo-require-preflight` or
+    `x-apollo-operation-name`), which a cross-site page can only add after a preflight that
+    CORS decides. JSON POSTs (what every GraphQL client sends) pass. A GET without a query
+    (the GraphiQL page) passes; GET can never run a mutation anyway (Strawberry refuses).
+    """
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or scope["method"] not in ("GET", "POST")
+            or self._safe(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        await _send_error(
+            send,
+            400,
+            "This request has been blocked as a potential cross-site request forgery. Send it "
+            "with a content-type other than application/x-www-form-urlencoded, "
+            "multipart/form-data or text/plain, or with a non-empty "
+            "'apollo-require-preflight' header.",
+            "CSRF_PREVENTED",
+        )
+
+    @staticmethod
+    def _safe(scope: Scope) -> bool:
+        headers = Headers(scope=scope)
+        query_string = scope.get("query_string", b"")
+        if scope["method"] == "GET" and not any(
+            key in query_string for key in (b"query=", b"extensions=")
+        ):
+            return True  # no operation (the IDE page): nothing runs
+        content_type = headers.get("content-type")
+        if content_type is not None:
+            media_type = content_type.split(";", 1)[0].strip().lower()
+            if media_type and media_type not in SIMPLE_CONTENT_TYPES:
+                return True
+        return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
