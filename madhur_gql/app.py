@@ -18,11 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import Database, open_database
 from madhur_gql.graphql.context import Context, Services, build_context
+from madhur_gql.graphql.graphiql import GraphiQLPage, GraphQLView
+from madhur_gql.graphql.persisted_queries import PersistedQueryCache
 from madhur_gql.graphql.schema import build_schema
 from madhur_gql.graphql.security import (
     PREFLIGHT_HEADERS,
@@ -34,12 +35,16 @@ from madhur_gql.services.accounts import AccountService
 from madhur_gql.services.catalog import load_song_snapshot
 from madhur_gql.services.catalog_import import catalog_is_empty, import_songs
 from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.change_feed import ChangeFeed
+from madhur_gql.services.interactions import Listening
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.trending import recent_plays
+from madhur_gql.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQLView):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -124,12 +129,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             catalog = Catalog()
             catalog.load(snapshot)
             recommendations = RecommendationService()
+            for play in await recent_plays():
+                catalog.index.trending.add_play(str(play.song_id), play.created_at)
+            feed = ChangeFeed(catalog, recommendations)
+            feed.start()
+            spotify = SpotifyService(settings)
+            await spotify.start()
             app.state.database = database
             app.state.services = Services(
                 settings=settings,
                 accounts=AccountService(settings),
                 catalog=catalog,
                 recommendations=recommendations,
+                listening=Listening(catalog, recommendations),
+                spotify=spotify,
             )
             build = asyncio.create_task(recommendations.rebuild(snapshot), name="recommender")
             del snapshot
@@ -137,10 +150,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 build.cancel()
+                await feed.stop()
+                await spotify.stop()
 
+    graphiql = (
+        GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
+    )
     graphql_app = GraphQLApp(
         build_schema(security_extensions(settings)),
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        graphiql=graphiql,
+        persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
         allow_queries_via_get=True,
     )
     middleware = [Middleware(RequestIdMiddleware)]
@@ -161,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *(graphiql.routes() if graphiql else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -115,3 +115,19 @@ def import_songs_command(
     except ImportFileError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
+
+
+@app.command()
+def enrich(
+    all_songs: Annotated[
+        bool, typer.Option("--all", help="Fetch every song again, even fresh ones.")
+    ] = False,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Only songs never fetched or due (the default).")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many songs.")] = None,
+) -> None:
+    """Fetch album covers, Spotify links and previews into the cache (needs SPOTIFY_*)."""
+    from madhur_gql.spotify.cli import enrich_command
+
+    enrich_command(console, all_songs=all_songs, missing=missing, limit=limit)

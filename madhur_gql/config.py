@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET_PLACEHOLDER = "change-me"  # noqa: S105 - the value we refuse in production
@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(30, alias="MADHUR_REFRESH_TOKEN_DAYS", ge=1, le=365)
     bcrypt_rounds: int = Field(12, alias="MADHUR_BCRYPT_ROUNDS", ge=4, le=16)
 
+    # GraphQL ecosystem: GraphiQL's assets (default: web/node_modules) and the APQ cache.
+    graphiql_assets_dir: Path | None = Field(None, alias="MADHUR_GRAPHIQL_ASSETS_DIR")
+    apq_cache_size: int = Field(1000, alias="MADHUR_APQ_CACHE_SIZE", ge=1, le=1_000_000)
+
     graphiql: bool | None = Field(None, alias="MADHUR_GRAPHIQL")
     introspection: bool | None = Field(None, alias="MADHUR_INTROSPECTION")
     cors_origins: list[str] = Field(default_factory=list, alias="MADHUR_CORS_ORIGINS")
@@ -59,6 +63,23 @@ class Settings(BaseSettings):
     login_lock_seconds: int = Field(30, alias="MADHUR_LOGIN_LOCK_SECONDS", ge=1)
     login_lock_max_seconds: int = Field(900, alias="MADHUR_LOGIN_LOCK_MAX_SECONDS", ge=1)
     login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
+
+    # Spotify metadata (madhur_gql/spotify): off unless both credentials are set.
+    spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")
+    spotify_client_secret: SecretStr | None = Field(None, alias="SPOTIFY_CLIENT_SECRET")
+    spotify_api_url: str = Field("https://api.spotify.com/v1/", alias="SPOTIFY_API_URL")
+    spotify_token_url: str = Field(
+        "https://accounts.spotify.com/api/token", alias="SPOTIFY_TOKEN_URL"
+    )
+    spotify_requests_per_second: float = Field(
+        3.0, alias="SPOTIFY_REQUESTS_PER_SECOND", gt=0, le=100
+    )
+    spotify_refresh_days: float = Field(30, alias="SPOTIFY_REFRESH_DAYS", gt=0)
+    spotify_workers: int = Field(2, alias="SPOTIFY_WORKERS", ge=1, le=16)
+    spotify_queue_size: int = Field(1000, alias="SPOTIFY_QUEUE_SIZE", ge=1)
+    spotify_max_attempts: int = Field(4, alias="SPOTIFY_MAX_ATTEMPTS", ge=1, le=10)
+    spotify_backoff_seconds: float = Field(0.5, alias="SPOTIFY_BACKOFF_SECONDS", ge=0)
+    spotify_timeout_seconds: float = Field(5.0, alias="SPOTIFY_TIMEOUT_SECONDS", gt=0)
 
     jwt_secret_generated: bool = Field(False, exclude=True)
 

@@ -24,6 +24,7 @@ class Interaction(Document):
     song_id: PydanticObjectId
     kind: InteractionKind
     rating: int | None = None  # 1..5, only for RATING
+    idempotency_key: str | None = None  # client-chosen: a retried write is stored once
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
@@ -32,4 +33,9 @@ class Interaction(Document):
             IndexModel([("user_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]),
             IndexModel([("song_id", pymongo.ASCENDING)]),
             IndexModel([("kind", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]),
+            IndexModel(
+                [("user_id", pymongo.ASCENDING), ("idempotency_key", pymongo.ASCENDING)],
+                unique=True,
+                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+            ),
         ]

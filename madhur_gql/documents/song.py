@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pymongo
-from beanie import Document
+from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
@@ -30,6 +30,7 @@ class Song(Document):
     track_id: str  # Spotify track id: the natural key imports upsert on
     title: str
     artist: str
+    artist_id: PydanticObjectId | None = None
     album: str | None = None
     album_id: str | None = None
     release_date: str | None = None  # ISO date, possibly partial ("2019" or "2019-06-14")
@@ -50,4 +51,7 @@ class Song(Document):
         name = "songs"
         # Browsing, search and filters run on the in-memory CatalogIndex; MongoDB is asked
         # for songs by `_id` or track id only, so no other index pays for itself at import.
-        indexes = [IndexModel([("track_id", pymongo.ASCENDING)], unique=True)]
+        indexes = [
+            IndexModel([("track_id", pymongo.ASCENDING)], unique=True),
+            IndexModel([("artist_id", pymongo.ASCENDING)]),
+        ]

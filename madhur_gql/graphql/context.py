@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -12,12 +14,18 @@ from strawberry.dataloader import DataLoader
 
 from madhur_gql.auth.tokens import AccessClaims, decode_access_token
 from madhur_gql.config import Settings
-from madhur_gql.documents import Role, Song, User
+from madhur_gql.documents import Artist, Role, Song, User
 from madhur_gql.errors import Forbidden, Unauthenticated
 from madhur_gql.services.accounts import AccountService
 from madhur_gql.services.catalog import songs_by_ids
 from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.interactions import Listening
+from madhur_gql.services.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.spotify.documents import SpotifyTrackInfo
+from madhur_gql.spotify.service import SpotifyService, load_track_infos
+
+DocumentT = TypeVar("DocumentT", bound=Document)
 
 
 @dataclass
@@ -28,11 +36,24 @@ class Services:
     accounts: AccountService
     catalog: Catalog
     recommendations: RecommendationService
+    listening: Listening
+    spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
 async def _load_songs(keys: list[PydanticObjectId]) -> list[Song | None]:
     found = await songs_by_ids(keys)
     return [found.get(key) for key in keys]
+
+
+def _by_id_loader(
+    model: type[DocumentT],
+) -> Callable[[list[PydanticObjectId]], Awaitable[list[DocumentT | None]]]:
+    async def load(keys: list[PydanticObjectId]) -> list[DocumentT | None]:
+        found = await model.find({"_id": {"$in": list(set(keys))}}).to_list()
+        by_id = {doc.id: doc for doc in found}
+        return [by_id.get(key) for key in keys]
+
+    return load
 
 
 @dataclass
@@ -41,6 +62,16 @@ class Loaders:
 
     song: DataLoader[PydanticObjectId, Song | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_songs)
+    )
+    artist: DataLoader[PydanticObjectId, Artist | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_by_id_loader(Artist))
+    )
+    user: DataLoader[PydanticObjectId, User | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_by_id_loader(User))
+    )
+    liked: DataLoader[PydanticObjectId, bool] | None = None
+    spotify_track: DataLoader[str, SpotifyTrackInfo | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_track_infos)
     )
 
 
@@ -74,6 +105,20 @@ class Context:
                 raise Unauthenticated("This session has ended; log in again.")
             self._user = user
         return self._user
+
+    def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:
+        """Batches "do I like this song?" for a whole page; None when anonymous."""
+        if self.claims is None:
+            return None
+        if self.loaders.liked is None:
+            user_id = PydanticObjectId(self.claims.user_id)
+
+            async def load(keys: list[PydanticObjectId]) -> list[bool]:
+                liked = await liked_song_ids(user_id, keys)
+                return [key in liked for key in keys]
+
+            self.loaders.liked = DataLoader(load_fn=load)
+        return self.loaders.liked
 
     async def require_admin(self) -> User:
         user = await self.require_user()

@@ -18,6 +18,13 @@ class FloatRange:
 class SongFilterInput:
     genre: str | None = None
     artist: str | None = strawberry.field(default=None, description="Exact artist name.")
+    artist_id: strawberry.ID | None = None
+    released_after: str | None = strawberry.field(
+        default=None, description="ISO date or year, inclusive."
+    )
+    released_before: str | None = strawberry.field(
+        default=None, description="ISO date or year, inclusive: 2019 includes all of 2019."
+    )
     energy: FloatRange | None = None
     valence: FloatRange | None = None
     danceability: FloatRange | None = None
@@ -30,7 +37,14 @@ class SongFilterInput:
             for name in ("energy", "valence", "danceability", "acousticness", "tempo")
             if (bounds := getattr(self, name)) is not None
         }
-        return SongFilter(genre=self.genre, artist=self.artist, ranges=ranges)
+        return SongFilter(
+            genre=self.genre,
+            artist=self.artist,
+            artist_id=self.artist_id,
+            released_after=self.released_after,
+            released_before=self.released_before,
+            ranges=ranges,
+        )
 
 
 @strawberry.input
@@ -52,3 +66,7 @@ class RecordInteractionInput:
     song_id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]
     rating: int | None = strawberry.field(default=None, description="1..5, with kind RATING.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Any unique string per intended write: a retry with it is stored once.",
+    )

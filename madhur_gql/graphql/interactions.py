@@ -39,7 +39,7 @@ class InteractionMutation:
         self, info: Info[Context, None], input: RecordInteractionInput
     ) -> Interaction:
         user = await info.context.require_user()
-        interaction = await interactions.record_interaction(
-            info.context.services.recommendations, user, input.song_id, input.kind, input.rating
+        interaction = await info.context.services.listening.record(
+            user, input.song_id, input.kind, input.rating, input.idempotency_key
         )
         return Interaction.from_document(interaction)

@@ -13,15 +13,21 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
+from madhur_gql.graphql.admin import AdminMutation
 from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
+from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
 from madhur_gql.graphql.recommendations import RecommendationQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
-Query = merge_types("Query", (AccountQuery, CatalogQuery, InteractionQuery, RecommendationQuery))
-Mutation = merge_types("Mutation", (AccountMutation, InteractionMutation))
+Query = merge_types(
+    "Query", (AccountQuery, CatalogQuery, LibraryQuery, InteractionQuery, RecommendationQuery)
+)
+Mutation = merge_types(
+    "Mutation", (AccountMutation, InteractionMutation, LibraryMutation, AdminMutation)
+)
 
 Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request
 

@@ -13,8 +13,10 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.recommender.engine import Source
 from madhur_gql.recommender.mood import Mood as MoodEnum
 from madhur_gql.services import catalog_index
+from madhur_gql.services.catalog import SongFilter
 from madhur_gql.services.pagination import encode_cursor
 from madhur_gql.services.recommendations import Recommendation as RecommendationResult
+from madhur_gql.spotify.graphql import CoverSize, spotify_track_info
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
 InteractionKind = strawberry.enum(documents.InteractionKind, description="What a listener did.")
@@ -49,8 +51,46 @@ class Song:
     release_date: str | None = strawberry.field(description="ISO date, possibly partial (YYYY).")
     popularity: int = strawberry.field(description="0..100, from Spotify at import time.")
     duration_ms: int
-    play_count: int
+    play_count: int = strawberry.field(description="Plays on Madhur.")
+    like_count: int = strawberry.field(description="Listeners who like this song on Madhur.")
     audio_features: AudioFeatures
+    artist_id: strawberry.Private[PydanticObjectId | None]
+
+    @strawberry.field(description="The artist as a browsable entity (`artist` is the name).")
+    async def artist_profile(self, info: Info[Context, None]) -> Artist | None:
+        if self.artist_id is None:
+            return None
+        artist = await info.context.loaders.artist.load(self.artist_id)
+        return Artist.from_document(artist) if artist else None
+
+    @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
+    async def liked_by_me(self, info: Info[Context, None]) -> bool:
+        loader = info.context.liked_loader()
+        return False if loader is None else await loader.load(PydanticObjectId(self.id))
+
+    @strawberry.field(description="Album cover from Spotify; null until fetched or if none.")
+    async def album_cover_url(
+        self,
+        info: Info[Context, None],
+        size: CoverSize = CoverSize.MEDIUM,  # type: ignore[valid-type]
+    ) -> str | None:
+        entry = await spotify_track_info(info.context, self.track_id)
+        return entry.cover_url(size) if entry else None
+
+    @strawberry.field(description="The song on open.spotify.com; null until fetched.")
+    async def spotify_url(self, info: Info[Context, None]) -> str | None:
+        entry = await spotify_track_info(info.context, self.track_id)
+        return entry.spotify_url if entry else None
+
+    @strawberry.field(description="A 30 s MP3 preview; Spotify gives few apps one since 2024.")
+    async def preview_url(self, info: Info[Context, None]) -> str | None:
+        entry = await spotify_track_info(info.context, self.track_id)
+        return entry.preview_url if entry else None
+
+    @strawberry.field(description="The (first) artist's image from Spotify, about 320 px.")
+    async def artist_image_url(self, info: Info[Context, None]) -> str | None:
+        entry = await spotify_track_info(info.context, self.track_id)
+        return entry.artist_image_url if entry else None
 
     @classmethod
     def from_document(cls, song: documents.Song) -> Song:
@@ -65,8 +105,41 @@ class Song:
             popularity=song.popularity,
             duration_ms=song.duration_ms,
             play_count=song.play_count,
+            like_count=song.like_count,
             audio_features=AudioFeatures(**song.audio.model_dump()),
+            artist_id=song.artist_id,
         )
+
+
+@strawberry.type
+class Artist:
+    id: strawberry.ID
+    name: str
+
+    @strawberry.field(description="How many songs of this artist are in the catalog.")
+    def song_count(self, info: Info[Context, None]) -> int:
+        return info.context.services.catalog.index.artist_song_count(str(self.id))
+
+    @strawberry.field(description="The artist's songs in `order`.")
+    async def songs(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        order: SongOrder = catalog_index.SongOrder.POPULARITY,  # type: ignore[valid-type]
+    ) -> SongConnection:
+        page = await info.context.services.catalog.find_songs(
+            first=first,
+            after=after,
+            search=None,
+            song_filter=SongFilter(artist_id=str(self.id)),
+            order=order,
+        )
+        return song_connection(page.songs, page.offset, page.has_next, page.total)
+
+    @classmethod
+    def from_document(cls, artist: documents.Artist) -> Artist:
+        return cls(id=strawberry.ID(str(artist.id)), name=artist.name)
 
 
 @strawberry.type
@@ -189,5 +262,90 @@ class InteractionEdge:
 @strawberry.type
 class InteractionConnection:
     edges: list[InteractionEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def song_connection(
+    songs: list[documents.Song], offset: int, has_next: bool, total: int
+) -> SongConnection:
+    edges = [
+        SongEdge(cursor=encode_cursor(offset + i), node=Song.from_document(song))
+        for i, song in enumerate(songs)
+    ]
+    return SongConnection(
+        edges=edges, page_info=PageInfo.for_page(offset, len(edges), has_next), total_count=total
+    )
+
+
+@strawberry.type(description="A listener as others see them: no email.")
+class Listener:
+    id: strawberry.ID
+    display_name: str
+
+
+@strawberry.type
+class Playlist:
+    id: strawberry.ID
+    name: str
+    description: str
+    public: bool
+    song_count: int
+    created_at: datetime
+    updated_at: datetime
+    owner_id: strawberry.Private[PydanticObjectId]
+    song_ids: strawberry.Private[list[PydanticObjectId]]
+
+    @strawberry.field
+    async def owner(self, info: Info[Context, None]) -> Listener | None:
+        user = await info.context.loaders.user.load(self.owner_id)
+        return (
+            Listener(id=strawberry.ID(str(user.id)), display_name=user.display_name)
+            if user
+            else None
+        )
+
+    @strawberry.field(description="The songs in playlist order; deleted songs drop out.")
+    async def songs(self, info: Info[Context, None]) -> list[Song]:
+        found = await info.context.loaders.song.load_many(self.song_ids)
+        return [Song.from_document(song) for song in found if song is not None]
+
+    @classmethod
+    def from_document(cls, playlist: documents.Playlist) -> Playlist:
+        return cls(
+            id=strawberry.ID(str(playlist.id)),
+            name=playlist.name,
+            description=playlist.description,
+            public=playlist.public,
+            song_count=len(playlist.song_ids),
+            created_at=playlist.created_at,
+            updated_at=playlist.updated_at,
+            owner_id=playlist.owner_id,
+            song_ids=playlist.song_ids,
+        )
+
+
+@strawberry.type
+class PlaylistEdge:
+    cursor: str
+    node: Playlist
+
+
+@strawberry.type
+class PlaylistConnection:
+    edges: list[PlaylistEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ArtistEdge:
+    cursor: str
+    node: Artist
+
+
+@strawberry.type
+class ArtistConnection:
+    edges: list[ArtistEdge]
     page_info: PageInfo
     total_count: int

@@ -6,6 +6,7 @@ page's documents by `_id`, so a page costs one indexed query whatever the catalo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ SNAPSHOT_FIELDS = (
     "popularity",
     "release_date",
     "playlist_ids",
+    "artist_id",
+    "like_count",
+    "play_count",
 )
 
 
@@ -41,15 +45,32 @@ class Range:
 class SongFilter:
     genre: str | None = None
     artist: str | None = None
+    artist_id: str | None = None
+    released_after: str | None = None  # ISO date or year, inclusive
+    released_before: str | None = None
     ranges: dict[str, Range] = field(default_factory=dict)  # audio feature name -> range
 
     def normalised(self) -> SongFilter:
         for name, bounds in self.ranges.items():
             if bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
                 raise BadUserInput(f"Range for '{name}' has min above max.", field="filter")
+        for name, value in (
+            ("releasedAfter", self.released_after),
+            ("releasedBefore", self.released_before),
+        ):
+            if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise BadUserInput(
+                    f"'{name}' must be an ISO date (YYYY, YYYY-MM or YYYY-MM-DD).", field=name
+                )
+        if self.artist_id is not None:
+            parse_object_id(self.artist_id, field="artistId")
         return SongFilter(
             genre=self.genre.strip().lower() if self.genre else None,
-            artist=self.artist.strip().lower() if self.artist else None,
+            artist=" ".join(self.artist.split()).lower() if self.artist else None,
+            artist_id=self.artist_id,
+            released_after=self.released_after,
+            # "2019" must include 2019-12-31: compare against the end of the given period.
+            released_before=self.released_before + "-99" if self.released_before else None,
             ranges=self.ranges,
         )
 

@@ -21,6 +21,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from madhur_gql.documents import Song
+from madhur_gql.services.artists import artist_key, ensure_artists
 
 CHUNK_ROWS = 5000
 LOOKUP_BATCH = 200
@@ -191,7 +192,7 @@ def song_fields(row: dict[str, Any]) -> dict[str, Any]:
         "title": title,
         "artist": artist,
         "title_lc": title.lower(),
-        "artist_lc": artist.lower(),
+        "artist_lc": artist_key(artist),
         "album": _optional_text(row["track_album_name"]),
         "album_id": _optional_text(row["track_album_id"]),
         "release_date": row["track_album_release_date"] or None,
@@ -298,6 +299,11 @@ async def write_tracks(
         report.skipped += sum(1 for t in known if t.fields["track_id"] not in earlier)
         return
     now = datetime.now(UTC)
+    artist_ids = await ensure_artists(
+        {t.fields["artist_lc"]: t.fields["artist"] for t in tracks.values()}
+    )
+    for track in tracks.values():
+        track.fields["artist_id"] = artist_ids[track.fields["artist_lc"]]
     if fresh:
         try:
             await collection.insert_many([new_document(t, now) for t in fresh], ordered=False)

@@ -25,14 +25,17 @@ from madhur_gql.services.catalog import (
     songs_by_ids,
 )
 from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.services.trending import TrendingScores
 
 FILTER_FEATURES = ("energy", "valence", "danceability", "acousticness", "tempo")
 
 
 class SongOrder(StrEnum):
-    POPULARITY = "POPULARITY"
+    POPULARITY = "POPULARITY"  # Spotify popularity at import time
+    LIKES = "LIKES"  # most liked on Madhur
+    TRENDING = "TRENDING"  # plays on Madhur, recent ones weighing more
     TITLE = "TITLE"
-    RELEASE_DATE = "RELEASE_DATE"
+    RELEASE_DATE = "RELEASE_DATE"  # newest first
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class IndexedSong:
     features: tuple[float, ...]  # FILTER_FEATURES order
     popularity: int
     release_date: str
+    artist_id: str
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
@@ -56,6 +60,7 @@ class IndexedSong:
             features=tuple(float(audio[name]) for name in FILTER_FEATURES),
             popularity=int(doc.get("popularity") or 0),
             release_date=doc.get("release_date") or "",
+            artist_id=str(doc.get("artist_id") or ""),
         )
 
 
@@ -65,23 +70,41 @@ class _Columns:
     titles: list[str]
     artists: list[str]
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
+    popularity: np.ndarray
+    release_dates: np.ndarray  # ISO strings, "" when unknown
     genre_masks: dict[str, np.ndarray]
-    artist_masks: dict[str, np.ndarray]
-    orders: dict[SongOrder, np.ndarray]  # positions, best first
+    artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
+    orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
 
 
 @dataclass
 class CatalogIndex:
     songs: dict[str, IndexedSong] = field(default_factory=dict)
+    likes: dict[str, int] = field(default_factory=dict)  # live counters: no rebuild needed
+    plays: dict[str, int] = field(default_factory=dict)
+    trending: TrendingScores = field(default_factory=TrendingScores)
     _columns: _Columns | None = None
 
     @classmethod
     def from_documents(cls, docs: Iterable[Mapping[str, Any]]) -> CatalogIndex:
         index = cls()
         for doc in docs:
-            song = IndexedSong.from_document(doc)
-            index.songs[song.id] = song
+            index._store(doc)
         return index
+
+    def _store(self, doc: Mapping[str, Any]) -> None:
+        song = IndexedSong.from_document(doc)
+        self.songs[song.id] = song
+        self.set_counters(song.id, likes=doc.get("like_count"), plays=doc.get("play_count"))
+
+    def set_counters(
+        self, song_id: str, *, likes: int | None = None, plays: int | None = None
+    ) -> None:
+        """Absolute values: applying one update twice (own write, change stream) is harmless."""
+        if likes is not None:
+            self.likes[song_id] = int(likes)
+        if plays is not None:
+            self.plays[song_id] = int(plays)
 
     def __len__(self) -> int:
         return len(self.songs)
@@ -90,13 +113,30 @@ class CatalogIndex:
         return song_id in self.songs
 
     def upsert(self, doc: Mapping[str, Any]) -> None:
-        song = IndexedSong.from_document(doc)
-        self.songs[song.id] = song
+        self._store(doc)
         self._columns = None
 
     def remove(self, song_id: str) -> None:
+        self.likes.pop(song_id, None)
+        self.plays.pop(song_id, None)
+        self.trending.remove(song_id)
         if self.songs.pop(song_id, None) is not None:
             self._columns = None
+
+    def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
+        """Artist ids with songs in the catalog, most songs first, and how many match."""
+        counts = Counter(s.artist_id for s in self.songs.values() if s.artist_id)
+        names = {s.artist_id: s.artist_lc for s in self.songs.values() if s.artist_id}
+        matching = [
+            artist_id
+            for artist_id, _ in sorted(counts.items(), key=lambda i: (-i[1], names[i[0]], i[0]))
+            if not search or search in names[artist_id]
+        ]
+        return matching[offset : offset + limit], len(matching)
+
+    def artist_song_count(self, artist_id: str) -> int:
+        mask = self._materialise().artist_masks.get(artist_id)
+        return int(mask.sum()) if mask is not None else 0
 
     def genre_counts(self) -> list[tuple[str, int]]:
         counts = Counter(genre for song in self.songs.values() for genre in song.genres)
@@ -123,18 +163,36 @@ class CatalogIndex:
             hits = [i for i in candidates if search in titles[i] or search in artists[i]]
             mask = np.zeros(n, dtype=bool)
             mask[hits] = True
-        ordered = columns.orders[order]
+        ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
         return [columns.ids[i] for i in page], int(matching.size)
 
+    def _order(self, columns: _Columns, order: SongOrder) -> np.ndarray:
+        if order in columns.orders:
+            return columns.orders[order]
+        counts = self.likes if order is SongOrder.LIKES else self.trending.raw_scores()
+        values = np.array([counts.get(i, 0) for i in columns.ids], dtype=np.float64)
+        # Within equal counts, keep the popularity order (stable sort of the popularity order).
+        by_popularity = columns.orders[SongOrder.POPULARITY]
+        return by_popularity[np.argsort(-values[by_popularity], kind="stable")]
+
     def _filter_mask(self, columns: _Columns, song_filter: SongFilter) -> np.ndarray:
         n = len(columns.ids)
+        none = np.zeros(n, dtype=bool)
         mask = np.ones(n, dtype=bool)
         if song_filter.genre:
-            mask &= columns.genre_masks.get(song_filter.genre, np.zeros(n, dtype=bool))
+            mask &= columns.genre_masks.get(song_filter.genre, none)
         if song_filter.artist:
-            mask &= columns.artist_masks.get(song_filter.artist, np.zeros(n, dtype=bool))
+            mask &= columns.artist_masks.get(song_filter.artist, none)
+        if song_filter.artist_id:
+            mask &= columns.artist_masks.get(song_filter.artist_id, none)
+        if song_filter.released_after:
+            mask &= columns.release_dates >= song_filter.released_after
+        if song_filter.released_before:
+            mask &= (columns.release_dates != "") & (
+                columns.release_dates <= song_filter.released_before
+            )
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -153,6 +211,8 @@ class CatalogIndex:
             for genre in song.genres:
                 genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
             artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
+            if song.artist_id:
+                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
         # Ties broken by id so that pages never overlap or skip.
@@ -172,6 +232,8 @@ class CatalogIndex:
             titles=[s.title_lc for s in songs],
             artists=[s.artist_lc for s in songs],
             features=features,
+            popularity=popularity,
+            release_dates=np.array([s.release_date for s in songs], dtype=str),
             genre_masks=genre_masks,
             artist_masks=artist_masks,
             orders=orders,

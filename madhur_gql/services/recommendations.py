@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from madhur_gql.services.ids import parse_object_id
 log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
+RECENT_IDS = 50_000
 EVENTS_BATCH = 5000
 
 
@@ -97,6 +99,7 @@ class RecommendationService:
         self._engine: RecommenderEngine | None = None
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
+        self._recorded: OrderedDict[str, None] = OrderedDict()  # recent interaction ids
 
     @property
     def ready(self) -> bool:
@@ -143,12 +146,28 @@ class RecommendationService:
                 interactions=len(events),
             )
 
-    def record(self, interaction: Interaction) -> None:
+    def record(self, interaction: Interaction) -> bool:
+        """Feed one interaction to the engine; False if it was fed before (own write echoed)."""
+        key = str(interaction.id)
+        if key in self._recorded:
+            return False
+        self._recorded[key] = None
+        if len(self._recorded) > RECENT_IDS:
+            self._recorded.popitem(last=False)
         event = to_event(interaction)
         if self._state.building:
             self._state.pending.append(event)
         if self._engine is not None:
             self._engine.record(event)
+        return True
+
+    def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        if self._engine is not None and docs:
+            self._engine.add_or_update_items(catalog_items(docs))
+
+    def remove_songs(self, song_ids: Sequence[str]) -> None:
+        if self._engine is not None and song_ids:
+            self._engine.remove_items(song_ids)
 
     async def recommend(
         self,
