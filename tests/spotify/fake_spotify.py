@@ -105,6 +105,7 @@ class FakeSpotify:
 
     def __init__(self) -> None:
         self.state = FakeState()
+        self.stopped = False
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.httpd.daemon_threads = True
@@ -138,6 +139,7 @@ class FakeSpotify:
         return self
 
     def stop(self) -> None:
+        self.stopped = True  # kept-alive connections are dropped too, not just new ones
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -202,6 +204,9 @@ class FakeSpotify:
         return Handler
 
     def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        if self.stopped:
+            handler.close_connection = True  # hang up without an answer, like a dead host
+            return
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length).decode() if length else ""
         with self.lock:
