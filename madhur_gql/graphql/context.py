@@ -23,7 +23,7 @@ from madhur_gql.services.interactions import Listening
 from madhur_gql.services.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.spotify.documents import SpotifyTrackInfo
-from madhur_gql.spotify.service import SpotifyService, load_track_infos
+from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
 
 DocumentT = TypeVar("DocumentT", bound=Document)
 
@@ -72,6 +72,9 @@ class Loaders:
     liked: DataLoader[PydanticObjectId, bool] | None = None
     spotify_track: DataLoader[str, SpotifyTrackInfo | None] = field(
         default_factory=lambda: DataLoader(load_fn=load_track_infos)
+    )
+    spotify_artist_image: DataLoader[str, str | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_artist_images)
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import pymongo
 from beanie import Document
 from pydantic import Field
+from pymongo import IndexModel
 
 from madhur_gql.documents.common import utcnow
 
@@ -64,9 +66,11 @@ class SpotifyArtistInfo(Document):
     id: str  # type: ignore[assignment]  # the Spotify artist id
     status: FetchStatus
     name: str | None = None
+    name_lc: str | None = None  # how a catalog Artist (known by name only) finds its image
     image_url: str | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
     refresh_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "spotify_artists"
+        indexes = [IndexModel([("name_lc", pymongo.ASCENDING)])]

@@ -183,6 +183,7 @@ class Enricher:
                         id=artist_id,
                         status=answer.status,
                         name=body.get("name"),
+                        name_lc=normalise(body.get("name")) or None,
                         image_url=closest_image(body.get("images") or [], ARTIST_IMAGE_PIXELS),
                         refresh_at=now + self.refresh_age,
                     )

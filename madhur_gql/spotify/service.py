@@ -15,8 +15,8 @@ import structlog
 from madhur_gql.config import Settings
 from madhur_gql.documents.common import utcnow
 from madhur_gql.spotify.client import SpotifyClient, SpotifyCredentialsRejected
-from madhur_gql.spotify.documents import SpotifyTrackInfo
-from madhur_gql.spotify.enrich import Enricher
+from madhur_gql.spotify.documents import FetchStatus, SpotifyArtistInfo, SpotifyTrackInfo
+from madhur_gql.spotify.enrich import Enricher, normalise
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +32,23 @@ async def load_track_infos(keys: Sequence[str]) -> list[SpotifyTrackInfo | None]
         for entry in await SpotifyTrackInfo.find({"_id": {"$in": batch}}).to_list():
             found[entry.id] = entry
     return [found.get(key) for key in keys]
+
+
+async def load_artist_images(names: Sequence[str]) -> list[str | None]:
+    """Image URLs for catalog artist names, in order: DataLoader batch function.
+
+    Artists are cached as their songs are enriched. Two Spotify artists with one name give
+    None: no photo beats the wrong person's photo.
+    """
+    wanted = [normalise(name) for name in names]
+    images: dict[str, set[str | None]] = {}
+    unique = list(dict.fromkeys(key for key in wanted if key))
+    for start in range(0, len(unique), LOOKUP_BATCH):
+        batch = unique[start : start + LOOKUP_BATCH]
+        query = {"name_lc": {"$in": batch}, "status": FetchStatus.OK.value}
+        for artist in await SpotifyArtistInfo.find(query).to_list():
+            images.setdefault(artist.name_lc or "", set()).add(artist.image_url)
+    return [next(iter(images[key])) if len(images.get(key, ())) == 1 else None for key in wanted]
 
 
 class SpotifyService:

@@ -17,9 +17,9 @@ from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import AudioFeatures, Song
 from madhur_gql.documents.common import utcnow
 from madhur_gql.spotify.client import SpotifyClient
-from madhur_gql.spotify.documents import FetchStatus, SpotifyTrackInfo
+from madhur_gql.spotify.documents import FetchStatus, SpotifyArtistInfo, SpotifyTrackInfo
 from madhur_gql.spotify.enrich import Enricher
-from madhur_gql.spotify.service import SpotifyService, load_track_infos
+from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
 from tests.conftest import SAMPLE_CATALOG
 from tests.spotify.conftest import spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify
@@ -117,6 +117,27 @@ async def test_songs_of_one_artist_share_one_artist_request(
     }
     assert fake_spotify.count("/v1/tracks/") == 3
     assert fake_spotify.count("/v1/artists/") == 1
+
+
+async def test_a_catalog_artist_finds_its_image_by_name_unless_the_name_is_shared(
+    fake_spotify: FakeSpotify, enricher: Enricher
+) -> None:
+    key = track_id("by-name")
+    fake_spotify.add_track(key, "Levitating", [("6M2wZ9GZgrQXHCFfjv46we", "Dua Lipa")])
+    await enricher.enrich(key)
+    for n in range(2):  # two different Spotify artists called "Common"
+        await SpotifyArtistInfo(
+            id=f"common{n}",
+            status=FetchStatus.OK,
+            name="Common",
+            name_lc="common",
+            image_url=f"https://i.scdn.co/image/common{n}",
+        ).insert()
+
+    images = await load_artist_images(["Dua Lipa", "DUA LIPA", "Common", "Nobody Known"])
+
+    dua = "https://i.scdn.co/image/ab676161000051746M2wZ9GZgrQXHCFfjv46we"
+    assert images == [dua, dua, None, None]
 
 
 async def test_a_404_is_recorded_and_not_asked_again_until_the_refresh_age(
