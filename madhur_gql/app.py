@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             snapshot = await load_song_snapshot()
             catalog = Catalog()
             catalog.load(snapshot)
-            recommendations = RecommendationService()
+            recommendations = RecommendationService(catalog)
             for play in await recent_plays():
                 catalog.index.trending.add_play(str(play.song_id), play.created_at)
             feed = ChangeFeed(catalog, recommendations)

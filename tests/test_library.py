@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -321,23 +320,16 @@ async def test_an_import_reaches_the_running_server(
     client: GraphQLClient, settings: Settings
 ) -> None:
     assert await song_ids(client, "sano prakash") == []
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "madhur-gql"),
-            "import-songs",
-            str(DATA / "songs_bad_rows.csv"),
-        ],
-        env={
-            "MONGODB_URI": str(settings.mongodb_uri),
-            "MADHUR_DB_NAME": settings.database_name,
-            "PATH": "",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "madhur-gql"),
+        "import-songs",
+        str(DATA / "songs_bad_rows.csv"),
+        env={"MONGODB_URI": str(settings.mongodb_uri), "MADHUR_DB_NAME": settings.database_name},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert result.returncode == 0, result.stderr
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr.decode()
     for _ in range(100):
         if await song_ids(client, "sano prakash"):
             break

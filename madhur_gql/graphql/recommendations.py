@@ -55,6 +55,8 @@ class RecommendationQuery:
             seed_song_ids=seeds,
             genre=genre,
             diversity=_unit(diversity, "diversity") or 0.0,
+            favourite_genres=user.favourite_genres,
+            favourite_moods=user.favourite_moods,
         )
         return [Recommendation.from_result(r) for r in results]
 

@@ -29,12 +29,15 @@ from madhur_gql.recommender.engine import (
     Source,
 )
 from madhur_gql.recommender.mood import Mood, describe
-from madhur_gql.services.catalog import load_song_snapshot, songs_by_ids
+from madhur_gql.services.catalog import SongFilter, load_song_snapshot, songs_by_ids
+from madhur_gql.services.catalog_index import Catalog
 from madhur_gql.services.ids import parse_object_id
 
 log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
+MAX_FAVOURITE_GENRES = 5
+SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
 EVENTS_BATCH = 5000
 
@@ -52,7 +55,7 @@ class BuildState:
     building: bool = False
     last_build_seconds: float = 0.0
     built_at: datetime | None = None
-    pending: list[Event] = field(default_factory=list)  # events that arrive during a build
+    pending: list[tuple[str, Event]] = field(default_factory=list)  # arrived during a build
 
 
 def to_event(interaction: Interaction) -> Event:
@@ -86,17 +89,20 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
     )
 
 
-async def load_events() -> list[Event]:
-    events = []
+async def load_events() -> dict[str, Event]:
+    """Every stored interaction as an engine event, by interaction id."""
+    events: dict[str, Event] = {}
     cursor = Interaction.get_pymongo_collection().find({}, batch_size=EVENTS_BATCH)
     async for doc in cursor:
-        events.append(to_event(Interaction.model_validate(doc)))
+        events[str(doc["_id"])] = to_event(Interaction.model_validate(doc))
     return events
 
 
 class RecommendationService:
-    def __init__(self) -> None:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
         self._engine: RecommenderEngine | None = None
+        self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
         self._recorded: OrderedDict[str, None] = OrderedDict()  # recent interaction ids
@@ -127,12 +133,14 @@ class RecommendationService:
                     snapshot = await load_song_snapshot()
                 items = catalog_items(snapshot)
                 events = await load_events()
-                engine = await asyncio.to_thread(RecommenderEngine.build, items, events)
-                # Interactions recorded while we were building were not in the snapshot.
-                known = {(e.user_id, e.item_id, e.kind, e.at) for e in events[-1000:]}
-                for event in self._state.pending:
-                    if (event.user_id, event.item_id, event.kind, event.at) not in known:
+                engine = await asyncio.to_thread(
+                    RecommenderEngine.build, items, list(events.values())
+                )
+                # Interactions recorded while we were building may be missing from the snapshot.
+                for interaction_id, event in self._state.pending:
+                    if interaction_id not in events:
                         engine.record(event)
+                self._listeners.update(event.user_id for event in events.values())
                 self._engine = engine
             finally:
                 self._state.building = False
@@ -155,8 +163,9 @@ class RecommendationService:
         if len(self._recorded) > RECENT_IDS:
             self._recorded.popitem(last=False)
         event = to_event(interaction)
+        self._listeners.add(event.user_id)
         if self._state.building:
-            self._state.pending.append(event)
+            self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
         return True
@@ -180,10 +189,20 @@ class RecommendationService:
         seed_song_ids: Sequence[str] = (),
         genre: str | None = None,
         diversity: float = 0.3,
+        favourite_genres: Sequence[str] = (),
+        favourite_moods: Sequence[str] = (),
     ) -> list[Recommendation]:
+        """Personal picks; a listener with no history yet is steered by their onboarding choices."""
         seeds = [str(parse_object_id(s, field="seedSongIds")) for s in seed_song_ids]
+        genre = genre.strip().lower() if genre else None
         if self._engine is None:
             return await self._popular_fallback(first, genre)
+        onboarding = user_id is not None and user_id not in self._listeners
+        if onboarding and mood is None and valence is None and energy is None and favourite_moods:
+            mood = Mood(favourite_moods[0])
+        chosen = [g.lower() for g in favourite_genres][:MAX_FAVOURITE_GENRES]
+        if onboarding and chosen and not seeds and genre is None:
+            return await self._onboarding(user_id, first, chosen, mood, valence, energy, diversity)
         picks = self._engine.recommend(
             user_id,
             first,
@@ -191,10 +210,56 @@ class RecommendationService:
             valence=valence,
             energy=energy,
             seeds=seeds,
-            genre=genre.strip().lower() if genre else None,
+            genre=genre,
             diversity=diversity,
         )
         return await self._explain(picks)
+
+    async def _onboarding(
+        self,
+        user_id: str | None,
+        first: int,
+        genres: Sequence[str],
+        mood: Mood | None,
+        valence: float | None,
+        energy: float | None,
+        diversity: float,
+    ) -> list[Recommendation]:
+        """No history yet: songs like the best of each chosen genre, the genres taking turns."""
+        assert self._engine is not None
+        per_genre = [
+            self._engine.recommend(
+                user_id,
+                first,
+                mood=mood,
+                valence=valence,
+                energy=energy,
+                seeds=self._genre_seeds([genre]),
+                genre=genre,
+                diversity=diversity,
+            )
+            for genre in genres
+        ]
+        picks: dict[str, Pick] = {}
+        for rank in range(first):
+            for genre_picks in per_genre:
+                if rank < len(genre_picks) and len(picks) < first:
+                    picks.setdefault(genre_picks[rank].item_id, genre_picks[rank])
+        results = await self._explain(list(picks.values()))
+        for result in results:
+            shared = [g for g in genres if g in result.song.genres]
+            if shared:
+                result.reasons.insert(0, f"From your favourite genre: {shared[0]}")
+        return results
+
+    def _genre_seeds(self, genres: Sequence[str]) -> list[str]:
+        seeds: list[str] = []
+        for genre in genres:
+            ids, _ = self.catalog.index.query(
+                song_filter=SongFilter(genre=genre), offset=0, limit=SEEDS_PER_GENRE
+            )
+            seeds.extend(ids)
+        return seeds
 
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
@@ -202,8 +267,12 @@ class RecommendationService:
         return await self._explain(self._engine.similar(song_id, first))
 
     async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
-        query = {"genres": genre.strip().lower()} if genre else {}
-        songs = await Song.find(query).sort([("popularity", -1), ("_id", 1)]).limit(first).to_list()
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
+        ids, _ = self.catalog.index.query(
+            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
+        )
+        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(
