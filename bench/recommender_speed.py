@@ -105,7 +105,11 @@ def timed(fn: Callable[[], object], repeat: int) -> dict[str, float]:
 
 
 def floor_vs_scoring(engine: RecommenderEngine, users: list[str], k: int = 20) -> dict[str, float]:
-    """Engine scoring step vs one sparse profile x graph product + argpartition, per user."""
+    """Engine scoring step vs one sparse profile x graph product + argpartition, per user.
+
+    The scoring step is ``engine.score_candidates`` (profile, both CF graphs, content, blend)
+    plus the same argpartition; above ``dense_limit`` items it scores a candidate set only.
+    """
     graph: sp.csr_matrix = engine._graphs[0]  # the RP3beta item graph the engine serves
     n = graph.shape[0]
     t_now = NOW.timestamp()
@@ -122,8 +126,8 @@ def floor_vs_scoring(engine: RecommenderEngine, users: list[str], k: int = 20) -
 
     def scoring() -> None:
         for u in users:
-            s = engine.scores(u, now=NOW)
-            np.argpartition(-s, k)[:k]
+            cand, s = engine.score_candidates(u, now=NOW)
+            cand[np.argpartition(-s, k)[:k]]
 
     f = timed(floor, 5)["p50_ms"] / len(users)
     e = timed(scoring, 5)["p50_ms"] / len(users)

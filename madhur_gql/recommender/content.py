@@ -138,3 +138,92 @@ class ContentKNN:
         u = user_rows.astype(np.float32)
         u.data = np.log1p(u.data)
         return np.asarray((u @ self.w).toarray(), dtype=np.float32)
+
+
+@dataclass(slots=True)
+class ContentIVF:
+    """Inverted-file index over unit content vectors for catalogs too big for a full pass.
+
+    k-means (a few Lloyd iterations on a sample) splits items into lists; a query scores the
+    centroids, probes the best ``nprobe`` lists and ranks only their members exactly. Used by
+    the engine above ``EngineConfig.dense_limit`` items so a request never touches every song.
+    """
+
+    centroids: np.ndarray  # (L, d) float32, unit rows
+    labels: np.ndarray  # (n,) int32 list of each item
+    order: np.ndarray  # (n,) int64 item indices grouped by list
+    offsets: np.ndarray  # (L + 1,) int64 start of each list in ``order``
+
+    @classmethod
+    def build(
+        cls,
+        vectors: np.ndarray,
+        n_lists: int,
+        *,
+        seed: int = 0,
+        sample: int = 50_000,
+        iters: int = 8,
+        block: int = 65_536,
+    ) -> ContentIVF:
+        """Cluster a sample, then assign every item to its nearest (max-cosine) centroid."""
+        rng = np.random.default_rng(seed)
+        n = vectors.shape[0]
+        n_lists = max(1, min(n_lists, n))
+        pts = vectors[rng.choice(n, size=min(sample, n), replace=False)]
+        cent = pts[rng.choice(pts.shape[0], size=n_lists, replace=False)].copy()
+        for _ in range(iters):
+            assign = np.argmax(pts @ cent.T, axis=1)
+            sums = np.zeros_like(cent)
+            np.add.at(sums, assign, pts)
+            counts = np.bincount(assign, minlength=n_lists)
+            empty = counts == 0
+            sums[empty] = pts[rng.choice(pts.shape[0], size=int(empty.sum()))]
+            cent = _unit_rows(sums)
+        labels = np.empty(n, dtype=np.int32)
+        for start in range(0, n, block):
+            labels[start : start + block] = np.argmax(vectors[start : start + block] @ cent.T, 1)
+        ivf = cls(cent.astype(np.float32), labels, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        ivf._reindex()
+        return ivf
+
+    def _reindex(self) -> None:
+        self.order = np.argsort(self.labels, kind="stable").astype(np.int64)
+        self.offsets = np.searchsorted(
+            self.labels[self.order], np.arange(self.centroids.shape[0] + 1)
+        ).astype(np.int64)
+
+    def assign(self, vectors: np.ndarray) -> np.ndarray:
+        """Nearest list of each vector."""
+        return np.argmax(vectors @ self.centroids.T, axis=1).astype(np.int32)
+
+    def extend(self, vectors: np.ndarray) -> None:
+        """Add items (appended at the end of the catalog) to their nearest lists."""
+        self.labels = np.concatenate([self.labels, self.assign(vectors)])
+        self._reindex()
+
+    def update(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """Move changed items to the lists their new vectors belong to."""
+        self.labels[rows] = self.assign(vectors)
+        self._reindex()
+
+    def search(self, vectors: np.ndarray, query: np.ndarray, m: int, nprobe: int) -> np.ndarray:
+        """Indices of up to m items with the highest cosine to ``query`` in the probed lists."""
+        nprobe = min(nprobe, self.centroids.shape[0])
+        best = np.argpartition(-(self.centroids @ query), nprobe - 1)[:nprobe]
+        members = np.concatenate([self.order[self.offsets[c] : self.offsets[c + 1]] for c in best])
+        if members.size <= m:
+            return members
+        s = vectors[members] @ query
+        return members[np.argpartition(-s, m - 1)[:m]]
+
+    def nbytes(self) -> int:
+        """Memory held by the index."""
+        return int(
+            self.centroids.nbytes + self.labels.nbytes + self.order.nbytes + self.offsets.nbytes
+        )
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)

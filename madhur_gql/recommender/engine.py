@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from madhur_gql.recommender.collaborative import ease_sparse, rp3beta_similarity
-from madhur_gql.recommender.content import ContentIndex
+from madhur_gql.recommender.content import ContentIndex, ContentIVF
 from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
 from madhur_gql.recommender.mood import Mood, describe, mood_scores
 
@@ -115,6 +115,9 @@ class EngineConfig:
     mood_keep: float = 0.3  # with a mood, only the best-matching share of items is eligible
     history_cap: int = 200  # most-weighted history items used per request
     pool: int = 200  # candidates handed to the MMR re-rank (at least 10 * k)
+    dense_limit: int = 200_000  # above this many items requests score candidates only
+    content_candidates: int = 2000  # IVF content shortlist per request (large catalogs)
+    ivf_probe: int = 16  # IVF lists probed per query
 
 
 EVENT_WEIGHTS: dict[str, float] = {
@@ -178,6 +181,9 @@ class RecommenderEngine:
         self._w = sp.csr_matrix((0, 0), dtype=np.float32)  # RP3beta graph
         self._graphs: list[sp.csr_matrix] = []  # every CF item graph (RP3beta, pruned EASE)
         self._debias = np.zeros(0, dtype=np.float32)
+        self._popular_order = np.zeros(0, dtype=np.int64)
+        self._arange = np.zeros(0, dtype=np.int64)
+        self._ivf: ContentIVF | None = None
         self._users: dict[str, _User] = {}
         self._n_events = 0
         self._build_seconds = 0.0
@@ -218,6 +224,10 @@ class RecommenderEngine:
         self._raw = np.asarray(items.features, dtype=np.float32).reshape(n, len(FEATURE_NAMES))
         self._unit = unit_scale(self._raw)
         self._content = ContentIndex.build(self._raw)
+        self._ivf = None
+        if n > self.config.dense_limit:
+            n_lists = max(16, int(math.sqrt(n)))
+            self._ivf = ContentIVF.build(self._content.vectors, n_lists)
         self._artist_names = {}
         self._artist_codes = self._encode_artists(items.artists)
         self._genres = [tuple(g.lower() for g in gs) for gs in items.genres]
@@ -245,6 +255,8 @@ class RecommenderEngine:
         ev_norm = ev / ev.max() if ev.size and ev.max() > 0 else ev
         self._popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
         self._debias = np.power(self._evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
+        self._popular_order = np.argsort(-self._popular_score, kind="stable")
+        self._arange = np.arange(len(self._ids), dtype=np.int64)
 
     def _build_cf(self, groups: Sequence[Sequence[str]], bulk: sp.csr_matrix | None = None) -> None:
         """CF graph from playlists (binary) and users' positive strengths (log1p)."""
@@ -346,6 +358,8 @@ class RecommenderEngine:
             self._raw[dst] = feats[src]
             self._unit[dst] = unit_scale(feats[src])
             self._content.replace(dst, feats[src])
+            if self._ivf is not None:
+                self._ivf.update(dst, self._content.vectors[dst])
             self._artist_codes[dst] = self._encode_artists([items.artists[k] for k in src])
             for k, i in known:
                 self._genres[i] = tuple(g.lower() for g in items.genres[k])
@@ -360,6 +374,8 @@ class RecommenderEngine:
             self._raw = np.vstack([self._raw, feats[src]])
             self._unit = np.vstack([self._unit, unit_scale(feats[src])])
             self._content.extend(feats[src])
+            if self._ivf is not None:
+                self._ivf.extend(self._content.vectors[start:])
             self._artist_codes = np.concatenate(
                 [self._artist_codes, self._encode_artists([items.artists[k] for k in src])]
             )
@@ -403,7 +419,7 @@ class RecommenderEngine:
             + self._content_weight.nbytes
             + self._popular_score.nbytes
         )
-        content_bytes = self._content.nbytes()
+        content_bytes = self._content.nbytes() + (self._ivf.nbytes() if self._ivf else 0)
         return {
             "items": len(self._ids),
             "items_alive": int(self._alive.sum()),
@@ -456,7 +472,8 @@ class RecommenderEngine:
         return idx_k, w_k.astype(np.float32), idx[excluded]
 
     def _cf_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Sum over CF graphs of max-normalised ``profile @ graph``, debiased, scaled to 0..1."""
+        """Dense CF relevance: per graph ``profile @ graph`` max-normalised, summed, debiased,
+        scaled to 0..1 (float32, one entry per catalog item)."""
         n = len(self._ids)
         if idx.size == 0 or not self._graphs:
             return np.zeros(n, dtype=np.float32)
@@ -481,38 +498,125 @@ class RecommenderEngine:
         top = float(total.max())
         return (total * (1.0 / top) if top > 0 else total).astype(np.float32)
 
-    def _content_scores(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
-        vec = self._content.vectors
+    def _cf_sparse(self, idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Same as :meth:`_cf_scores` restricted to the items the graphs reach:
+        (sorted item indices, float32 scores). Cost follows the history, not the catalog."""
+        if idx.size == 0 or not self._graphs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        parts = [_gather_rows(graph, idx) for graph in self._graphs]
+        cand, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        own = _positions(cand, idx)
+        total = np.zeros(cand.size, dtype=np.float64)
+        offset = 0
+        for cols, data, counts in parts:
+            inv = inverse[offset : offset + cols.size]
+            offset += cols.size
+            s = np.bincount(inv, weights=np.repeat(w, counts) * data, minlength=cand.size)
+            s[own] = 0.0
+            top = float(s.max()) if s.size else 0.0
+            if top > 0:
+                total += s / top
+        np.maximum(total, 0.0, out=total)
+        total *= self._debias[cand]
+        top = float(total.max()) if total.size else 0.0
+        return cand, (total / top if top > 0 else total).astype(np.float32)
+
+    def _unit_profile(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+        """Unit mean audio vector of the positive profile items (None without features)."""
         pos = w > 0
         if not pos.any():
-            return np.zeros(len(self._ids), dtype=np.float32)
-        profile = self._content.profile(idx, w)
+            return None
+        profile = self._content.profile(idx[pos], w[pos])
         norm = float(np.linalg.norm(profile))
-        if norm == 0:
-            return np.zeros(len(self._ids), dtype=np.float32)
-        s = vec @ (profile / norm).astype(np.float32)
-        np.maximum(s, 0.0, out=s)
-        return s
+        return (profile / norm).astype(np.float32) if norm > 0 else None
 
-    def _personal_scores(
-        self, idx: np.ndarray, w: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(blended, cf, content) relevance of every item to a weighted item profile."""
-        cf = self._cf_scores(idx, w)
-        content = self._content_scores(idx, w)
+    def _personal(
+        self, idx: np.ndarray, w: np.ndarray, *, exact: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(candidates, blended, cf, content) for a weighted item profile.
+
+        Up to ``dense_limit`` items every song is a candidate (exact); above it the candidates
+        are the CF graphs' reach plus the IVF content shortlist, so cost is independent of n;
+        ``exact`` forces the full pass (used when filters leave too few candidates).
+        """
+        profile = self._unit_profile(idx, w)
+        vec = self._content.vectors
+        if self._ivf is None or exact:
+            cand = self._arange
+            cf = self._cf_scores(idx, w)
+            if profile is None:
+                content = np.zeros(cand.size, dtype=np.float32)
+            else:
+                content = vec @ profile
+                np.maximum(content, 0.0, out=content)
+            cw = self._content_weight
+        else:
+            cf_cand, cf_vals = self._cf_sparse(idx, w)
+            if profile is not None:
+                shortlist = self._ivf.search(
+                    vec, profile, self.config.content_candidates, self.config.ivf_probe
+                )
+                cand = np.union1d(cf_cand, shortlist)
+            else:
+                cand = cf_cand
+            cf = np.zeros(cand.size, dtype=np.float32)
+            cf[np.searchsorted(cand, cf_cand)] = cf_vals
+            if profile is None:
+                content = np.zeros(cand.size, dtype=np.float32)
+            else:
+                content = np.maximum(vec[cand] @ profile, 0.0)
+            cw = self._content_weight[cand]
         base = content - cf  # cf + cw * (content - cf) == (1 - cw) * cf + cw * content
-        base *= self._content_weight
+        base *= cw
         base += cf
-        return base, cf, content
+        return cand, base, cf, content
 
     def scores(self, user_id: str, *, now: datetime | None = None) -> np.ndarray:
         """Hybrid relevance (0..1) of every catalog item for a user, before filters and
-        re-ranking; zeros for a user without positive history. For diagnostics and benches."""
+        re-ranking (0 outside the candidate set on huge catalogs). For diagnostics."""
+        cand, base = self.score_candidates(user_id, now=now)
+        if cand.size == len(self._ids):
+            return base
+        out = np.zeros(len(self._ids), dtype=np.float32)
+        out[cand] = base
+        return out
+
+    def score_candidates(
+        self, user_id: str, *, now: datetime | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The scoring step alone: (candidate item indices, blended relevance)."""
         t_now = _ts(now) if now is not None else time.time()
         idx, w, _ = self._profile(user_id, t_now)
         if not (w > 0).any():
-            return np.zeros(len(self._ids), dtype=np.float32)
-        return self._personal_scores(idx, w)[0]
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cand, base, _, _ = self._personal(idx, w)
+        return cand, base
+
+    def _valid_at(self, cand: np.ndarray, drop: np.ndarray, genre: str | None) -> np.ndarray:
+        """Eligibility of each candidate: alive, not dropped, in the genre (if any)."""
+        dense = cand is self._arange
+        valid = self._alive.copy() if dense else self._alive[cand]
+        if drop.size:
+            if dense:
+                valid[drop] = False
+            else:
+                valid &= ~np.isin(cand, drop)
+        if genre:
+            mask = self._genre_mask(genre)
+            valid &= mask if dense else mask[cand]
+        return valid
+
+    def _popular_candidates(self, drop: np.ndarray, genre: str | None, need: int) -> np.ndarray:
+        """The most popular items, scanning down the precomputed order until enough qualify."""
+        order = self._popular_order
+        if self._ivf is None:
+            return self._arange
+        take = max(4 * need, 1024)
+        while True:
+            cand = order[:take]
+            if take >= order.size or int(self._valid_at(cand, drop, genre).sum()) >= need:
+                return cand
+            take *= 4
 
     def recommend(
         self,
@@ -535,63 +639,68 @@ class RecommenderEngine:
             return []
         t_now = _ts(now) if now is not None else time.time()
         hist_idx, hist_w, excluded = self._profile(user_id, t_now)
-        valid = self._alive.copy()
-        valid[excluded] = False
-        for item_id in exclude:
-            j = self._index.get(str(item_id))
-            if j is not None:
-                valid[j] = False
-        if genre:
-            valid &= self._genre_mask(genre)
-
         seed_idx = np.array(
             [self._index[s] for s in dict.fromkeys(map(str, seeds)) if s in self._index],
             dtype=np.int64,
         )
+        dropped = [self._index[str(x)] for x in exclude if str(x) in self._index]
+        drop = np.concatenate([excluded, seed_idx, np.asarray(dropped, dtype=np.int64)])
         if seed_idx.size:
-            valid[seed_idx] = False
             prof_idx, prof_w = seed_idx, np.ones(seed_idx.size, dtype=np.float32)
             personal_source = Source.SEED
         else:
             prof_idx, prof_w = hist_idx, hist_w
             personal_source = Source.COLLABORATIVE
         personal = bool((prof_w > 0).any())
-
         moody = mood is not None or valence is not None or energy is not None
-        mscore = mood_scores(self._unit, mood, valence=valence, energy=energy) if moody else None
-        if mscore is not None:
-            eligible = valid & (mscore >= self._mood_cutoff(mscore, valid))
-            if eligible.sum() >= k:
-                valid = eligible
 
         cf = content = None
         if personal:
-            base, cf, content = self._personal_scores(prof_idx, prof_w)
-            if mscore is not None:
+            cand, base, cf, content = self._personal(prof_idx, prof_w)
+            # A mood scores the whole catalog anyway, and a genre may empty a shortlist built
+            # without it: then take the exact full pass.
+            if cand is not self._arange and (
+                moody or (genre and int(self._valid_at(cand, drop, genre).sum()) < max(4 * k, 100))
+            ):
+                cand, base, cf, content = self._personal(prof_idx, prof_w, exact=True)
+        elif moody:
+            cand = self._arange
+            base = self._popular_score
+        else:
+            cand = self._popular_candidates(drop, genre, max(self.config.pool, 10 * k))
+            base = self._popular_score if cand is self._arange else self._popular_score[cand]
+        valid = self._valid_at(cand, drop, genre)
+
+        if moody:
+            unit = self._unit if cand is self._arange else self._unit[cand]
+            mscore = mood_scores(unit, mood, valence=valence, energy=energy)
+            eligible = valid & (mscore >= self._mood_cutoff(mscore, valid))
+            if int(eligible.sum()) >= k:
+                valid = eligible
+            if personal:
                 mw = self.config.mood_weight
                 base = (1.0 - mw) * base + mw * mscore
-        elif mscore is not None:
-            base = 0.8 * mscore + 0.2 * self._popular_score
-        else:
-            base = self._popular_score.copy()
+            else:
+                base = 0.8 * mscore + 0.2 * base
 
-        chosen = self._select(base, valid, k, diversity, max_per_artist)
-        picks: list[Pick] = []
+        sel = np.flatnonzero(valid)
+        positions = sel[self._select(cand[sel], base[sel], k, diversity, max_per_artist)]
+        chosen = cand[positions]
+        reasons = self._because(chosen.tolist(), prof_idx, prof_w) if personal else {}
         mood_tag = Mood(mood) if mood is not None else None
-        reasons = self._because(chosen, prof_idx, prof_w) if personal else {}
-        for j in chosen:
-            score = float(np.clip(base[j], 0.0, 1.0))
+        picks: list[Pick] = []
+        for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
+            score = float(np.clip(base[p], 0.0, 1.0))
             if personal and cf is not None and content is not None:
-                cf_part = (1.0 - self._content_weight[j]) * cf[j]
-                content_part = self._content_weight[j] * content[j]
-                use_cf = bool(cf_part >= content_part)
+                cw = float(self._content_weight[j])
+                use_cf = bool((1.0 - cw) * cf[p] >= cw * content[p])
                 source = (
                     personal_source
                     if seed_idx.size
                     else (Source.COLLABORATIVE if use_cf else Source.CONTENT)
                 )
                 because = reasons[(j, use_cf)]
-            elif mscore is not None:
+            elif moody:
                 source, because = Source.MOOD, ()
             else:
                 source, because = Source.POPULAR, ()
@@ -602,7 +711,8 @@ class RecommenderEngine:
         vals = mscore[valid]
         if vals.size == 0:
             return 0.0
-        return float(np.quantile(vals, 1.0 - self.config.mood_keep))
+        kth = int((1.0 - self.config.mood_keep) * (vals.size - 1))
+        return float(np.partition(vals, kth)[kth])
 
     def _because(
         self, chosen: Sequence[int], idx: np.ndarray, w: np.ndarray
@@ -634,27 +744,27 @@ class RecommenderEngine:
         return out
 
     def _select(
-        self, score: np.ndarray, valid: np.ndarray, k: int, diversity: float, max_per_artist: int
-    ) -> list[int]:
-        """Top pool by score, then greedy MMR with an artist cap."""
-        cand = np.flatnonzero(valid)
+        self, cand: np.ndarray, score: np.ndarray, k: int, diversity: float, max_per_artist: int
+    ) -> np.ndarray:
+        """Positions (into ``cand``) of the picks: top pool by score, then greedy MMR over
+        content vectors with an artist cap."""
         if cand.size == 0:
-            return []
+            return np.zeros(0, dtype=np.int64)
         pool = min(cand.size, max(self.config.pool, 10 * k))
-        s = score[cand]
+        s = score
+        where = np.arange(cand.size)
         if pool < cand.size:
-            part = np.argpartition(-s, pool - 1)[:pool]
-            cand, s = cand[part], s[part]
-        order = np.argsort(-s, kind="stable")
-        cand, s = cand[order], s[order].astype(np.float64)
+            where = np.argpartition(-s, pool - 1)[:pool]
+        where = where[np.argsort(-s[where], kind="stable")]
+        items, s = cand[where], s[where].astype(np.float64)
         lam = float(np.clip(diversity, 0.0, 1.0))
-        vec = self._content.vectors[cand]
-        max_sim = np.zeros(cand.size, dtype=np.float64)
-        taken = np.zeros(cand.size, dtype=bool)
+        vec = self._content.vectors[items]
+        max_sim = np.zeros(items.size, dtype=np.float64)
+        taken = np.zeros(items.size, dtype=bool)
         per_artist: dict[int, int] = {}
         cap = max_per_artist if max_per_artist > 0 else k
         chosen: list[int] = []
-        artists = self._artist_codes[cand]
+        artists = self._artist_codes[items]
         while len(chosen) < k:
             mmr = (1.0 - lam) * s - lam * max_sim
             mmr[taken] = -np.inf
@@ -666,38 +776,46 @@ class RecommenderEngine:
             if per_artist.get(a, 0) >= cap:
                 continue
             per_artist[a] = per_artist.get(a, 0) + 1
-            chosen.append(int(cand[best]))
+            chosen.append(best)
             if lam > 0:
                 np.maximum(max_sim, np.maximum(vec @ vec[best], 0.0), out=max_sim)
-        return chosen
+        return where[np.asarray(chosen, dtype=np.int64)]
 
     def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
         """Songs like one song: its CF neighbours blended with audio similarity."""
         i = self._index.get(str(item_id))
         if i is None or k <= 0:
             return []
-        n = len(self._ids)
-        cf = np.zeros(n, dtype=np.float32)
-        for graph in self._graphs:
-            row = graph[i]
+        vec = self._content.vectors
+        rows = [graph[i] for graph in self._graphs]
+        if self._ivf is None:
+            cand = self._arange
+            content = np.maximum(vec @ vec[i], 0.0)
+        else:
+            shortlist = self._ivf.search(
+                vec, vec[i], self.config.content_candidates, self.config.ivf_probe
+            )
+            cand = np.union1d(np.concatenate([r.indices for r in rows] + [shortlist]), [i])
+            content = np.maximum(vec[cand] @ vec[i], 0.0)
+        cf = np.zeros(cand.size, dtype=np.float32)
+        for row in rows:
             if row.nnz and row.data.max() > 0:
-                cf[row.indices] += np.maximum(row.data, 0.0) / row.data.max()
-        if cf.max() > 0:
+                cf[_positions(cand, row.indices)] += np.maximum(row.data, 0.0) / row.data.max()
+        if cf.size and cf.max() > 0:
             cf /= cf.max()
-        content = np.maximum(self._content.vectors @ self._content.vectors[i], 0.0)
         cw = float(self._content_weight[i])
         base = (1.0 - cw) * cf + cw * content
-        valid = self._alive.copy()
-        valid[i] = False
-        chosen = self._select(base, valid, k, 0.0, max_per_artist)
+        valid = self._valid_at(cand, np.array([i], dtype=np.int64), None)
+        sel = np.flatnonzero(valid)
+        positions = sel[self._select(cand[sel], base[sel], k, 0.0, max_per_artist)]
         return [
             Pick(
-                self._ids[j],
-                float(np.clip(base[j], 0.0, 1.0)),
-                Source.COLLABORATIVE if (1.0 - cw) * cf[j] >= cw * content[j] else Source.CONTENT,
+                self._ids[int(cand[p])],
+                float(np.clip(base[p], 0.0, 1.0)),
+                Source.COLLABORATIVE if (1.0 - cw) * cf[p] >= cw * content[p] else Source.CONTENT,
                 (self._ids[i],),
             )
-            for j in chosen
+            for p in positions.tolist()
         ]
 
     def reason(self, pick: Pick, *, titles: dict[str, str] | None = None) -> str:
@@ -739,3 +857,13 @@ def _gather_rows(
     offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     pos = np.arange(total) + offsets
     return graph.indices[pos], graph.data[pos], counts
+
+
+def _positions(sorted_items: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Positions in ``sorted_items`` of those ``items`` it contains."""
+    if sorted_items.size == 0 or items.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    p = np.searchsorted(sorted_items, items)
+    inside = p < sorted_items.size
+    p, items = p[inside], items[inside]
+    return p[sorted_items[p] == items]

@@ -100,7 +100,7 @@ def large_interactions(
     has structure (and a realistic sparsity pattern) at any scale.
     """
     rng = np.random.default_rng(seed)
-    per_user = max(1, nnz // n_users)
+    per_user = max(1, int(1.3 * nnz / n_users))  # oversample: duplicates collapse below
     users = np.repeat(np.arange(n_users, dtype=np.int64), per_user)
     home = rng.integers(0, n_items, n_users)
     ranks = rng.zipf(zipf, size=users.size).astype(np.float64)
@@ -113,4 +113,10 @@ def large_interactions(
     data = np.ones(users.size, dtype=np.float32)
     m = sp.csr_matrix((data, (users, items)), shape=(n_users, n_items))
     m.sum_duplicates()
+    if m.nnz > nnz:  # trim to exactly nnz distinct (user, item) pairs
+        coo = m.tocoo()
+        keep = np.sort(rng.choice(coo.nnz, size=nnz, replace=False))
+        m = sp.csr_matrix(
+            (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=(n_users, n_items)
+        )
     return m

@@ -10,6 +10,7 @@ import pytest
 from madhur_gql.recommender.engine import (
     FEATURE_NAMES,
     CatalogItems,
+    EngineConfig,
     Event,
     Mood,
     RecommenderEngine,
@@ -27,10 +28,17 @@ def catalog() -> CatalogItems:
     return synthetic_catalog(600, seed=0)
 
 
-@pytest.fixture
-def engine(catalog: CatalogItems) -> RecommenderEngine:
+@pytest.fixture(params=["exact", "candidates"])
+def engine(request: pytest.FixtureRequest, catalog: CatalogItems) -> RecommenderEngine:
+    """Every behaviour holds both for exact full-catalog scoring and for the candidate path
+    (CF reach + IVF content shortlist) that huge catalogs use."""
     events = synthetic_events(catalog, n_users=40, start=NOW - timedelta(days=60))
-    return RecommenderEngine.build(catalog, events)
+    config = (
+        EngineConfig()
+        if request.param == "exact"
+        else EngineConfig(dense_limit=100, content_candidates=150, ivf_probe=4)
+    )
+    return RecommenderEngine.build(catalog, events, config=config)
 
 
 def _genre(catalog: CatalogItems, item_id: str) -> str:
