@@ -47,15 +47,28 @@ class Session:
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+    if (
+        len(email) > MAX_EMAIL_LENGTH
+        or not EMAIL_PATTERN.match(email)
+        or not email.isprintable()
+        or not _utf8_safe(email)
+    ):
         raise BadUserInput("Enter a valid email address.", field="email")
     return email
 
 
+def _utf8_safe(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # lone surrogates: the database could not even store it
+        return False
+    return True
+
+
 def validate_display_name(name: str) -> str:
     name = " ".join(name.split())
-    if not name:
-        raise BadUserInput("Display name must not be empty.", field="displayName")
+    if not name or not name.isprintable() or not _utf8_safe(name):
+        raise BadUserInput("Display name must be printable text, not empty.", field="displayName")
     if len(name) > MAX_DISPLAY_NAME_LENGTH:
         raise BadUserInput(
             f"Display name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.",
@@ -170,7 +183,8 @@ class AccountService:
         keys = self.throttle.keys(email, address)
         await self.throttle.check(keys)
         password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
-        if user is None or not await check_password(password, password_hash):
+        password_ok = await check_password(password, password_hash)  # always: same time
+        if user is None or not password_ok:
             await self.throttle.record_failure(keys)
             raise Unauthenticated(message)
         await self.throttle.record_success(keys)
