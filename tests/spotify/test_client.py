@@ -178,3 +178,15 @@ async def test_unreachable_spotify_is_an_error_not_a_hang(fake_spotify: FakeSpot
 
     assert answer.status is FetchStatus.ERROR
     assert time.perf_counter() - started < 3.0
+
+
+async def test_a_failing_token_endpoint_is_retried_like_the_api(fake_spotify: FakeSpotify) -> None:
+    fake_spotify.add_track(TRACK)
+    fake_spotify.fail("/api/token", 503, 502)
+    client = client_for(fake_spotify, SPOTIFY_MAX_ATTEMPTS=3)
+
+    answer = await client.track(TRACK)
+
+    assert answer.status is FetchStatus.OK
+    assert fake_spotify.count("/api/token") == 3
+    assert fake_spotify.count("/v1/tracks/") == 1
