@@ -52,7 +52,7 @@ def test_without_installed_assets_the_cdn_page_is_served(tmp_path: Path) -> None
     assert fallback.routes()  # and /graphiql-assets/ answers 404 to everything
 
 
-def test_an_asset_at_another_version_means_the_cdn_page(tmp_path: Path) -> None:
+def test_an_asset_at_another_version_means_the_cdn_page(tmp_path: Path, node: str) -> None:
     modules = tmp_path / "node_modules"
     shutil.copytree(WEB / "node_modules" / "react", modules / "react")
     (modules / "react" / "package.json").write_text('{"version": "18.3.1"}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ async def post(
 
 
 @pytest.fixture
-async def http(live_server: LiveServer) -> Any:
+async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, headers=HEADERS) as client:
         yield client
 
