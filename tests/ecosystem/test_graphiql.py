@@ -84,6 +84,8 @@ async def test_a_browser_sets_the_token_runs_a_query_and_sees_songs(
     assert seen["outside"] == []  # nothing fetched from a CDN
     assert len(seen["assets"]) == 7
     assert seen["pageErrors"] == []
+    assert seen["introspectionErrors"] == []  # autocomplete and docs have the schema
+    assert seen["schemaTypes"] > 20
     data = seen["result"]["data"]
     assert data["me"]["displayName"] == session["user"]["displayName"]  # the header was sent
     assert data["songs"]["totalCount"] > 3

@@ -30,6 +30,10 @@ try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(20_000);
   page.on("pageerror", (error) => pageErrors.push(String(error)));
+  // GraphiQL introspects the schema for autocomplete and the docs; record how that went.
+  const introspection = page.waitForResponse(
+    (response) => response.request().postData()?.includes("IntrospectionQuery") ?? false,
+  );
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === "127.0.0.1" || url.hostname === "localhost") {
@@ -66,7 +70,18 @@ try {
     .last()
     .evaluate((node) => node.CodeMirror.getValue());
   await page.screenshot({ path: screenshot });
-  process.stdout.write(JSON.stringify({ result: JSON.parse(resultText), headersText, assets, outside, pageErrors }));
+  const schema = await (await introspection).json();
+  process.stdout.write(
+    JSON.stringify({
+      result: JSON.parse(resultText),
+      headersText,
+      assets,
+      outside,
+      pageErrors,
+      introspectionErrors: schema.errors ?? [],
+      schemaTypes: schema.data?.__schema?.types?.length ?? 0,
+    }),
+  );
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });
