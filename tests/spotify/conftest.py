@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -12,6 +13,11 @@ from madhur_gql.db.connection import Database, open_database
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.conftest import make_settings
 from tests.spotify.fake_spotify import FakeSpotify
+
+# Real credentials in a developer's environment must never make a test call Spotify: the
+# tests that want Spotify set SPOTIFY_* explicitly, pointing at the local fake.
+for _name in [name for name in os.environ if name.startswith(("SPOTIFY_", "SPOTIPY_"))]:
+    del os.environ[_name]
 
 
 @pytest.fixture

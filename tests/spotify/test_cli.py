@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -87,7 +88,7 @@ async def test_enrich_all_fetches_fresh_songs_again(
 
 
 def test_enrich_command_without_credentials_explains_and_fails(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from typer.testing import CliRunner
 
@@ -97,6 +98,7 @@ def test_enrich_command_without_credentials_explains_and_fails(
     for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("madhur_gql.cli.configure_logging", lambda *a, **k: None)
+    monkeypatch.chdir(tmp_path)  # a developer's .env must not apply
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["enrich", "--missing"])
@@ -112,6 +114,7 @@ def test_enrich_command_runs_with_a_progress_bar_and_a_summary(
     mongo_server: EmbeddedMongo,
     database_name: str,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     from typer.testing import CliRunner
 
@@ -123,6 +126,7 @@ def test_enrich_command_runs_with_a_progress_bar_and_a_summary(
     monkeypatch.setenv("MADHUR_DB_NAME", database_name)
     # The command configures logging onto the runner's stream, closed once it returns.
     monkeypatch.setattr("madhur_gql.cli.configure_logging", lambda *a, **k: None)
+    monkeypatch.chdir(tmp_path)  # a developer's .env must not apply
     for name, value in fake_spotify.settings_overrides().items():
         monkeypatch.setenv(name, str(value))
     get_settings.cache_clear()
