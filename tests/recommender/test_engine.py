@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -28,8 +29,8 @@ def catalog() -> CatalogItems:
     return synthetic_catalog(600, seed=0)
 
 
-@pytest.fixture(params=["exact", "candidates"])
-def engine(request: pytest.FixtureRequest, catalog: CatalogItems) -> RecommenderEngine:
+@pytest.fixture(scope="module", params=["exact", "candidates"])
+def built(request: pytest.FixtureRequest, catalog: CatalogItems) -> RecommenderEngine:
     """Every behaviour holds both for exact full-catalog scoring and for the candidate path
     (CF reach + IVF content shortlist) that huge catalogs use."""
     events = synthetic_events(catalog, n_users=40, start=NOW - timedelta(days=60))
@@ -39,6 +40,12 @@ def engine(request: pytest.FixtureRequest, catalog: CatalogItems) -> Recommender
         else EngineConfig(dense_limit=100, content_candidates=150, ivf_probe=4)
     )
     return RecommenderEngine.build(catalog, events, config=config)
+
+
+@pytest.fixture
+def engine(built: RecommenderEngine) -> RecommenderEngine:
+    """A private copy per test: tests record events and remove items."""
+    return copy.deepcopy(built)
 
 
 def _genre(catalog: CatalogItems, item_id: str) -> str:
