@@ -1,0 +1,191 @@
+"""The GraphQL surface under resource attacks, at the default limits (config.py).
+
+Each attack is refused before it costs the server real work; each has a control just under
+the limit that passes, so the test would notice a limit that refuses everything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from graphql import get_introspection_query
+from structlog.testing import capture_logs
+
+from madhur_gql.config import Settings
+from tests.conftest import GraphQLClient, LiveServer
+from tests.security.conftest import PASSWORD, codes, new_account
+
+NODE = (
+    "id trackId title artist album genres releaseDate popularity durationMs playCount"
+    " audioFeatures { danceability energy valence tempo acousticness instrumentalness"
+    " speechiness liveness loudness key mode }"
+)
+PAGE = f"songs(first: 100) {{ totalCount edges {{ cursor node {{ {NODE} }} }} }}"
+
+
+def test_defaults_are_the_documented_ones(settings: Settings) -> None:
+    assert (
+        settings.max_query_depth,
+        settings.max_query_tokens,
+        settings.max_query_aliases,
+        settings.max_query_cost,
+        settings.max_body_bytes,
+        settings.max_password_checks_per_request,
+    ) == (10, 2000, 15, 10_000, 100_000, 1)
+
+
+async def test_cost_budget_refuses_many_large_pages(client: GraphQLClient) -> None:
+    one = await client.execute(f"{{ {PAGE} }}")
+    assert not one.get("errors") and len(one["data"]["songs"]["edges"]) == 100
+    five = " ".join(f"p{i}: {PAGE}" for i in range(5))
+    body = await client.execute(f"{{ {five} }}")
+    assert codes(body) == ["QUERY_TOO_COMPLEX"] and body["data"] is None
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["cost"] > extensions["maxCost"] == 10_000
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ songs(first: 100000000) { edges { node { id } } } }", {}),
+        ("query($n: Int!) { songs(first: $n) { edges { node { id } } } }", {"n": 2**31 - 1}),
+        ("query($n: Int = 5000000) { songs(first: $n) { edges { node { id } } } }", {}),
+    ],
+)
+async def test_cost_counts_page_sizes_from_literals_variables_and_defaults(
+    client: GraphQLClient, query: str, variables: dict[str, Any]
+) -> None:
+    body = await client.execute(query, variables)
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_fragment_bomb_is_refused_quickly(client: GraphQLClient) -> None:
+    """Each fragment spreads the next ten times: 10^6 leaf selections from a 1 KB document."""
+    levels = 6
+    fragments = [
+        f"fragment F{i} on SongConnection {{ {' '.join([f'...F{i + 1}'] * 10)} totalCount }}"
+        for i in range(levels)
+    ]
+    fragments.append(f"fragment F{levels} on SongConnection {{ edges {{ node {{ id }} }} }}")
+    started = time.perf_counter()
+    body = await client.execute("{ songs(first: 100) { ...F0 } } " + " ".join(fragments))
+    assert time.perf_counter() - started < 3
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_alias_limit(client: GraphQLClient) -> None:
+    fifteen = " ".join(f"g{i}: genres {{ name }}" for i in range(15))
+    assert not (await client.execute(f"{{ {fifteen} }}")).get("errors")
+    sixteen = " ".join(f"g{i}: genres {{ name }}" for i in range(16))
+    body = await client.execute(f"{{ {sixteen} }}")
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_token_limit_stops_parsing(client: GraphQLClient) -> None:
+    def seeds(count: int) -> str:  # one token per seed id: a long list literal
+        return "{ recommendations(seedSongIds: [" + ' "x"' * count + "]) { score } }"
+
+    # Under the limit, the document is parsed and reaches the resolver (which wants a login).
+    assert codes(await client.execute(seeds(1900))) == ["UNAUTHENTICATED"]
+    body = await client.execute(seeds(2100))
+    assert codes(body) == ["GRAPHQL_PARSE_FAILED"]
+    assert "tokens" in body["errors"][0]["message"]
+
+
+async def test_deeply_nested_document_is_a_parse_error_not_a_crash(
+    client: GraphQLClient,
+) -> None:
+    levels = 600
+    query = "{ __schema { types { " + "ofType { " * levels + "name" + " }" * levels + " } } }"
+    body = await client.execute(query)
+    assert codes(body) == ["GRAPHQL_PARSE_FAILED"]
+
+
+async def test_batched_requests_are_refused(client: GraphQLClient) -> None:
+    batch = [{"query": "{ genres { name } }"}] * 2
+    response = await client.http.post("/graphql", json=batch)
+    assert response.status_code == 400
+    assert "Batching is not enabled" in response.text
+
+
+async def test_body_size_limit(client: GraphQLClient) -> None:
+    padding = "x" * 90_000  # under the limit: a legal request with a long (unused) variable
+    ok = await client.http.post(
+        "/graphql", json={"query": "{ genres { name } }", "variables": {"pad": padding}}
+    )
+    assert ok.status_code == 200
+    big = {"query": "{ genres { name } }", "variables": {"pad": "x" * 200_000}}
+    declared = await client.http.post("/graphql", json=big)
+    assert declared.status_code == 413
+    assert codes(declared.json()) == ["PAYLOAD_TOO_LARGE"]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"query": "{ genres { name } }", "variables": {"pad": "'
+        for _ in range(50):
+            yield b"x" * 10_000
+        yield b'"}}'
+
+    streamed = await client.http.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+
+
+async def test_one_password_check_per_request(client: GraphQLClient) -> None:
+    account = await new_account(client)
+    login = 'login(email: "{email}", password: "{password}") {{ accessToken }}'
+    right = login.format(email=account.email, password=PASSWORD)
+    body = await client.execute(f"mutation {{ a: {right} b: {right} }}")
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["b"], "TOO_MANY_REQUESTS")
+    ]
+    register = (
+        'register(input: {email: "EMAIL", password: "long enough phrase", displayName: "x"})'
+        " { accessToken }"
+    )
+    first, second = (register.replace("EMAIL", f"r{i}@example.com") for i in (1, 2))
+    two = f"mutation {{ a: {first} b: {second} }}"
+    assert codes(await client.execute(two)) == ["TOO_MANY_REQUESTS"]
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
+    client: GraphQLClient, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = live_server.app.state.services.catalog
+
+    def broken() -> None:
+        raise RuntimeError("mongodb://admin:hunter2@db.internal failed")
+
+    monkeypatch.setattr(catalog, "genre_counts", broken)
+    with capture_logs() as logs:
+        response = await client.http.post("/graphql", json={"query": "{ genres { name } }"})
+    body = response.json()
+    assert response.status_code == 200
+    assert body["errors"] == [
+        {
+            "message": "Unexpected error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["genres"],
+            "extensions": {
+                "code": "INTERNAL_SERVER_ERROR",
+                "requestId": response.headers["x-request-id"],
+            },
+        }
+    ]
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    logged = [e for e in logs if e.get("request_id") == response.headers["x-request-id"]]
+    assert logged and logged[0]["log_level"] == "error" and logged[0].get("exc_info")
+
+
+async def test_introspection_and_suggestions_are_available_in_development(
+    client: GraphQLClient,
+) -> None:
+    """GraphiQL's own introspection query must fit every limit, or development breaks."""
+    body = await client.execute(get_introspection_query(descriptions=True))
+    assert not body.get("errors") and body["data"]["__schema"]["queryType"]["name"] == "Query"
+    typo = await client.execute("{ genres { nmae } }")
+    assert "Did you mean 'name'?" in typo["errors"][0]["message"]
