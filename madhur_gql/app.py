@@ -144,7 +144,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 listening=Listening(catalog, recommendations),
                 spotify=spotify,
             )
-            build = asyncio.create_task(recommendations.rebuild(snapshot), name="recommender")
+            build = asyncio.create_task(
+                recommendations.keep_fresh(snapshot, settings.recommender_rebuild_minutes),
+                name="recommender",
+            )
             del snapshot
             try:
                 yield

@@ -62,7 +62,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         storage = settings.data_dir.resolve()
         uri = running_server_uri(storage)
         if uri is None:
-            embedded = EmbeddedMongo(storage)
+            embedded = EmbeddedMongo(storage, sync_on_commit=settings.db_sync_on_commit)
             uri = embedded.start()
         else:
             log.info("using the embedded database another process started", uri=uri)

@@ -61,12 +61,16 @@ class EmbeddedMongo:
         host: str = "127.0.0.1",
         cache_size: str = "256M",
         startup_timeout: float = 30.0,
+        sync_on_commit: bool = True,
     ) -> None:
         self.storage_path = storage_path
         self.host = host
         self.port = port or free_port(host)
         self.cache_size = cache_size
         self.startup_timeout = startup_timeout
+        self.sync_on_commit = (
+            sync_on_commit  # fsync per commit: acknowledged writes survive a crash
+        )
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -98,6 +102,7 @@ class EmbeddedMongo:
             self.cache_size,
             "--log-level",
             "WARNING",
+            *(["--sync-on-commit"] if self.sync_on_commit else []),
         ]
         with log_path.open("ab") as log_file:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell

@@ -173,6 +173,13 @@ class GraphQLView(GraphQL[Context, None]):
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.graphiql.html if self.graphiql else self.graphql_ide_html)
 

@@ -36,6 +36,7 @@ from madhur_gql.services.ids import parse_object_id
 log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
+REBUILD_RETRY_SECONDS = 10.0
 MAX_FAVOURITE_GENRES = 5
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
@@ -153,6 +154,32 @@ class RecommendationService:
                 songs=len(items.ids),
                 interactions=len(events),
             )
+
+    async def keep_fresh(
+        self, snapshot: Sequence[Mapping[str, Any]] | None, every_minutes: float
+    ) -> None:
+        """First build, then a full rebuild every `every_minutes` (0: never), swapped in whole.
+
+        Incremental updates keep lists current between builds; a rebuild re-learns the item
+        graph from all interactions. A failed build (say, the database is away) is logged and
+        tried again; requests keep the engine they have, or the popular fallback.
+        """
+        delay = 0.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.rebuild(snapshot)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("recommender build failed; will retry")
+                delay = REBUILD_RETRY_SECONDS
+                continue
+            finally:
+                snapshot = None  # later builds read the catalog afresh
+            if every_minutes <= 0:
+                return
+            delay = every_minutes * 60
 
     def record(self, interaction: Interaction) -> bool:
         """Feed one interaction to the engine; False if it was fed before (own write echoed)."""
