@@ -22,8 +22,8 @@ SERVER_SELECTION_TIMEOUT_MS = 3000
 
 @dataclass
 class Database:
-    client: AsyncMongoClient  # type: ignore[type-arg]
-    db: AsyncDatabase  # type: ignore[type-arg]
+    client: AsyncMongoClient
+    db: AsyncDatabase
     embedded: EmbeddedMongo | None
 
     async def ping(self) -> bool:
@@ -34,7 +34,7 @@ class Database:
         return True
 
 
-def make_client(uri: str) -> AsyncMongoClient:  # type: ignore[type-arg]
+def make_client(uri: str) -> AsyncMongoClient:
     # Short timeouts: when the database is gone, requests fail fast with a clear error
     # instead of hanging for pymongo's 30 s default.
     return AsyncMongoClient(
@@ -46,7 +46,7 @@ def make_client(uri: str) -> AsyncMongoClient:  # type: ignore[type-arg]
     )
 
 
-async def init_database(uri: str, name: str) -> tuple[AsyncMongoClient, AsyncDatabase]:  # type: ignore[type-arg]
+async def init_database(uri: str, name: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
     client = make_client(uri)
     database = client[name]
     await init_beanie(database=database, document_models=list(ALL_DOCUMENTS))

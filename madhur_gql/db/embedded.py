@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import structlog
 from pymongo import MongoClient
@@ -129,7 +130,7 @@ class EmbeddedMongo:
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise EmbeddedServerError(f"{SERVER_COMMAND} exited early:\n{tail}")
             try:
-                with MongoClient(self.uri, serverSelectionTimeoutMS=300) as client:
+                with MongoClient[dict[str, Any]](self.uri, serverSelectionTimeoutMS=300) as client:
                     client.admin.command("ping")
                 return
             except PyMongoError:
@@ -180,7 +181,7 @@ def running_server_uri(storage_path: Path) -> str | None:
         state = json.loads((storage_path / STATE_FILE).read_text())
         os.kill(int(state["pid"]), 0)
         uri = str(state["uri"])
-        with MongoClient(uri, serverSelectionTimeoutMS=500) as client:
+        with MongoClient[dict[str, Any]](uri, serverSelectionTimeoutMS=500) as client:
             client.admin.command("ping")
     except (OSError, ValueError, KeyError, PyMongoError):
         return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -225,7 +225,7 @@ MEMBERSHIP_COLUMNS = {
 
 def group_tracks(valid: pd.DataFrame) -> dict[str, TrackRows]:
     tracks: dict[str, TrackRows] = {}
-    for row in valid.to_dict("records"):
+    for row in cast(list[dict[str, Any]], valid.to_dict("records")):
         track_id = str(row["track_id"])
         track = tracks.get(track_id)
         if track is None:

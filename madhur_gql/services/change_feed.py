@@ -93,8 +93,8 @@ class ChangeFeed:
             else:
                 changed.add(song_id)
         if removed:
-            for song_id in removed:
-                index.remove(song_id)
+            for removed_id in removed:
+                index.remove(removed_id)
             self.recommendations.remove_songs(removed)
         if changed:
             projection = dict.fromkeys(SNAPSHOT_FIELDS, 1)

@@ -118,7 +118,7 @@ async def user_history(
     total = await Interaction.find(Interaction.user_id == user_id).count()
     items = (
         await Interaction.find(Interaction.user_id == user_id)
-        .sort([("created_at", -1), ("_id", -1)])
+        .sort("-created_at", "-_id")
         .skip(offset)
         .limit(first)
         .to_list()

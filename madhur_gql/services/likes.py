@@ -60,7 +60,7 @@ async def liked_songs_page(
     total = await Like.find(Like.user_id == user_id).count()
     likes = (
         await Like.find(Like.user_id == user_id)
-        .sort([("created_at", -1), ("_id", -1)])
+        .sort("-created_at", "-_id")
         .skip(offset)
         .limit(first)
         .to_list()

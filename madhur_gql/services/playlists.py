@@ -181,7 +181,7 @@ async def playlists_page(
     total = await query.count()
     items = (
         await Playlist.find(Playlist.owner_id == owner_id)
-        .sort([("created_at", -1), ("_id", -1)])
+        .sort("-created_at", "-_id")
         .skip(offset)
         .limit(first)
         .to_list()
