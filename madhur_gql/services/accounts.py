@@ -23,9 +23,10 @@ from madhur_gql.auth.passwords import (
 )
 from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from madhur_gql.config import Settings
-from madhur_gql.documents import Interaction, RefreshToken, Role, User
+from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
 from madhur_gql.errors import BadUserInput, Conflict, Unauthenticated
 from madhur_gql.recommender.mood import Mood
+from madhur_gql.services import likes
 from madhur_gql.services.throttle import LoginThrottle
 
 # Deliberately simple: one "@", a dot in the domain, no spaces. Deliverability is for e-mail.
@@ -239,12 +240,16 @@ class AccountService:
     async def delete_user(self, user: User) -> None:
         """The one place an account is deleted: everything that belongs to it goes with it.
 
-        The account goes first, so a still-valid access token stops working at once.
+        The account goes first, so a still-valid access token stops working at once. Likes
+        are undone one by one so the songs' like counters stay right.
         """
         assert user.id is not None
         await user.delete()
         await RefreshToken.find(RefreshToken.user_id == user.id).delete()
         await Interaction.find(Interaction.user_id == user.id).delete()
+        async for liked in Like.find(Like.user_id == user.id):
+            await likes.unlike(user.id, liked.song_id)
+        await Playlist.find(Playlist.owner_id == user.id).delete()
 
     async def _revoke_family(self, family_id: str, now: datetime) -> None:
         await RefreshToken.find(

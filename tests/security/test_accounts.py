@@ -132,6 +132,16 @@ async def test_delete_me_leaves_nothing_of_the_user(client: GraphQLClient) -> No
     song_id = song["edges"][0]["node"]["id"]
     record = "mutation($s: ID!) { recordInteraction(input: {songId: $s, kind: PLAY}) { id } }"
     await client.execute(record, {"s": song_id}, token=account.access_token)
+    liked = await client.execute(
+        "mutation($s: ID!) { like(songId: $s) { id likeCount } }",
+        {"s": song_id},
+        token=account.access_token,
+    )
+    likes_before = liked["data"]["like"]["likeCount"]
+    await client.execute(
+        'mutation { createPlaylist(input: {name: "mine", public: true}) { id } }',
+        token=account.access_token,
+    )
     delete = "mutation($p: String!) { deleteMe(password: $p) }"
 
     wrong = await client.execute(delete, {"p": "not my password"}, token=account.access_token)
@@ -142,6 +152,8 @@ async def test_delete_me_leaves_nothing_of_the_user(client: GraphQLClient) -> No
         "deleteMe": True
     }
     assert await _owned_documents(account.id) == {}
+    song_after = await client.data("query($s: ID!) { song(id: $s) { likeCount } }", {"s": song_id})
+    assert song_after["song"]["likeCount"] == likes_before - 1
     assert codes(await client.execute("{ me { id } }", token=account.access_token)) == [
         "UNAUTHENTICATED"
     ]
