@@ -31,6 +31,7 @@ from madhur_gql.graphql.security import (
     CSRFPreventionMiddleware,
     security_extensions,
 )
+from madhur_gql.observability import HTTPMetricsMiddleware, Metrics, metrics_endpoint
 from madhur_gql.services.accounts import AccountService
 from madhur_gql.services.catalog import load_song_snapshot
 from madhur_gql.services.catalog_import import catalog_is_empty, import_songs
@@ -115,6 +116,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    metrics = Metrics()
     if settings.jwt_secret_generated:
         log.warning(
             "MADHUR_JWT_SECRET is not set: using a random key for this process "
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_database(settings) as database:
+        async with open_database(settings, [metrics.command_listener()]) as database:
             await ensure_catalog(settings)
             snapshot = await load_song_snapshot()
             catalog = Catalog()
@@ -136,12 +138,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             spotify = SpotifyService(settings)
             await spotify.start()
             app.state.database = database
+            app.state.metrics = metrics
+            metrics.watch_recommender(
+                lambda: {**recommendations.stats(), "ready": recommendations.ready}
+            )
             app.state.services = Services(
                 settings=settings,
                 accounts=AccountService(settings),
                 catalog=catalog,
                 recommendations=recommendations,
                 listening=Listening(catalog, recommendations),
+                metrics=metrics,
                 spotify=spotify,
             )
             build = asyncio.create_task(
@@ -165,7 +172,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
         allow_queries_via_get=True,
     )
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(HTTPMetricsMiddleware, metrics=metrics),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -183,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             *(graphiql.routes() if graphiql else []),
         ],
         middleware=middleware,

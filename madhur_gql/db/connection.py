@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from madhur_gql.config import Settings
@@ -34,7 +34,7 @@ class Database:
         return True
 
 
-def make_client(uri: str) -> AsyncMongoClient:
+def make_client(uri: str, listeners: Sequence[monitoring.CommandListener] = ()) -> AsyncMongoClient:
     # Short timeouts: when the database is gone, requests fail fast with a clear error
     # instead of hanging for pymongo's 30 s default.
     return AsyncMongoClient(
@@ -43,18 +43,23 @@ def make_client(uri: str) -> AsyncMongoClient:
         connectTimeoutMS=2000,
         tz_aware=True,
         uuidRepresentation="standard",
+        event_listeners=list(listeners),
     )
 
 
-async def init_database(uri: str, name: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
-    client = make_client(uri)
+async def init_database(
+    uri: str, name: str, listeners: Sequence[monitoring.CommandListener] = ()
+) -> tuple[AsyncMongoClient, AsyncDatabase]:
+    client = make_client(uri, listeners)
     database = client[name]
     await init_beanie(database=database, document_models=list(ALL_DOCUMENTS))
     return client, database
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[Database]:
+async def open_database(
+    settings: Settings, listeners: Sequence[monitoring.CommandListener] = ()
+) -> AsyncIterator[Database]:
     """The database named by MONGODB_URI, or the embedded one in MADHUR_DATA_DIR."""
     embedded: EmbeddedMongo | None = None
     uri = settings.mongodb_uri
@@ -67,7 +72,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         else:
             log.info("using the embedded database another process started", uri=uri)
     try:
-        client, database = await init_database(uri, settings.database_name)
+        client, database = await init_database(uri, settings.database_name, listeners)
         try:
             yield Database(client=client, db=database, embedded=embedded)
         finally:

@@ -16,6 +16,7 @@ from madhur_gql.auth.tokens import AccessClaims, decode_access_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Artist, Role, Song, User
 from madhur_gql.errors import Forbidden, Unauthenticated
+from madhur_gql.observability import Metrics
 from madhur_gql.services.accounts import AccountService
 from madhur_gql.services.catalog import songs_by_ids
 from madhur_gql.services.catalog_index import Catalog
@@ -37,6 +38,7 @@ class Services:
     catalog: Catalog
     recommendations: RecommendationService
     listening: Listening
+    metrics: Metrics
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 

@@ -24,6 +24,13 @@ log = structlog.get_logger(__name__)
 
 UNEXPECTED = "Unexpected error."
 DATABASE_ERRORS = (ConnectionFailure, ServerSelectionTimeoutError)
+# Validation (not coercion) messages about variables: a mistake in the document itself.
+VARIABLE_RULES = (
+    "is never used",
+    "is not defined",
+    "used in position expecting",
+    "cannot be non-input type",
+)
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
 
 
@@ -61,8 +68,12 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     if original is None:
         if isinstance(error, GraphQLSyntaxError):
             return _with_code(error, "GRAPHQL_PARSE_FAILED")
-        if error.path is None and "Variable" in error.message:
-            return _with_code(error, "BAD_USER_INPUT")
+        if (
+            error.path is None
+            and "Variable" in error.message
+            and not any(rule in error.message for rule in VARIABLE_RULES)
+        ):
+            return _with_code(error, "BAD_USER_INPUT")  # a value its type cannot coerce
         if error.extensions and "code" in error.extensions:
             return error
         return _with_code(

@@ -19,6 +19,7 @@ from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
 from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
 from madhur_gql.graphql.recommendations import RecommendationQuery
+from madhur_gql.observability import RequestObserver
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
@@ -41,7 +42,7 @@ def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema
     return Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[ErrorPolicy, *(extensions or [])],
+        extensions=[RequestObserver, ErrorPolicy, *(extensions or [])],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

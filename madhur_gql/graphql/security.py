@@ -44,6 +44,7 @@ from strawberry.extensions import (
 )
 
 from madhur_gql.config import Settings
+from madhur_gql.services.pagination import MAX_PAGE_SIZE
 
 PAGE_ARGUMENTS = ("first", "last", "limit")
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -166,9 +167,10 @@ def operation_cost(
 ) -> int:
     """An upper bound on the objects one operation can touch.
 
-    Each field costs 1 plus its selection's cost times its page size (`first`, given or
-    the schema default), so `songs(first: 100) { edges { node { ... } } }` costs ~100x its
-    node and nesting multiplies. Lists without a page argument are either scalars or bounded
+    Each field costs 1 plus its selection's cost times its page size (`first`, given or the
+    schema default, at most MAX_PAGE_SIZE: resolvers refuse more themselves, with a clearer
+    message), so `songs(first: 100) { edges { node { ... } } }` costs ~100x its node and
+    nesting multiplies. Lists without a page argument are either scalars or bounded
     by their parent's page, and count once. Fragments are costed once each (memoised), so a
     "fragment bomb" costs what it would return, and the walk stays linear in document size.
     """
@@ -237,7 +239,7 @@ def _page_size(definition: GraphQLField, node: FieldNode, variables: VariableVal
     except GraphQLError:
         return 1  # execution refuses the argument itself
     sizes = [v for name in PAGE_ARGUMENTS if isinstance(v := values.get(name), int)]
-    return max([1, *sizes])
+    return min(max([1, *sizes]), MAX_PAGE_SIZE)
 
 
 class QueryCostLimiter(SchemaExtension):

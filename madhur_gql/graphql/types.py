@@ -116,6 +116,13 @@ class Artist:
     id: strawberry.ID
     name: str
 
+    @strawberry.field(
+        description="The artist's image from Spotify (~320 px); null until one of their songs "
+        "is enriched."
+    )
+    async def image_url(self, info: Info[Context, None]) -> str | None:
+        return await info.context.loaders.spotify_artist_image.load(self.name)
+
     @strawberry.field(description="How many songs of this artist are in the catalog.")
     def song_count(self, info: Info[Context, None]) -> int:
         return info.context.services.catalog.index.artist_song_count(str(self.id))

@@ -55,11 +55,34 @@ async def test_cost_budget_refuses_many_large_pages(client: GraphQLClient) -> No
         ("query($n: Int = 5000000) { songs(first: $n) { edges { node { id } } } }", {}),
     ],
 )
-async def test_cost_counts_page_sizes_from_literals_variables_and_defaults(
+async def test_huge_pages_are_refused_from_literals_variables_and_defaults(
     client: GraphQLClient, query: str, variables: dict[str, Any]
 ) -> None:
     body = await client.execute(query, variables)
+    assert codes(body) == ["BAD_USER_INPUT"] and body["data"] is None
+    assert "between 1 and 100" in body["errors"][0]["message"]
+
+
+async def test_cost_multiplies_nested_pages(client: GraphQLClient) -> None:
+    """100 artists x 100 songs each: small to write, 10,000 songs to fetch."""
+    nested = (
+        "query($n: Int!) { artists(first: $n) { edges { node { name"
+        " songs(first: $n) { edges { node { id title } } } } } } }"
+    )
+    assert not (await client.execute(nested, {"n": 5})).get("errors")
+    body = await client.execute(nested, {"n": 100})
     assert codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["errors"][0]["extensions"]["cost"] > 10_000
+
+
+async def test_depth_limit_stops_recursion(client: GraphQLClient) -> None:
+    """Song -> artistProfile -> songs -> ... is a cycle: depth is what bounds it."""
+    inner = "id"
+    for _ in range(4):
+        inner = f"artistProfile {{ songs(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+    body = await client.execute(f"{{ songs(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}")
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "exceeds maximum operation depth of 10" in body["errors"][0]["message"]
 
 
 async def test_fragment_bomb_is_refused_quickly(client: GraphQLClient) -> None:
