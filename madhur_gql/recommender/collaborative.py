@@ -22,7 +22,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from madhur_gql.recommender.model_api import ItemFeatures, Model
-from madhur_gql.recommender.sparse_ops import blockwise_topk, bm25_weight, log1p_weight, row_topk
+from madhur_gql.recommender.sparse_ops import blockwise_topk, bm25_weight, log1p_weight
 
 Weighting = Literal["none", "log1p", "bm25", "binary"]
 
@@ -87,11 +87,17 @@ def ease_sparse(x: sp.csr_matrix, items: np.ndarray, l2: float, keep: int) -> sp
     """EASE over ``items`` pruned to the ``keep`` largest positive weights per row, as an
     n_items x n_items CSR in the full item space (so it serves like any item graph)."""
     b = ease_weights(x, items, l2)
-    pruned = row_topk(sp.csr_matrix(b), keep)
-    coo = pruned.tocoo()
-    n = x.shape[1]
+    n, m = x.shape[1], items.size
+    keep = min(keep, m - 1)
+    if keep <= 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    cols = np.argpartition(-b, keep - 1, axis=1)[:, :keep]  # dense rows: no sort of all pairs
+    vals = np.take_along_axis(b, cols, axis=1)
+    rows = np.repeat(np.arange(m), keep)
+    cols, vals = cols.ravel(), vals.ravel()
+    pos = vals > 0
     return sp.csr_matrix(
-        (coo.data, (items[coo.row], items[coo.col])), shape=(n, n), dtype=np.float32
+        (vals[pos], (items[rows[pos]], items[cols[pos]])), shape=(n, n), dtype=np.float32
     )
 
 

@@ -531,13 +531,19 @@ class RecommenderEngine:
         return (profile / norm).astype(np.float32) if norm > 0 else None
 
     def _personal(
-        self, idx: np.ndarray, w: np.ndarray, *, exact: bool = False
+        self,
+        idx: np.ndarray,
+        w: np.ndarray,
+        *,
+        exact: bool = False,
+        extra: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(candidates, blended, cf, content) for a weighted item profile.
 
         Up to ``dense_limit`` items every song is a candidate (exact); above it the candidates
         are the CF graphs' reach plus the IVF content shortlist, so cost is independent of n;
-        ``exact`` forces the full pass (used when filters leave too few candidates).
+        ``exact`` forces the full pass (used when filters leave too few candidates); ``extra``
+        adds candidates (e.g. the best mood matches).
         """
         profile = self._unit_profile(idx, w)
         vec = self._content.vectors
@@ -559,6 +565,8 @@ class RecommenderEngine:
                 cand = np.union1d(cf_cand, shortlist)
             else:
                 cand = cf_cand
+            if extra is not None:
+                cand = np.union1d(cand, extra)
             cf = np.zeros(cand.size, dtype=np.float32)
             cf[np.searchsorted(cand, cf_cand)] = cf_vals
             if profile is None:
@@ -657,11 +665,18 @@ class RecommenderEngine:
         cf = content = None
         if personal:
             cand, base, cf, content = self._personal(prof_idx, prof_w)
-            # A mood scores the whole catalog anyway, and a genre may empty a shortlist built
-            # without it: then take the exact full pass.
-            if cand is not self._arange and (
-                moody or (genre and int(self._valid_at(cand, drop, genre).sum()) < max(4 * k, 100))
+            if cand is not self._arange and moody:
+                # the shortlist was built without the mood: add the best mood matches to it
+                full = mood_scores(self._unit, mood, valence=valence, energy=energy)
+                m = min(self.config.content_candidates, full.size)
+                best = np.argpartition(-full, m - 1)[:m]
+                cand, base, cf, content = self._personal(prof_idx, prof_w, extra=best)
+            if (
+                cand is not self._arange
+                and genre
+                and int(self._valid_at(cand, drop, genre).sum()) < max(4 * k, 100)
             ):
+                # a rare genre can empty a shortlist built without it: take the exact pass
                 cand, base, cf, content = self._personal(prof_idx, prof_w, exact=True)
         elif moody:
             cand = self._arange
@@ -708,7 +723,9 @@ class RecommenderEngine:
         return picks
 
     def _mood_cutoff(self, mscore: np.ndarray, valid: np.ndarray) -> float:
-        vals = mscore[valid]
+        """Score of the ``mood_keep`` quantile among valid items (strided sample when huge)."""
+        step = max(1, mscore.size // 100_000)
+        vals = mscore[::step][valid[::step]]
         if vals.size == 0:
             return 0.0
         kth = int((1.0 - self.config.mood_keep) * (vals.size - 1))

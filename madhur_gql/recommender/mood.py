@@ -135,10 +135,15 @@ def mood_scores(
     total = float(weight.sum())
     if total == 0.0:
         return np.ones(unit_features.shape[0], dtype=np.float32)
-    active = np.flatnonzero(weight)
-    diff = unit_features[:, active] - target[active]
-    dist = np.sqrt((diff * diff) @ weight[active] / total)
-    return np.clip(1.0 - dist, 0.0, 1.0).astype(np.float32)
+    acc = np.zeros(unit_features.shape[0], dtype=np.float32)
+    for j in np.flatnonzero(weight):  # one contiguous-ish column at a time: no (n, d) temporary
+        d = unit_features[:, j] - target[j]
+        d *= d
+        d *= weight[j] / total
+        acc += d
+    np.sqrt(acc, out=acc)
+    np.subtract(1.0, acc, out=acc)
+    return np.clip(acc, 0.0, 1.0, out=acc)
 
 
 def describe(
