@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from beanie import PydanticObjectId
@@ -14,6 +15,7 @@ from madhur_gql.errors import BadUserInput, Conflict, NotFound
 from madhur_gql.services.ids import parse_object_id
 
 LOOKUP_BATCH = 200
+DUPLICATE_KEY = 11000
 MAX_ARTIST_NAME = 200
 
 
@@ -31,21 +33,64 @@ async def find_artist_ids(keys: list[str]) -> dict[str, PydanticObjectId]:
     return found
 
 
+def artist_id_for(key: str) -> PydanticObjectId:
+    """A stable id derived from the artist's key: a new artist needs no lookup to be linked.
+
+    (Its ObjectId timestamp is meaningless; `created_at` carries the time.)
+    """
+    return PydanticObjectId(hashlib.blake2b(key.encode(), digest_size=12).digest())
+
+
+class ArtistResolver:
+    """Artist ids by key during one import, creating missing artists in bulk.
+
+    New artists get their derived id and cost no lookup; artists that already exist (the
+    insert is refused) are looked up once each and remembered, up to `cache_size`.
+    """
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        self.cache_size = cache_size
+        self._known: OrderedDict[str, PydanticObjectId] = OrderedDict()
+
+    async def ids(self, names: Mapping[str, str]) -> dict[str, PydanticObjectId]:
+        result: dict[str, PydanticObjectId] = {}
+        for key in names:
+            if key in self._known:
+                self._known.move_to_end(key)
+                result[key] = self._known[key]
+        missing = [key for key in names if key not in result]
+        if missing:
+            now = utcnow()
+            documents = [
+                {
+                    "_id": artist_id_for(k),
+                    "name": names[k],
+                    "name_lc": k,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for k in missing
+            ]
+            refused: list[str] = []
+            try:
+                await Artist.get_pymongo_collection().insert_many(documents, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                refused = [documents[e["index"]]["name_lc"] for e in errors]
+            result.update({key: artist_id_for(key) for key in missing})
+            result.update(await find_artist_ids(refused))  # existing artists keep their own id
+            for key in missing:
+                self._known[key] = result[key]
+            while len(self._known) > self.cache_size:
+                self._known.popitem(last=False)
+        return result
+
+
 async def ensure_artists(names: Mapping[str, str]) -> dict[str, PydanticObjectId]:
     """Artist ids by key for `names` (key -> display name), creating the missing ones."""
-    found = await find_artist_ids(list(names))
-    missing = [key for key in names if key not in found]
-    if missing:
-        now = utcnow()
-        documents = [
-            {"name": names[key], "name_lc": key, "created_at": now, "updated_at": now}
-            for key in missing
-        ]
-        # A concurrent import may have created some of them: all are looked up below.
-        with contextlib.suppress(BulkWriteError):
-            await Artist.get_pymongo_collection().insert_many(documents, ordered=False)
-        found.update(await find_artist_ids(missing))
-    return found
+    return await ArtistResolver().ids(names)
 
 
 def validate_artist_name(name: str) -> str:
@@ -69,7 +114,7 @@ async def create_artist(name: str) -> Artist:
     key = artist_key(name)
     if await Artist.find_one(Artist.name_lc == key) is not None:
         raise Conflict(f"An artist named '{name}' already exists.", field="name")
-    return await Artist(name=name, name_lc=key).insert()
+    return await Artist(id=artist_id_for(key), name=name, name_lc=key).insert()
 
 
 async def rename_artist(artist_id: str, name: str) -> Artist:

@@ -21,10 +21,11 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from madhur_gql.documents import Song
-from madhur_gql.services.artists import artist_key, ensure_artists
+from madhur_gql.services.artists import ArtistResolver, artist_key
 
 CHUNK_ROWS = 5000
 LOOKUP_BATCH = 200
+DUPLICATE_KEY = 11000
 UNIT_FEATURES = (
     "danceability",
     "energy",
@@ -284,47 +285,52 @@ async def write_tracks(
     tracks: dict[str, TrackRows],
     report: ImportReport,
     seen: SeenTracks,
+    artists: ArtistResolver,
     *,
     update: bool,
     dry_run: bool,
 ) -> None:
-    """Insert new tracks in bulk (fast path) and merge into the existing ones."""
+    """Insert the chunk's tracks in bulk; those the unique index refuses exist: merge them.
+
+    A fresh import thus costs one bulk insert per chunk and no lookups.
+    """
     _, earlier = seen.split(list(tracks))
-    collection = Song.get_pymongo_collection()
-    existing = await existing_track_ids(list(tracks))
-    fresh = [track for track_id, track in tracks.items() if track_id not in existing]
-    known = [track for track_id, track in tracks.items() if track_id in existing]
+    first_seen = [t for track_id, t in tracks.items() if track_id not in earlier]
+    again = [t for track_id, t in tracks.items() if track_id in earlier]
     if dry_run:
-        report.inserted += len(fresh)
-        report.skipped += sum(1 for t in known if t.fields["track_id"] not in earlier)
+        stored = await existing_track_ids([t.fields["track_id"] for t in first_seen])
+        report.skipped += len(stored)
+        report.inserted += len(first_seen) - len(stored)
         return
-    now = datetime.now(UTC)
-    artist_ids = await ensure_artists(
+    artist_ids = await artists.ids(
         {t.fields["artist_lc"]: t.fields["artist"] for t in tracks.values()}
     )
     for track in tracks.values():
         track.fields["artist_id"] = artist_ids[track.fields["artist_lc"]]
-    if fresh:
+    collection = Song.get_pymongo_collection()
+    now = datetime.now(UTC)
+    existing: list[TrackRows] = []
+    if first_seen:
         try:
-            await collection.insert_many([new_document(t, now) for t in fresh], ordered=False)
-            report.inserted += len(fresh)
+            await collection.insert_many([new_document(t, now) for t in first_seen], ordered=False)
+            report.inserted += len(first_seen)
         except BulkWriteError as error:
-            # Another importer inserted some of them meanwhile: merge those instead.
-            report.inserted += error.details.get("nInserted", 0)
-            raced = {fresh[e["index"]].fields["track_id"] for e in error.details["writeErrors"]}
-            known.extend(t for t in fresh if t.fields["track_id"] in raced)
-    # Tracks met in an earlier chunk of this file only gain playlists: not counted again.
-    for counted in (True, False):
-        batch = [t for t in known if (t.fields["track_id"] not in earlier) == counted]
-        if not batch:
-            continue
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            report.inserted += len(first_seen) - len(errors)
+            existing = [first_seen[e["index"]] for e in errors]
+    if existing:
         result = await collection.bulk_write(
-            [merge_operation(t, now, update=update) for t in batch], ordered=False
+            [merge_operation(t, now, update=update) for t in existing], ordered=False
         )
-        if counted:
-            report.inserted += result.upserted_count
-            report.updated += result.modified_count
-            report.skipped += result.matched_count - result.modified_count
+        report.inserted += result.upserted_count  # deleted meanwhile: inserted after all
+        report.updated += result.modified_count
+        report.skipped += result.matched_count - result.modified_count
+    if again:  # met in an earlier chunk of this file: they only gain playlists, counted once
+        await collection.bulk_write(
+            [merge_operation(t, now, update=update) for t in again], ordered=False
+        )
 
 
 async def import_songs(
@@ -338,6 +344,7 @@ async def import_songs(
     """Import `path` into the songs collection; see the module docstring for the guarantees."""
     report = ImportReport(dry_run=dry_run)
     seen = SeenTracks()
+    artists = ArtistResolver()
     line = 2
     for chunk in read_chunks(path, chunk_rows):
         valid, rejected = validate_chunk(chunk, first_line=line)
@@ -345,7 +352,9 @@ async def import_songs(
         report.rows += len(chunk)
         report.rejected.extend(rejected)
         if len(valid):
-            await write_tracks(group_tracks(valid), report, seen, update=update, dry_run=dry_run)
+            await write_tracks(
+                group_tracks(valid), report, seen, artists, update=update, dry_run=dry_run
+            )
         if on_progress is not None:
             on_progress(len(chunk))
     return report
