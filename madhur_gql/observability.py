@@ -140,7 +140,10 @@ class RequestObserver(SchemaExtension):
         context = self.execution_context
         services = getattr(context.context, "services", None)
         metrics: Metrics | None = getattr(services, "metrics", None)
-        operation_type = context.operation_type.value if context.operation_type else "unknown"
+        try:
+            operation_type = context.operation_type.value
+        except RuntimeError:  # the document did not parse (or was refused before parsing)
+            operation_type = "unknown"
         errors = context.result.errors if context.result else None
         outcome = "ok"
         if errors:
