@@ -100,8 +100,15 @@ def import_songs_command(
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Overwrite existing songs.")] = False,
+    layout: Annotated[
+        str, typer.Option(help="Column layout: spotify_songs (default) or kaggle.")
+    ] = "spotify_songs",
 ) -> None:
-    """Import songs, upserting by Spotify track id; bad rows are reported, never fatal."""
+    """Import songs, upserting by Spotify track id; bad rows are reported, never fatal.
+
+    Interrupting (Ctrl-C) stops between writes: every song written is complete, and running
+    the same import again finishes the job without duplicates.
+    """
     from madhur_gql.db.connection import open_database
     from madhur_gql.services.catalog_import import ImportFileError, import_songs
 
@@ -126,7 +133,7 @@ def import_songs_command(
                     )
 
                 report = await import_songs(
-                    file, update=update, dry_run=dry_run, on_progress=advance
+                    file, update=update, dry_run=dry_run, layout=layout, on_progress=advance
                 )
         table = Table(title="dry run: nothing written" if dry_run else "import finished")
         for column in ("rows", "inserted", "updated", "skipped", "rejected"):
@@ -146,6 +153,12 @@ def import_songs_command(
     except ImportFileError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
+    except KeyboardInterrupt as interrupt:
+        console.print(
+            "[yellow]interrupted:[/yellow] the songs written so far are complete; "
+            "run the same import again to finish"
+        )
+        raise typer.Exit(130) from interrupt
 
 
 @app.command()

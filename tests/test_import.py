@@ -117,3 +117,14 @@ def test_cli_refuses_unknown_file_types(mongo_server: EmbeddedMongo, tmp_path: P
     )
     assert result.returncode == 2
     assert "expected .csv, .csv.gz or .parquet" in result.stderr
+
+
+async def test_kaggle_layout_is_mapped(database: None) -> None:
+    report = await import_songs(DATA / "kaggle_tracks.csv", layout="kaggle")
+    assert (report.inserted, len(report.rejected)) == (3, 0)
+    duet = await Song.find_one(Song.track_id == "1iJBSr7s7jYXzM8EGcbK5b")
+    assert (
+        duet is not None and duet.artist == "Ingrid Michaelson" and duet.album == "To Begin Again"
+    )
+    comedy = await Song.find_one(Song.track_id == "5SuOikwiRyPMVoIQDJUgSV")
+    assert comedy is not None and comedy.genres == ["acoustic", "j-pop"] and comedy.popularity == 73

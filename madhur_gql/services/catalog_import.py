@@ -94,6 +94,37 @@ class ImportFileError(ValueError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How another data set's columns map onto the spotify_songs layout."""
+
+    renames: dict[str, str]
+    list_separator: dict[str, str] = field(default_factory=dict)  # column -> separator: keep first
+
+
+LAYOUTS: dict[str, Layout] = {
+    "spotify_songs": Layout(renames={}),
+    # Kaggle "Spotify Tracks Dataset" (maharshipandya): one genre per row, artists joined by ";".
+    "kaggle": Layout(
+        renames={
+            "artists": "track_artist",
+            "album_name": "track_album_name",
+            "popularity": "track_popularity",
+            "track_genre": "playlist_genre",
+        },
+        list_separator={"track_artist": ";"},
+    ),
+}
+
+
+def apply_layout(chunk: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    chunk = chunk.rename(columns=layout.renames)
+    for column, separator in layout.list_separator.items():
+        if column in chunk.columns:
+            chunk[column] = chunk[column].astype("string").str.split(separator).str[0]
+    return chunk
+
+
 def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     if not path.exists():
         raise ImportFileError(f"{path}: no such file")
@@ -339,6 +370,7 @@ async def import_songs(
     update: bool = False,
     dry_run: bool = False,
     chunk_rows: int = CHUNK_ROWS,
+    layout: str = "spotify_songs",
     on_progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import `path` into the songs collection; see the module docstring for the guarantees."""
@@ -346,7 +378,10 @@ async def import_songs(
     seen = SeenTracks()
     artists = ArtistResolver()
     line = 2
-    for chunk in read_chunks(path, chunk_rows):
+    if layout not in LAYOUTS:
+        raise ImportFileError(f"unknown layout '{layout}' (known: {', '.join(LAYOUTS)})")
+    for raw in read_chunks(path, chunk_rows):
+        chunk = apply_layout(raw, LAYOUTS[layout])
         valid, rejected = validate_chunk(chunk, first_line=line)
         line += len(chunk)
         report.rows += len(chunk)
