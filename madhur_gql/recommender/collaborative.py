@@ -60,7 +60,7 @@ def cosine_item_knn(
         prod.data = (prod.data / np.maximum(denom, 1e-12)).astype(np.float32)
         return prod
 
-    return blockwise_topk(xt, x.tocsc(), k, transform=transform)
+    return blockwise_topk(xt, x.tocsr(), k, transform=transform)
 
 
 def rp3beta_similarity(
@@ -80,7 +80,7 @@ def rp3beta_similarity(
         prod.data = (data * penalty[prod.indices]).astype(np.float32)
         return prod
 
-    return blockwise_topk(sp.csr_matrix(p_iu), sp.csr_matrix(p_ui).tocsc(), k, transform=transform)
+    return blockwise_topk(sp.csr_matrix(p_iu), sp.csr_matrix(p_ui), k, transform=transform)
 
 
 def ease_sparse(x: sp.csr_matrix, items: np.ndarray, l2: float, keep: int) -> sp.csr_matrix:
