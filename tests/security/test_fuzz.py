@@ -1,0 +1,123 @@
+"""Schemathesis' GraphQL mode against the running app: generated documents for every Query
+and Mutation field, sent as anonymous, user and admin, must never produce a server error
+(HTTP 5xx) or a masked unexpected error (INTERNAL_SERVER_ERROR, "Unexpected error.").
+
+Schemathesis is synchronous, so it runs in a worker thread while the test's event loop
+keeps serving the app. Examples are bounded and derandomized: the same documents each run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import Counter
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from pymongo import MongoClient
+
+from tests.conftest import LiveServer
+from tests.security.conftest import PASSWORD
+
+EXAMPLES_PER_OPERATION = int(os.environ.get("MADHUR_FUZZ_EXAMPLES", "6"))  # more: a deeper run
+
+
+def _problems(response: Any, label: str, who: str, query: str) -> list[str]:
+    where = f"{label} as {who}: {query[:300]}"
+    if response.status_code >= 500:
+        return [f"HTTP {response.status_code} for {where}"]
+    try:
+        body = response.json()
+    except ValueError:
+        return [f"non-JSON {response.status_code} for {where}"]
+    found = []
+    for error in body.get("errors") or []:
+        code = (error.get("extensions") or {}).get("code")
+        if code == "INTERNAL_SERVER_ERROR" or error.get("message") == "Unexpected error.":
+            found.append(f"unexpected error for {where}")
+        elif code is None:
+            found.append(f"error without a code ({error.get('message')!r}) for {where}")
+    return found
+
+
+def _callers(url: str, users: Any) -> dict[str, str | None]:
+    """Fresh accounts for each operation: a fuzzed logoutEverywhere or changePassword must
+    not turn the rest of the run anonymous."""
+    tokens: dict[str, str | None] = {"anonymous": None}
+    for role in ("user", "admin"):
+        email = f"fuzz-{role}-{uuid.uuid4().hex[:10]}@example.com"
+        response = requests.post(
+            url,
+            json={
+                "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+                "variables": {"i": {"email": email, "password": PASSWORD, "displayName": "F"}},
+            },
+            timeout=30,
+        )
+        tokens[role] = response.json()["data"]["register"]["accessToken"]
+        if role == "admin":
+            users.update_one({"email": email}, {"$set": {"role": "ADMIN"}})
+    return tokens
+
+
+def fuzz(url: str, mongodb_uri: str, database: str) -> tuple[Counter[str], list[str]]:
+    schema = schemathesis.graphql.from_url(url)
+    problems: list[str] = []
+    outcomes: Counter[str] = Counter()
+    with MongoClient(mongodb_uri) as mongo:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            tokens = _callers(url, mongo[database]["users"])
+            exercise(operation, tokens, outcomes, problems)
+    return outcomes, problems
+
+
+def exercise(
+    operation: Any, tokens: dict[str, str | None], outcomes: Counter[str], problems: list[str]
+) -> None:
+    """Bounded, derandomized examples of one operation, each sent by every caller."""
+
+    @hypothesis_settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def check(case: Any) -> None:
+        for who, token in tokens.items():
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            response = case.call(headers=headers, timeout=30)
+            outcomes[_outcome(response)] += 1
+            problems.extend(_problems(response, operation.label, who, str(case.body)))
+
+    check()
+
+
+def _outcome(response: Any) -> str:
+    try:
+        errors = response.json().get("errors")
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    return str((errors[0].get("extensions") or {}).get("code")) if errors else "ok"
+
+
+async def test_fuzzed_documents_never_crash_the_server(
+    live_server: LiveServer,
+) -> None:
+    settings = live_server.settings
+    assert settings.mongodb_uri
+    outcomes, problems = await asyncio.to_thread(
+        fuzz, f"{live_server.url}/graphql", settings.mongodb_uri, settings.database_name
+    )
+    assert sum(outcomes.values()) >= 3 * 30, outcomes  # every operation, by every caller
+    # The documents get past validation to the resolvers, and a fair share succeeds.
+    total = sum(outcomes.values())
+    assert outcomes["ok"] >= 50 and outcomes["GRAPHQL_VALIDATION_FAILED"] < total / 10
+    assert not problems, "\n".join(problems[:30])
