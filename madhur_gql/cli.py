@@ -145,7 +145,7 @@ def evaluate(
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    Console(width=max(Console().width, 110)).print(table)  # headers intact in logs and pipes
 
 
 @app.command("import-songs")
