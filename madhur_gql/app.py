@@ -29,6 +29,7 @@ from madhur_gql.graphql.security import (
     PREFLIGHT_HEADERS,
     BodySizeLimitMiddleware,
     CSRFPreventionMiddleware,
+    SecurityHeadersMiddleware,
     security_extensions,
 )
 from madhur_gql.observability import HTTPMetricsMiddleware, Metrics, metrics_endpoint
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["authorization", "content-type", *PREFLIGHT_HEADERS],
             )
         )
+    middleware.append(Middleware(SecurityHeadersMiddleware))
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
     if settings.csrf_prevention:
         middleware.append(Middleware(CSRFPreventionMiddleware))

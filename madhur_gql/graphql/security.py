@@ -402,3 +402,38 @@ class CSRFPreventionMiddleware:
             if media_type and media_type not in SIMPLE_CONTENT_TYPES:
                 return True
         return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
+
+
+class SecurityHeadersMiddleware:
+    """Headers on every HTTP response, unless the route set its own.
+
+    `no-store` because GraphQL answers carry tokens and personal data that no shared cache
+    or browser history should keep; `nosniff` so a JSON error is never run as a script;
+    `frame-ancestors 'none'` / `DENY` so no page can frame GraphiQL and click for a user.
+    """
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+        (b"cache-control", b"no-store"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.HEADERS if name not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -183,3 +183,14 @@ async def test_cors_allows_only_the_configured_origin(client: GraphQLClient) -> 
         "/graphql", json={"query": GENRES}, headers={"origin": "https://evil.example"}
     )
     assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_security_headers_on_answers_and_refusals(client: GraphQLClient) -> None:
+    answered = await client.http.post("/graphql", json={"query": GENRES})
+    refused = await _post(client, "{}", "text/plain")
+    too_big = await client.http.post("/graphql", content=b"x" * 200_000)
+    for response in (answered, refused, too_big):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
