@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,7 +11,7 @@ from madhur_gql.errors import TooManyRequests
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.inputs import RegisterInput, UpdateMeInput
 from madhur_gql.graphql.types import AuthPayload, User
-from madhur_gql.services.accounts import Session
+from madhur_gql.services.accounts import ActiveSession, Session
 
 
 def auth_payload(context: Context, session: Session) -> AuthPayload:
@@ -41,11 +43,33 @@ def spend_password_check(context: Context) -> None:
         )
 
 
+@strawberry.type(name="Session", description="One of the caller's logins (devices).")
+class SessionType:
+    id: strawberry.ID
+    last_used_at: datetime = strawberry.field(description="When it last logged in or refreshed.")
+    expires_at: datetime = strawberry.field(description="Unless refreshed before then.")
+
+    @classmethod
+    def from_session(cls, session: ActiveSession) -> SessionType:
+        return cls(
+            id=strawberry.ID(session.id),
+            last_used_at=session.last_used_at,
+            expires_at=session.expires_at,
+        )
+
+
 @strawberry.type
 class AccountQuery:
     @strawberry.field(description="The caller's account.")
     async def me(self, info: Info[Context, None]) -> User:
         return User.from_document(await info.context.require_user())
+
+    @strawberry.field(description="The caller's logins that can still be refreshed, newest first.")
+    async def my_sessions(self, info: Info[Context, None]) -> list[SessionType]:
+        user = await info.context.require_user()
+        assert user.id is not None
+        sessions = await info.context.services.accounts.sessions(user.id)
+        return [SessionType.from_session(s) for s in sessions]
 
 
 @strawberry.type
@@ -86,6 +110,13 @@ class AccountMutation:
         user = await info.context.require_user()
         assert user.id is not None
         return await info.context.services.accounts.logout_everywhere(user.id)
+
+    @strawberry.mutation(description="End one of the caller's sessions (see `mySessions`).")
+    async def revoke_session(self, info: Info[Context, None], id: strawberry.ID) -> bool:
+        user = await info.context.require_user()
+        assert user.id is not None
+        await info.context.services.accounts.revoke_session(user.id, str(id))
+        return True
 
     @strawberry.mutation(
         description="Change the caller's password. Every session ends; a new one is returned."

@@ -24,7 +24,7 @@ from madhur_gql.auth.passwords import (
 from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
-from madhur_gql.errors import BadUserInput, Conflict, Unauthenticated
+from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
 from madhur_gql.services import likes
 from madhur_gql.services.throttle import LoginThrottle
@@ -44,6 +44,15 @@ class Session:
     access_token: str
     refresh_token: str
     user: User
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSession:
+    """One login (a refresh-token family) that can still be refreshed."""
+
+    id: str
+    last_used_at: datetime
+    expires_at: datetime
 
 
 def normalise_email(email: str) -> str:
@@ -226,6 +235,29 @@ class AccountService:
             return False
         await self._revoke_family(token.family_id, datetime.now(UTC))
         return True
+
+    async def sessions(self, user_id: PydanticObjectId) -> list[ActiveSession]:
+        """The caller's live logins, newest first: each family's current (unrotated) token."""
+        now = datetime.now(UTC)
+        tokens = await RefreshToken.find(
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at == None,  # noqa: E711
+            RefreshToken.rotated_at == None,  # noqa: E711
+        ).to_list()
+        live = [t for t in tokens if _aware(t.expires_at) > now]
+        live.sort(key=lambda t: _aware(t.created_at), reverse=True)
+        return [
+            ActiveSession(t.family_id, _aware(t.created_at), _aware(t.expires_at)) for t in live
+        ]
+
+    async def revoke_session(self, user_id: PydanticObjectId, session_id: str) -> None:
+        """End one of the caller's logins; someone else's id is NOT_FOUND, like a made-up one."""
+        owned = await RefreshToken.find_one(
+            RefreshToken.family_id == session_id, RefreshToken.user_id == user_id
+        )
+        if owned is None:
+            raise NotFound(f"No session with id '{session_id}'.")
+        await self._revoke_family(session_id, datetime.now(UTC))
 
     async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
         """Revoke every refresh token; with `bump_version`, live access tokens die too."""

@@ -131,6 +131,11 @@ async def _own_playlist(world: World, caller: Caller) -> dict[str, Any]:
     return {"p": await world.playlist(caller.account, songs=2), "s": world.song_id}
 
 
+async def _own_session(world: World, caller: Caller) -> dict[str, Any]:
+    body = await world.client.execute("{ mySessions { id } }", token=caller.account.access_token)
+    return {"s": body["data"]["mySessions"][0]["id"]}
+
+
 async def _credentials(world: World, caller: Caller) -> dict[str, Any]:
     return {"e": caller.account.email, "p": PASSWORD}
 
@@ -190,6 +195,8 @@ OPERATIONS: dict[str, Row] = {
     ),
     "Mutation.updateMe": Row(U, 'mutation { updateMe(input: {displayName: "N"}) { id } }'),
     "Mutation.deleteMe": Row(U, 'mutation { deleteMe(password: "correct horse battery") }'),
+    "Query.mySessions": Row(U, "{ mySessions { id } }"),
+    "Mutation.revokeSession": Row(U, "mutation($s: ID!) { revokeSession(id: $s) }", _own_session),
     # Catalog
     "Query.song": Row(P, "query($s: ID!) { song(id: $s) { id } }", _song),
     "Query.songs": Row(P, "{ songs(first: 2) { totalCount } }"),
@@ -364,6 +371,25 @@ async def test_another_users_private_objects_answer_not_found(
     mine = await client.execute(read, {"p": private}, token=alice.access_token)
     assert mine["data"]["playlist"]["name"].startswith("p-")
     assert len(mine["data"]["playlist"]["songs"]) == 2
+
+
+async def test_another_users_session_cannot_be_seen_or_ended(client: GraphQLClient) -> None:
+    alice, bob = await new_account(client), await new_account(client)
+    sessions = "{ mySessions { id } }"
+    alices = (await client.execute(sessions, token=alice.access_token))["data"]["mySessions"]
+    bobs = (await client.execute(sessions, token=bob.access_token))["data"]["mySessions"]
+    assert len(alices) == len(bobs) == 1 and alices != bobs
+    body = await client.execute(
+        "mutation($s: ID!) { revokeSession(id: $s) }",
+        {"s": alices[0]["id"]},
+        token=bob.access_token,
+    )
+    assert codes(body) == ["NOT_FOUND"]
+    refreshed = await client.execute(
+        "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }",
+        {"t": alice.refresh_token},
+    )
+    assert refreshed["data"]["refreshToken"]["accessToken"]  # Alice's session lives on
 
 
 async def test_lists_of_mine_hold_only_mine(client: GraphQLClient, world: World) -> None:

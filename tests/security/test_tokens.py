@@ -203,3 +203,30 @@ def test_access_tokens_are_short_lived_and_typed(live_server: LiveServer, minute
     assert claims["exp"] - claims["iat"] == minutes * 60
     assert claims["typ"] == "access" and claims["ver"] == 3
     assert abs(claims["iat"] - time.time()) < 5
+
+
+async def test_sessions_list_and_revoke_one(client: GraphQLClient) -> None:
+    account = await new_account(client)
+    second = await client.data(
+        'mutation($e: String!) { login(email: $e, password: "correct horse battery")'
+        " { refreshToken } }",
+        {"e": account.email},
+    )
+    listed = await client.execute(
+        "{ mySessions { id lastUsedAt expiresAt } }", token=account.access_token
+    )
+    sessions = listed["data"]["mySessions"]
+    assert len(sessions) == 2
+    assert sessions[0]["lastUsedAt"] >= sessions[1]["lastUsedAt"]  # newest first
+    # The newest is the second login: end it, and only its refresh token dies.
+    revoked = await client.execute(
+        "mutation($s: ID!) { revokeSession(id: $s) }",
+        {"s": sessions[0]["id"]},
+        token=account.access_token,
+    )
+    assert revoked["data"] == {"revokeSession": True}
+    gone = await client.execute(REFRESH, {"t": second["login"]["refreshToken"]})
+    assert codes(gone) == ["UNAUTHENTICATED"]
+    assert (await client.data(REFRESH, {"t": account.refresh_token}))["refreshToken"]
+    left = await client.execute("{ mySessions { id } }", token=account.access_token)
+    assert [s["id"] for s in left["data"]["mySessions"]] == [sessions[1]["id"]]
