@@ -860,20 +860,22 @@ def _grow(graph: sp.csr_matrix, n: int) -> sp.csr_matrix:
 def _gather_rows(
     graph: sp.csr_matrix, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(columns, values, per-row counts) of the given CSR rows, with plain numpy indexing.
+    """(columns, values, per-row counts) of the given CSR rows.
 
-    Avoids scipy's fancy-indexing overhead, which dominates for the few dozen rows of one
-    user's history.
+    Plain slices + one concatenate: for the few dozen rows of one user's history this is
+    several times cheaper than scipy fancy indexing or an index-arithmetic gather.
     """
-    starts = graph.indptr[rows]
-    counts = graph.indptr[rows + 1] - starts
-    total = int(counts.sum())
-    if total == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, np.zeros(0, dtype=np.float32), counts
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    pos = np.arange(total) + offsets
-    return graph.indices[pos], graph.data[pos], counts
+    indptr = graph.indptr
+    starts = indptr[rows].tolist()
+    ends = indptr[rows + 1].tolist()
+    counts = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    if not starts or counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), counts
+    ind, dat = graph.indices, graph.data
+    pairs = list(zip(starts, ends, strict=True))
+    cols = np.concatenate([ind[a:b] for a, b in pairs])
+    vals = np.concatenate([dat[a:b] for a, b in pairs])
+    return cols, vals, counts
 
 
 def _positions(sorted_items: np.ndarray, items: np.ndarray) -> np.ndarray:
