@@ -8,6 +8,7 @@ without introspection rebuild the schema field by field.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -84,15 +85,18 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     if isinstance(original, UnicodeEncodeError):  # a JSON "\ud800": not storable text
         return _with_code(error, "BAD_USER_INPUT", "Text must be valid Unicode.")
     if isinstance(original, DATABASE_ERRORS):
-        log.warning("database unavailable", request_id=request_id, error=str(original))
+        with contextlib.suppress(Exception):
+            log.warning("database unavailable", request_id=request_id, error=str(original))
         unavailable = ServiceUnavailable("The database is unavailable; try again shortly.")
         return _with_code(error, unavailable.code, unavailable.message)
-    log.error(
-        "unexpected error",
-        request_id=request_id,
-        path=error.path,
-        exc_info=(type(original), original, original.__traceback__),
-    )
+    # A failing log sink (full disk, closed stream) must not turn into an unmasked error.
+    with contextlib.suppress(Exception):
+        log.error(
+            "unexpected error",
+            request_id=request_id,
+            path=error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
     return _with_code(error, "INTERNAL_SERVER_ERROR", UNEXPECTED)
 
 
