@@ -678,13 +678,22 @@ class RecommenderEngine:
             ):
                 # a rare genre can empty a shortlist built without it: take the exact pass
                 cand, base, cf, content = self._personal(prof_idx, prof_w, exact=True)
-        elif moody:
-            cand = self._arange
-            base = self._popular_score
-        else:
-            cand = self._popular_candidates(drop, genre, max(self.config.pool, 10 * k))
-            base = self._popular_score if cand is self._arange else self._popular_score[cand]
-        valid = self._valid_at(cand, drop, genre)
+            valid = self._valid_at(cand, drop, genre)
+            if not (base[valid] > 0).any():
+                # a taste nothing is similar to (e.g. one song without features or neighbours)
+                personal, cf, content = False, None, None
+            else:
+                # popularity breaks ties among items the profile says nothing about
+                pop = self._popular_score if cand is self._arange else self._popular_score[cand]
+                base = base + 1e-3 * pop
+        if not personal:
+            if moody:
+                cand = self._arange
+                base = self._popular_score
+            else:
+                cand = self._popular_candidates(drop, genre, max(self.config.pool, 10 * k))
+                base = self._popular_score if cand is self._arange else self._popular_score[cand]
+            valid = self._valid_at(cand, drop, genre)
 
         if moody:
             unit = self._unit if cand is self._arange else self._unit[cand]
@@ -706,7 +715,7 @@ class RecommenderEngine:
         picks: list[Pick] = []
         for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
             score = float(np.clip(base[p], 0.0, 1.0))
-            if personal and cf is not None and content is not None:
+            if personal and cf is not None and content is not None and cf[p] + content[p] > 0:
                 cw = float(self._content_weight[j])
                 use_cf = bool((1.0 - cw) * cf[p] >= cw * content[p])
                 source = (
@@ -715,6 +724,8 @@ class RecommenderEngine:
                     else (Source.COLLABORATIVE if use_cf else Source.CONTENT)
                 )
                 because = reasons[(j, use_cf)]
+            elif personal:  # padding after the profile's matches ran out
+                source, because = (Source.MOOD if moody else Source.POPULAR), ()
             elif moody:
                 source, because = Source.MOOD, ()
             else:

@@ -246,3 +246,25 @@ def test_reason_phrases(engine: RecommenderEngine, catalog: CatalogItems) -> Non
     assert engine.reason(pick, titles=titles).startswith(("Because you liked", "Sounds like"))
     mood_pick = engine.recommend(None, 1, mood=Mood.CALM, now=NOW)[0]
     assert engine.reason(mood_pick) == "Matches your calm mood"
+
+
+def test_taste_without_any_signal_falls_back_to_popular() -> None:
+    base = synthetic_catalog(60, n_groups=0, seed=4)
+    feats = base.features.copy()
+    feats[0] = np.nan  # a song with no audio features and (no groups) no CF neighbours
+    items = CatalogItems(base.ids, feats, base.artists, base.genres, base.popularity, [])
+    engine = RecommenderEngine.build(items, [])
+    engine.record(Event("zoe", base.ids[0], "like", NOW))
+    picks = engine.recommend("zoe", 5, now=NOW)
+    assert len(picks) == 5
+    assert all(p.source is Source.POPULAR for p in picks)
+    assert base.ids[0] not in {p.item_id for p in picks}
+
+
+def test_empty_catalog_is_harmless() -> None:
+    empty = CatalogItems([], np.zeros((0, len(FEATURE_NAMES)), np.float32), [], [], np.zeros(0), [])
+    engine = RecommenderEngine.build(empty, [Event("u", "missing", "play", NOW)])
+    assert engine.ready
+    assert engine.recommend("u", 5, now=NOW) == []
+    assert engine.recommend(None, 5, mood=Mood.CALM, now=NOW) == []
+    assert engine.similar("missing") == []
