@@ -5,17 +5,26 @@ in a worker thread on fresh objects and swapped in atomically), then feeds new e
 ``record`` (O(1) per event; the next ``recommend`` sees it). ``record``/``recommend`` are meant
 to be called from one thread (the asyncio loop); nothing here locks.
 
-Scoring of one request (all vectorised over the catalog, float32/float64 1-D arrays):
+Scoring of one request (vectorised numpy, float32/float64 1-D arrays):
 
-1. user profile = decayed per-item strengths (like > play, rating scaled around 3, skip < 0);
-2. CF score = profile @ W (W = top-K RP3beta item graph from playlists + users), max-normalised;
-3. content score = cosine to the profile's mean audio vector, clipped to 0..1;
+1. user profile = decayed per-item strengths (like > play, rating scaled around 3, skip < 0),
+   log1p-damped; seeds replace it for "more like these";
+2. CF score = per graph ``profile @ W`` max-normalised over unseen items, summed over the two
+   item graphs (RP3beta top-100 and EASE pruned to top-200, both learnt from playlists + user
+   histories), divided by ``(evidence + 1) ** 0.3`` (popularity debiasing), scaled to 0..1;
+3. content score = cosine to the profile's mean standardised audio vector, clipped to 0..1;
 4. blend per item: content weight grows as the item's CF evidence (users/groups) shrinks, so
-   new songs with no plays still rank through content;
-5. optional mood / valence-energy steering, genre filter, exclusions (recent plays, likes, skips,
-   ``exclude``, removed items);
+   new songs with no plays still rank through content (items without features: CF only);
+5. optional mood / valence-energy steering, genre filter, exclusions (recent plays and likes,
+   skips, ``exclude``, seeds, removed items);
 6. MMR re-rank over content vectors (``diversity``) with a per-artist cap.
 
+No usable taste (new user, or a taste nothing resembles) -> popular picks, or mood picks when a
+mood is given. Up to ``EngineConfig.dense_limit`` songs every request scores the whole catalog;
+above it, only the CF graphs' reach plus an IVF content shortlist (and the best mood matches),
+so request cost follows the user's history instead of the catalog size.
+
+Offline quality of this exact path on the Last.fm dev split: bench/README_recommender.md.
 Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
 score order when diversity > 0). Events recorded while a new engine is being built are not in
 that snapshot: the service should re-``record`` them on the new engine after the swap.
