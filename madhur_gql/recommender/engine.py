@@ -166,6 +166,8 @@ class _Signal:
 @dataclass(slots=True)
 class _User:
     items: dict[int, _Signal] = field(default_factory=dict)
+    # (idx, strength, at, last_positive, last_skip) arrays; rebuilt after the next event
+    arrays: tuple[np.ndarray, ...] | None = None
 
 
 class RecommenderEngine:
@@ -326,6 +328,7 @@ class RecommenderEngine:
         if i is None:
             return
         user = self._users.setdefault(str(event.user_id), _User())
+        user.arrays = None
         sig = user.items.setdefault(i, _Signal())
         t = _ts(event.at)
         hl = self.config.half_life_days * _DAY
@@ -463,12 +466,16 @@ class RecommenderEngine:
         cfg = self.config
         hl = cfg.half_life_days * _DAY
         recent = now - cfg.recent_days * _DAY
-        idx = np.fromiter(user.items.keys(), dtype=np.int64, count=len(user.items))
-        sigs = list(user.items.values())
-        strength = np.array([s.strength for s in sigs], dtype=np.float64)
-        at = np.array([s.at for s in sigs], dtype=np.float64)
-        lastpos = np.array([s.last_positive for s in sigs], dtype=np.float64)
-        lastskip = np.array([s.last_skip for s in sigs], dtype=np.float64)
+        if user.arrays is None:
+            sigs = list(user.items.values())
+            user.arrays = (
+                np.fromiter(user.items.keys(), dtype=np.int64, count=len(user.items)),
+                np.array([s.strength for s in sigs], dtype=np.float64),
+                np.array([s.at for s in sigs], dtype=np.float64),
+                np.array([s.last_positive for s in sigs], dtype=np.float64),
+                np.array([s.last_skip for s in sigs], dtype=np.float64),
+            )
+        idx, strength, at, lastpos, lastskip = user.arrays
         decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
         decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
         excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
@@ -505,7 +512,10 @@ class RecommenderEngine:
         np.maximum(total, 0.0, out=total)
         total *= self._debias
         top = float(total.max())
-        return (total * (1.0 / top) if top > 0 else total).astype(np.float32)
+        out = total.astype(np.float32)
+        if top > 0:
+            out *= np.float32(1.0 / top)
+        return out
 
     def _cf_sparse(self, idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Same as :meth:`_cf_scores` restricted to the items the graphs reach:
