@@ -44,7 +44,9 @@ def fixture_catalog() -> CatalogItems:
     """The shipped song fixture as a catalog; its playlists are the co-occurrence groups."""
     df = pd.read_csv(FIXTURE)
     songs = df.drop_duplicates("track_id")
-    genres = df.groupby("track_id")["playlist_genre"].agg(lambda s: tuple(sorted(set(s))))
+    genres: dict[str, tuple[str, ...]] = {}
+    for track, genre in zip(df["track_id"], df["playlist_genre"].astype(str), strict=True):
+        genres[track] = tuple(sorted({*genres.get(track, ()), genre}))
     return CatalogItems(
         ids=songs["track_id"].tolist(),
         features=songs[list(FEATURE_NAMES)].to_numpy(np.float32),
