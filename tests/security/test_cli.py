@@ -30,6 +30,9 @@ def database(mongo_server: EmbeddedMongo, monkeypatch: pytest.MonkeyPatch) -> It
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MADHUR_ADMIN_PASSWORD", raising=False)
+    # The CLI configures logging onto CliRunner's stderr, which is closed after each run:
+    # every later log line in the session would fail ("I/O operation on closed file").
+    monkeypatch.setattr("madhur_gql.cli.configure_logging", lambda *args, **kwargs: None)
     get_settings.cache_clear()
     yield name
     get_settings.cache_clear()
