@@ -6,6 +6,7 @@ no operation (login, changePassword, deleteMe) is an unthrottled password oracle
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -191,9 +192,13 @@ class AccountService:
         self, user: User | None, email: str, password: str, address: str | None, message: str
     ) -> None:
         keys = self.throttle.keys(email, address)
-        await self.throttle.check(keys)
+        await self.throttle.acquire(keys)
         password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
-        password_ok = await check_password(password, password_hash)  # always: same time
+        try:
+            password_ok = await check_password(password, password_hash)  # always: same time
+        except BaseException:  # cancelled (client gone) or worse: the attempt is not in flight
+            await asyncio.shield(self.throttle.release(keys))
+            raise
         if user is None or not password_ok:
             await self.throttle.record_failure(keys)
             raise Unauthenticated(message)

@@ -2,7 +2,8 @@
 
 State lives in MongoDB (collection `login_throttle`), one document per key, addressed by
 `_id` so every read and write is a point operation (no scans, even on the embedded server)
-and shared by every API process. A document is `{_id, failures, locked_until, expires_at}`;
+and shared by every API process. A document is
+`{_id, failures, pending, locked_until, expires_at}`;
 `expires_at` moves forward with each failure, and a TTL index (where the server has them)
 clears old documents; stale ones are also ignored and replaced on the next failure.
 
@@ -88,22 +89,63 @@ class LoginThrottle:
                 retryAfter=retry_after,
             )
 
-    async def record_failure(self, keys: list[ThrottleKey]) -> None:
-        """Count a failure atomically ($inc); past the free ones, lock for a doubling time."""
+    async def acquire(self, keys: list[ThrottleKey]) -> None:
+        """Start an attempt: refuse it while locked, and count it as in flight (`pending`).
+
+        Counting before the password is checked closes a race: without it, fifty parallel
+        requests all pass the lock check before the first failure is recorded, and all fifty
+        guesses are tried. An attempt may start while fewer than the free attempts are used
+        up (counting those in flight), or, past them, when none is in flight: then each
+        failure re-locks, for twice as long.
+        """
+        await self.check(keys)
         await self._ensure_index()
         collection = self._collection()
         now = datetime.now(UTC)
         window = timedelta(seconds=self.settings.login_failure_window_seconds)
+        started: list[ThrottleKey] = []
         for key in keys:
             # A stale window starts again from zero; deleting only if stale keeps this atomic.
             await collection.delete_one({"_id": key.id, "expires_at": {"$lte": now}})
             doc = await collection.find_one_and_update(
                 {"_id": key.id},
-                {"$inc": {"failures": 1}, "$set": {"expires_at": now + window}},
+                {
+                    "$inc": {"pending": 1},
+                    "$set": {"expires_at": now + window},
+                    "$setOnInsert": {"failures": 0},
+                },
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
-            failures = int(doc["failures"]) if doc else 1
+            started.append(key)
+            failures = int(doc.get("failures", 0)) if doc else 0
+            before = int(doc.get("pending", 1)) - 1 if doc else 0
+            if before > 0 and failures + before >= key.max_failures:
+                for done in started:
+                    await collection.update_one({"_id": done.id}, {"$inc": {"pending": -1}})
+                raise TooManyRequests(
+                    "Too many attempts at once; try again shortly.",
+                    retryAfter=self.settings.login_lock_seconds,
+                )
+
+    async def release(self, keys: list[ThrottleKey]) -> None:
+        """End an attempt that neither failed nor succeeded (it was interrupted)."""
+        for key in keys:
+            await self._collection().update_one({"_id": key.id}, {"$inc": {"pending": -1}})
+
+    async def record_failure(self, keys: list[ThrottleKey]) -> None:
+        """End a failed attempt ($inc, atomic); past the free ones, lock for a doubling time."""
+        collection = self._collection()
+        now = datetime.now(UTC)
+        window = timedelta(seconds=self.settings.login_failure_window_seconds)
+        for key in keys:
+            doc = await collection.find_one_and_update(
+                {"_id": key.id},
+                {"$inc": {"failures": 1, "pending": -1}, "$set": {"expires_at": now + window}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            failures = int(doc.get("failures", 1)) if doc else 1
             if failures >= key.max_failures:
                 lock = min(
                     self.settings.login_lock_seconds * 2 ** min(failures - key.max_failures, 20),
@@ -117,6 +159,10 @@ class LoginThrottle:
 
     async def record_success(self, keys: list[ThrottleKey]) -> None:
         """Forget the account's failures; the address keeps its count (one good login per
-        few guesses must not let a sprayer go on)."""
-        if keys:
-            await self._collection().delete_one({"_id": keys[0].id})
+        few guesses must not let a sprayer go on), less this attempt."""
+        if not keys:
+            return
+        collection = self._collection()
+        await collection.delete_one({"_id": keys[0].id})
+        for key in keys[1:]:
+            await collection.update_one({"_id": key.id}, {"$inc": {"pending": -1}})

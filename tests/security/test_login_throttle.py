@@ -87,6 +87,17 @@ async def test_repeated_failures_lock_the_account_with_growing_waits(
     assert (await _login(client, account.email, PASSWORD))["data"]["login"]
 
 
+async def test_parallel_guesses_cannot_outrun_the_throttle(client: GraphQLClient) -> None:
+    """Twelve guesses at once: without counting attempts in flight, all twelve would pass
+    the lock check before the first failure was recorded."""
+    account = await new_account(client)
+    bodies = await asyncio.gather(*(_login(client, account.email, f"g{i}") for i in range(12)))
+    outcomes = sorted(code for body in bodies for code in codes(body))
+    assert outcomes.count("UNAUTHENTICATED") <= 5, outcomes
+    assert outcomes.count("TOO_MANY_REQUESTS") >= 7, outcomes
+    assert codes(await _login(client, account.email, PASSWORD)) == ["TOO_MANY_REQUESTS"]
+
+
 async def test_unknown_emails_lock_the_same_way(client: GraphQLClient) -> None:
     email = f"ghost-{uuid.uuid4().hex[:6]}@example.com"
     for _ in range(5):
