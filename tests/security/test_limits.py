@@ -128,6 +128,22 @@ async def test_deeply_nested_document_is_a_parse_error_not_a_crash(
     assert codes(body) == ["GRAPHQL_PARSE_FAILED"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ genres { " + "name " * 1900 + "} }",  # field duplication: O(n^2) merging checks
+        "{ genres { name " + "@skip(if: false) " * 280 + "} }",  # directive overloading
+    ],
+)
+async def test_duplication_and_directive_overloading_stay_cheap(
+    client: GraphQLClient, query: str
+) -> None:
+    started = time.perf_counter()
+    body = await client.execute(query)
+    assert time.perf_counter() - started < 1.5
+    assert body["errors"] and set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
 async def test_batched_requests_are_refused(client: GraphQLClient) -> None:
     batch = [{"query": "{ genres { name } }"}] * 2
     response = await client.http.post("/graphql", json=batch)
@@ -212,3 +228,7 @@ async def test_introspection_and_suggestions_are_available_in_development(
     assert not body.get("errors") and body["data"]["__schema"]["queryType"]["name"] == "Query"
     typo = await client.execute("{ genres { nmae } }")
     assert "Did you mean 'name'?" in typo["errors"][0]["message"]
+    variable = await client.execute(
+        "query($m: Mood) { recommendations(mood: $m) { score } }", {"m": "HAPY"}
+    )
+    assert "Did you mean" in variable["errors"][0]["message"]  # what production cuts

@@ -69,6 +69,18 @@ async def test_no_did_you_mean_suggestions(client: GraphQLClient, query: str) ->
         assert "Did you mean" not in error["message"], error
 
 
+async def test_no_suggestions_for_variable_values(client: GraphQLClient) -> None:
+    account = await new_account(client)
+    body = await client.execute(
+        "query($m: Mood) { recommendations(mood: $m) { score } }",
+        {"m": "HAPY"},
+        token=account.access_token,
+    )
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert "HAPY" in body["errors"][0]["message"]
+    assert "Did you mean" not in body["errors"][0]["message"]
+
+
 async def test_depth_limit_counts_through_fragments(client: GraphQLClient) -> None:
     ok = await client.execute("{ songs(first: 1) { edges { node { id } } } }")
     assert not ok.get("errors"), ok
