@@ -21,6 +21,7 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -28,6 +29,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
 )
 from graphql.execution import ExecutionResult
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
@@ -47,6 +49,11 @@ from madhur_gql.config import Settings
 from madhur_gql.services.pagination import MAX_PAGE_SIZE
 
 PAGE_ARGUMENTS = ("first", "last", "limit")
+DEFAULT_LIST_SIZE = 10
+# Unpaginated lists of objects that can be longer than DEFAULT_LIST_SIZE ("Type.field").
+# Playlist.songs holds up to MAX_SONGS (1000); 100 keeps one full playlist affordable while
+# 100 playlists' songs in one request is not.
+LIST_SIZE_HINTS = {"Playlist.songs": 100, "Query.genres": 50}
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 SIMPLE_CONTENT_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
@@ -210,9 +217,11 @@ def operation_cost(
         definition = _field_definition(schema, parent, node.name.value)
         if definition is None:
             return 1
-        size = _page_size(definition, node, coerced)
         if node.selection_set is None:
-            return size
+            return 1
+        size = _page_size(definition, node, coerced)
+        if size is None:  # a list without page arguments
+            size = _unpaged_size(parent, node.name.value, definition)
         child = get_named_type(definition.type)
         return 1 + size * selection_cost(node.selection_set, child, stack)
 
@@ -231,9 +240,25 @@ def _field_definition(
     return None
 
 
-def _page_size(definition: GraphQLField, node: FieldNode, variables: VariableValues) -> int:
-    if not any(name in definition.args for name in PAGE_ARGUMENTS):
+def _unpaged_size(parent: GraphQLNamedType | None, name: str, definition: GraphQLField) -> int:
+    """How many objects a list without page arguments is assumed to hold.
+
+    `edges` of a connection are bounded by the connection's `first`, so they count once;
+    so do introspection lists (bounded by the schema) and non-list fields. Other object
+    lists count as LIST_SIZE_HINTS says, or DEFAULT_LIST_SIZE: add a hint when adding an
+    unpaginated list that can be long.
+    """
+    if not isinstance(get_nullable_type(definition.type), GraphQLList):
         return 1
+    parent_name = parent.name if parent else ""
+    if parent_name.endswith("Connection") or parent_name.startswith("__") or name.startswith("__"):
+        return 1  # edges (bounded by `first`) and introspection (bounded by the schema)
+    return LIST_SIZE_HINTS.get(f"{parent_name}.{name}", DEFAULT_LIST_SIZE)
+
+
+def _page_size(definition: GraphQLField, node: FieldNode, variables: VariableValues) -> int | None:
+    if not any(name in definition.args for name in PAGE_ARGUMENTS):
+        return None
     try:
         values = get_argument_values(definition, node, variables)
     except GraphQLError:

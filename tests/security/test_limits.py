@@ -75,6 +75,16 @@ async def test_cost_multiplies_nested_pages(client: GraphQLClient) -> None:
     assert body["errors"][0]["extensions"]["cost"] > 10_000
 
 
+async def test_cost_counts_unpaginated_lists(client: GraphQLClient) -> None:
+    """Playlist.songs has no page argument but holds up to 1000 songs."""
+    account = await new_account(client)
+    query = "query($n: Int!) { myPlaylists(first: $n) { edges { node { songs { id } } } } }"
+    small = await client.execute(query, {"n": 20}, token=account.access_token)
+    assert not small.get("errors"), small
+    body = await client.execute(query, {"n": 100}, token=account.access_token)
+    assert codes(body) == ["QUERY_TOO_COMPLEX"]
+
+
 async def test_depth_limit_stops_recursion(client: GraphQLClient) -> None:
     """Song -> artistProfile -> songs -> ... is a cycle: depth is what bounds it."""
     inner = "id"
