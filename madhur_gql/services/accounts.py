@@ -227,6 +227,12 @@ class AccountService:
         token = RefreshToken.model_validate(stored)
         if _aware(token.expires_at) <= now:
             raise Unauthenticated("Refresh token expired; log in again.")
+        if await self._session_started(token.family_id) <= now - timedelta(
+            days=self.settings.session_max_days
+        ):
+            # Rotation slides the expiry; this is the absolute limit (RFC 9700 4.14.2).
+            await self._revoke_family(token.family_id, now)
+            raise Unauthenticated("This session is too old; log in again.")
         user = await User.get(token.user_id)
         if user is None:
             raise Unauthenticated("Invalid refresh token; log in again.")
@@ -287,6 +293,15 @@ class AccountService:
         async for liked in Like.find(Like.user_id == user.id):
             await likes.unlike(user.id, liked.song_id)
         await Playlist.find(Playlist.owner_id == user.id).delete()
+
+    async def _session_started(self, family_id: str) -> datetime:
+        """When the login behind a token family happened: its first token (family index)."""
+        first = (
+            await RefreshToken.find(RefreshToken.family_id == family_id)
+            .sort("created_at")
+            .first_or_none()
+        )
+        return _aware(first.created_at) if first else datetime.now(UTC)
 
     async def _revoke_family(self, family_id: str, now: datetime) -> None:
         await RefreshToken.find(

@@ -14,8 +14,10 @@ from typing import Any
 
 import jwt
 import pytest
+from bson import ObjectId
 
 from madhur_gql.auth.tokens import issue_access_token
+from madhur_gql.documents import RefreshToken
 from tests.conftest import TEST_SECRET, GraphQLClient, LiveServer
 from tests.security.conftest import codes, new_account
 
@@ -230,3 +232,20 @@ async def test_sessions_list_and_revoke_one(client: GraphQLClient) -> None:
     assert (await client.data(REFRESH, {"t": account.refresh_token}))["refreshToken"]
     left = await client.execute("{ mySessions { id } }", token=account.access_token)
     assert [s["id"] for s in left["data"]["mySessions"]] == [sessions[1]["id"]]
+
+
+async def test_sessions_have_an_absolute_lifetime(
+    client: GraphQLClient, live_server: LiveServer
+) -> None:
+    """Rotation slides the expiry, so a stolen token kept fresh would live forever without
+    a limit on the login itself (MADHUR_SESSION_MAX_DAYS)."""
+    account = await new_account(client)
+    fresh = (await client.data(REFRESH, {"t": account.refresh_token}))["refreshToken"]
+    days = live_server.settings.session_max_days
+    await RefreshToken.get_pymongo_collection().update_many(
+        {"user_id": ObjectId(account.id)},
+        {"$set": {"created_at": datetime.now(UTC) - timedelta(days=days, minutes=1)}},
+    )
+    old = await client.execute(REFRESH, {"t": fresh["refreshToken"]})
+    assert codes(old) == ["UNAUTHENTICATED"]
+    assert "too old" in old["errors"][0]["message"]
