@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     login_lock_max_seconds: int = Field(900, alias="MADHUR_LOGIN_LOCK_MAX_SECONDS", ge=1)
     login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
     session_max_days: int = Field(90, alias="MADHUR_SESSION_MAX_DAYS", ge=1, le=3650)
+    register_max_conflicts: int = Field(10, alias="MADHUR_REGISTER_MAX_CONFLICTS", ge=1)
 
     # Spotify metadata (madhur_gql/spotify): off unless both credentials are set.
     spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")

@@ -78,7 +78,7 @@ class AccountMutation:
     async def register(self, info: Info[Context, None], input: RegisterInput) -> AuthPayload:
         spend_password_check(info.context)  # a bcrypt hash: as costly as a check
         session = await info.context.services.accounts.register(
-            input.email, input.password, input.display_name
+            input.email, input.password, input.display_name, address=client_address(info.context)
         )
         return auth_payload(info.context, session)
 

@@ -105,9 +105,20 @@ class AccountService:
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
     async def register(
-        self, email: str, password: str, display_name: str, role: Role = Role.USER
+        self,
+        email: str,
+        password: str,
+        display_name: str,
+        role: Role = Role.USER,
+        address: str | None = None,
     ) -> Session:
-        user = await self.create_user(email, password, display_name, role)
+        keys = self.throttle.registration_keys(address)
+        await self.throttle.check(keys)
+        try:
+            user = await self.create_user(email, password, display_name, role)
+        except Conflict:
+            await self.throttle.record_failure(keys, in_flight=False)
+            raise
         return await self._start_session(user, family_id=uuid.uuid4().hex)
 
     async def create_user(

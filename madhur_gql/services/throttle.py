@@ -60,6 +60,13 @@ class LoginThrottle:
             )
         return keys
 
+    def registration_keys(self, address: str | None) -> list[ThrottleKey]:
+        """Per client address, for registrations refused because the email is taken: each
+        one tells the caller that an account exists, so probing is throttled like guessing."""
+        if not address:
+            return []
+        return [ThrottleKey(_digest("register", address), self.settings.register_max_conflicts)]
+
     def _collection(self) -> AsyncCollection[dict[str, Any]]:
         database = User.get_pymongo_collection().database
         return database[COLLECTION]
@@ -133,15 +140,21 @@ class LoginThrottle:
         for key in keys:
             await self._collection().update_one({"_id": key.id}, {"$inc": {"pending": -1}})
 
-    async def record_failure(self, keys: list[ThrottleKey]) -> None:
-        """End a failed attempt ($inc, atomic); past the free ones, lock for a doubling time."""
+    async def record_failure(self, keys: list[ThrottleKey], in_flight: bool = True) -> None:
+        """End a failed attempt ($inc, atomic); past the free ones, lock for a doubling time.
+
+        `in_flight=False` counts a failure that `acquire` did not start (a registration).
+        """
         collection = self._collection()
         now = datetime.now(UTC)
         window = timedelta(seconds=self.settings.login_failure_window_seconds)
         for key in keys:
             doc = await collection.find_one_and_update(
                 {"_id": key.id},
-                {"$inc": {"failures": 1, "pending": -1}, "$set": {"expires_at": now + window}},
+                {
+                    "$inc": {"failures": 1, "pending": -1 if in_flight else 0},
+                    "$set": {"expires_at": now + window},
+                },
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )

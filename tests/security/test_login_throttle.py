@@ -166,3 +166,24 @@ async def test_malformed_credentials_are_ordinary_failures(client: GraphQLClient
     ):
         body = await execute_ascii(client, LOGIN, {"e": email, "p": password})
         assert codes(body) == ["UNAUTHENTICATED"], email[:20]
+
+
+async def test_probing_registration_for_taken_emails_is_throttled(
+    client: GraphQLClient,
+) -> None:
+    """ "An account with this email already exists" answers whether someone has an account:
+    after 10 such answers (MADHUR_REGISTER_MAX_CONFLICTS) the address is locked."""
+    taken = [(await new_account(client)).email for _ in range(3)]
+    register = (
+        "mutation($e: String!) { register(input: {email: $e, password: "
+        '"a fine long passphrase", displayName: "P"}) { accessToken } }'
+    )
+    for i in range(10):
+        body = await client.execute(register, {"e": taken[i % 3]})
+        assert codes(body) == ["CONFLICT"], i
+    for _ in range(3):  # locked after the 10th; a slow machine may see the 1 s lock expire
+        blocked = await client.execute(register, {"e": f"new-{uuid.uuid4().hex[:6]}@example.com"})
+        if codes(blocked) == ["TOO_MANY_REQUESTS"]:
+            break
+    assert codes(blocked) == ["TOO_MANY_REQUESTS"]  # even for an email that is free
+    assert blocked["errors"][0]["extensions"]["retryAfter"] >= 1
