@@ -77,12 +77,14 @@ def measure(url: str, requests: int) -> dict[str, object]:
                 pass
             assert time.time() < deadline, "server not ready"
             time.sleep(0.5)
-        token = http.post(
+        registered = http.post(
             "/graphql",
             json={
-                "query": 'mutation { register(input: {email: "bench@example.com", password: "bench passphrase 1", displayName: "B"}) { accessToken } }'
+                "query": 'mutation { register(input: {email: "bench@example.com", password: "quiet-river-orchard-7413", displayName: "B"}) { accessToken } }'
             },
-        ).json()["data"]["register"]["accessToken"]
+        ).json()
+        assert registered.get("data"), registered
+        token = registered["data"]["register"]["accessToken"]
         headers = {"Authorization": f"Bearer {token}"}
         songs = http.post(
             "/graphql",

@@ -37,6 +37,7 @@ from madhur_gql.db.embedded import EmbeddedMongo, free_port  # noqa: E402
 
 CLI = Path(sys.executable).parent / "madhur-gql"
 DB_NAME = "madhur"
+API_LOG = ROOT / "bench" / "results" / "load-api.log"
 
 SONGS = "query($s: String, $a: String) { songs(first: 20, search: $s, after: $a) { edges { cursor node { id title likeCount } } } }"
 RECS = "{ recommendations(first: 20) { score source song { id } } }"
@@ -163,7 +164,7 @@ async def start_api(uri: str, workers: int, data_dir: Path) -> tuple[subprocess.
         "MADHUR_BCRYPT_ROUNDS": "10",
         "MADHUR_LOGIN_MAX_FAILURES": "1000",
     }
-    log = (data_dir / "api.log").open("wb")
+    log = API_LOG.open("wb")
     process = subprocess.Popen([str(CLI), "serve"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url) as http:
@@ -174,7 +175,7 @@ async def start_api(uri: str, workers: int, data_dir: Path) -> tuple[subprocess.
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.25)
-    raise RuntimeError("API did not become ready; see " + str(data_dir / "api.log"))
+    raise RuntimeError(f"API did not become ready; see {API_LOG}")
 
 
 async def setup_listeners(http: httpx.AsyncClient, count: int) -> list[Listener]:
@@ -187,7 +188,7 @@ async def setup_listeners(http: httpx.AsyncClient, count: int) -> list[Listener]
                     "variables": {
                         "i": {
                             "email": f"load{i}-{uuid.uuid4().hex[:6]}@example.com",
-                            "password": "load test passphrase",
+                            "password": "orchard-lantern-9731",
                             "displayName": f"L{i}",
                         }
                     },

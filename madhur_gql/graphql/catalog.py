@@ -7,9 +7,8 @@ from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.inputs import SongFilterInput
-from madhur_gql.graphql.types import Genre, PageInfo, Song, SongConnection, SongEdge, SongOrder
+from madhur_gql.graphql.types import Connection, Genre, Song, SongOrder
 from madhur_gql.services import catalog
-from madhur_gql.services.pagination import encode_cursor
 
 
 @strawberry.type
@@ -27,7 +26,7 @@ class CatalogQuery:
         search: str | None = None,
         filter: SongFilterInput | None = None,
         order: SongOrder = SongOrder.POPULARITY,  # type: ignore[valid-type]
-    ) -> SongConnection:
+    ) -> Connection[Song]:
         page = await info.context.services.catalog.find_songs(
             first=first,
             after=after,
@@ -35,15 +34,8 @@ class CatalogQuery:
             song_filter=filter.to_filter() if filter else None,
             order=order,
         )
-        edges = [
-            SongEdge(cursor=encode_cursor(page.offset + i), node=Song.from_document(song))
-            for i, song in enumerate(page.songs)
-        ]
-        return SongConnection(
-            edges=edges,
-            page_info=PageInfo.for_page(page.offset, len(edges), page.has_next),
-            total_count=page.total,
-        )
+        songs = [Song.from_document(song) for song in page.songs]
+        return Connection.of(songs, page.offset, page.total)
 
     @strawberry.field(description="Genres with the number of songs in each, largest first.")
     async def genres(self, info: Info[Context, None]) -> list[Genre]:

@@ -7,9 +7,8 @@ from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.inputs import RecordInteractionInput
-from madhur_gql.graphql.types import Interaction, InteractionConnection, InteractionEdge, PageInfo
+from madhur_gql.graphql.types import Connection, Interaction
 from madhur_gql.services import interactions
-from madhur_gql.services.pagination import encode_cursor
 
 
 @strawberry.type
@@ -17,19 +16,12 @@ class InteractionQuery:
     @strawberry.field(description="The caller's listening history, newest first.")
     async def my_history(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
-    ) -> InteractionConnection:
+    ) -> Connection[Interaction]:
         user = await info.context.require_user()
         assert user.id is not None
-        items, offset, total = await interactions.user_history(user.id, first=first, after=after)
-        edges = [
-            InteractionEdge(cursor=encode_cursor(offset + i), node=Interaction.from_document(item))
-            for i, item in enumerate(items)
-        ]
-        return InteractionConnection(
-            edges=edges,
-            page_info=PageInfo.for_page(offset, len(edges), offset + len(edges) < total),
-            total_count=total,
-        )
+        page = await interactions.user_history(user.id, first=first, after=after)
+        nodes = [Interaction.from_document(item) for item in page.items]
+        return Connection.of(nodes, page.offset, page.total)
 
 
 @strawberry.type

@@ -7,22 +7,11 @@ from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
-from madhur_gql.graphql.types import (
-    Artist,
-    ArtistConnection,
-    ArtistEdge,
-    PageInfo,
-    Playlist,
-    PlaylistConnection,
-    PlaylistEdge,
-    Song,
-    SongConnection,
-    song_connection,
-)
+from madhur_gql.graphql.types import Artist, Connection, Playlist, Song
 from madhur_gql.services import artists, likes, playlists
 from madhur_gql.services.catalog import SongFilter, get_song, normalise_search, songs_by_ids
 from madhur_gql.services.catalog_index import SongOrder as Order
-from madhur_gql.services.pagination import check_page_size, decode_cursor, encode_cursor
+from madhur_gql.services.pagination import check_page_size, decode_cursor
 
 
 @strawberry.input
@@ -41,7 +30,7 @@ class UpdatePlaylistInput:
 
 async def _ranked_songs(
     info: Info[Context, None], order: Order, first: int, after: str | None, genre: str | None
-) -> SongConnection:
+) -> Connection[Song]:
     page = await info.context.services.catalog.find_songs(
         first=first,
         after=after,
@@ -49,7 +38,7 @@ async def _ranked_songs(
         song_filter=SongFilter(genre=genre) if genre else None,
         order=order,
     )
-    return song_connection(page.songs, page.offset, page.has_next, page.total)
+    return Connection.of([Song.from_document(s) for s in page.songs], page.offset, page.total)
 
 
 @strawberry.type
@@ -61,22 +50,15 @@ class LibraryQuery:
         first: int = 20,
         after: str | None = None,
         search: str | None = None,
-    ) -> ArtistConnection:
+    ) -> Connection[Artist]:
         check_page_size(first)
         offset = decode_cursor(after)
         ids, total = info.context.services.catalog.index.artists(
             normalise_search(search), offset, first
         )
         found = await info.context.loaders.artist.load_many([PydanticObjectId(i) for i in ids])
-        edges = [
-            ArtistEdge(cursor=encode_cursor(offset + i), node=Artist.from_document(artist))
-            for i, artist in enumerate(a for a in found if a is not None)
-        ]
-        return ArtistConnection(
-            edges=edges,
-            page_info=PageInfo.for_page(offset, len(edges), offset + len(edges) < total),
-            total_count=total,
-        )
+        artists = [Artist.from_document(artist) for artist in found if artist is not None]
+        return Connection.of(artists, offset, total)
 
     @strawberry.field
     async def artist(self, id: strawberry.ID) -> Artist:
@@ -89,7 +71,7 @@ class LibraryQuery:
         first: int = 20,
         after: str | None = None,
         genre: str | None = None,
-    ) -> SongConnection:
+    ) -> Connection[Song]:
         return await _ranked_songs(info, Order.TRENDING, first, after, genre)
 
     @strawberry.field(description="Most liked on Madhur.")
@@ -99,36 +81,31 @@ class LibraryQuery:
         first: int = 20,
         after: str | None = None,
         genre: str | None = None,
-    ) -> SongConnection:
+    ) -> Connection[Song]:
         return await _ranked_songs(info, Order.LIKES, first, after, genre)
 
     @strawberry.field(description="The caller's favourites, most recently liked first.")
     async def my_liked_songs(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
-    ) -> SongConnection:
+    ) -> Connection[Song]:
         user = await info.context.require_user()
         assert user.id is not None
-        page, offset, total = await likes.liked_songs_page(user.id, first=first, after=after)
-        found = await songs_by_ids([like.song_id for like in page])
-        songs = [found[like.song_id] for like in page if like.song_id in found]
-        return song_connection(songs, offset, offset + len(page) < total, total)
+        page = await likes.liked_songs_page(user.id, first=first, after=after)
+        found = await songs_by_ids([like.song_id for like in page.items])
+        songs = [
+            Song.from_document(found[like.song_id]) for like in page.items if like.song_id in found
+        ]
+        return Connection.of(songs, page.offset, page.total)
 
     @strawberry.field(description="The caller's playlists, newest first.")
     async def my_playlists(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
-    ) -> PlaylistConnection:
+    ) -> Connection[Playlist]:
         user = await info.context.require_user()
         assert user.id is not None
-        items, offset, total = await playlists.playlists_page(user.id, first=first, after=after)
-        edges = [
-            PlaylistEdge(cursor=encode_cursor(offset + i), node=Playlist.from_document(item))
-            for i, item in enumerate(items)
-        ]
-        return PlaylistConnection(
-            edges=edges,
-            page_info=PageInfo.for_page(offset, len(edges), offset + len(edges) < total),
-            total_count=total,
-        )
+        page = await playlists.playlists_page(user.id, first=first, after=after)
+        nodes = [Playlist.from_document(playlist) for playlist in page.items]
+        return Connection.of(nodes, page.offset, page.total)
 
     @strawberry.field(description="A public playlist, or one of the caller's own.")
     async def playlist(self, info: Info[Context, None], id: strawberry.ID) -> Playlist:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import strawberry
 from beanie import PydanticObjectId
@@ -134,7 +136,7 @@ class Artist:
         first: int = 20,
         after: str | None = None,
         order: SongOrder = catalog_index.SongOrder.POPULARITY,  # type: ignore[valid-type]
-    ) -> SongConnection:
+    ) -> Connection[Song]:
         page = await info.context.services.catalog.find_songs(
             first=first,
             after=after,
@@ -142,7 +144,7 @@ class Artist:
             song_filter=SongFilter(artist_id=str(self.id)),
             order=order,
         )
-        return song_connection(page.songs, page.offset, page.has_next, page.total)
+        return Connection.of([Song.from_document(s) for s in page.songs], page.offset, page.total)
 
     @classmethod
     def from_document(cls, artist: documents.Artist) -> Artist:
@@ -247,42 +249,31 @@ class PageInfo:
         )
 
 
+NodeT = TypeVar("NodeT")
+
+
 @strawberry.type
-class SongEdge:
+class Edge(Generic[NodeT]):
     cursor: str
-    node: Song
+    node: NodeT
 
 
-@strawberry.type
-class SongConnection:
-    edges: list[SongEdge]
+@strawberry.type  # named after its node: Connection[Song] is SongConnection in the schema
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
     page_info: PageInfo
     total_count: int
 
-
-@strawberry.type
-class InteractionEdge:
-    cursor: str
-    node: Interaction
-
-
-@strawberry.type
-class InteractionConnection:
-    edges: list[InteractionEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-def song_connection(
-    songs: list[documents.Song], offset: int, has_next: bool, total: int
-) -> SongConnection:
-    edges = [
-        SongEdge(cursor=encode_cursor(offset + i), node=Song.from_document(song))
-        for i, song in enumerate(songs)
-    ]
-    return SongConnection(
-        edges=edges, page_info=PageInfo.for_page(offset, len(edges), has_next), total_count=total
-    )
+    @classmethod
+    def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
+        """The page of `nodes` that starts at `offset` in a list of `total`."""
+        edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
+        has_next = offset + len(edges) < total
+        return cls(
+            edges=edges,
+            page_info=PageInfo.for_page(offset, len(edges), has_next),
+            total_count=total,
+        )
 
 
 @strawberry.type(description="A listener as others see them: no email.")
@@ -330,29 +321,3 @@ class Playlist:
             owner_id=playlist.owner_id,
             song_ids=playlist.song_ids,
         )
-
-
-@strawberry.type
-class PlaylistEdge:
-    cursor: str
-    node: Playlist
-
-
-@strawberry.type
-class PlaylistConnection:
-    edges: list[PlaylistEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type
-class ArtistEdge:
-    cursor: str
-    node: Artist
-
-
-@strawberry.type
-class ArtistConnection:
-    edges: list[ArtistEdge]
-    page_info: PageInfo
-    total_count: int

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from madhur_gql.documents import Interaction, InteractionKind, Song, User
 from madhur_gql.errors import BadUserInput, NotFound
 from madhur_gql.services import likes
 from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.counters import increment
 from madhur_gql.services.ids import parse_object_id
-from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.services.pagination import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
 
 MAX_IDEMPOTENCY_KEY = 100
@@ -81,14 +81,9 @@ class Listening:
         """Counters and the recommender follow the stored interaction."""
         song_key = str(interaction.song_id)
         if interaction.kind is InteractionKind.PLAY:
-            updated = await Song.get_pymongo_collection().find_one_and_update(
-                {"_id": interaction.song_id},
-                {"$inc": {"play_count": 1}},
-                projection={"play_count": 1},
-                return_document=ReturnDocument.AFTER,
-            )
-            if updated is not None:
-                self.catalog.index.set_counters(song_key, plays=updated["play_count"])
+            plays = await increment(interaction.song_id, "play_count")
+            if plays is not None:
+                self.catalog.index.set_counters(song_key, plays=plays)
             self.catalog.index.trending.add_play(song_key, interaction.created_at)
         elif interaction.kind in (InteractionKind.LIKE, InteractionKind.UNLIKE):
             change = likes.like if interaction.kind is InteractionKind.LIKE else likes.unlike
@@ -111,16 +106,7 @@ def validate_rating(kind: InteractionKind, rating: int | None) -> None:
 
 async def user_history(
     user_id: PydanticObjectId, *, first: int, after: str | None
-) -> tuple[list[Interaction], int, int]:
-    """A page of the user's interactions, newest first: (items, offset, total)."""
-    check_page_size(first)
-    offset = decode_cursor(after)
-    total = await Interaction.find(Interaction.user_id == user_id).count()
-    items = (
-        await Interaction.find(Interaction.user_id == user_id)
-        .sort("-created_at", "-_id")
-        .skip(offset)
-        .limit(first)
-        .to_list()
-    )
-    return items, offset, total
+) -> Page[Interaction]:
+    """The user's interactions, newest first."""
+    query = Interaction.find(Interaction.user_id == user_id)
+    return await fetch_page(query, first=first, after=after)

@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from madhur_gql.documents import Like, Song
-from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.documents import Like
+from madhur_gql.services.counters import increment
+from madhur_gql.services.pagination import Page, fetch_page
 
 
 async def _bump(song_id: PydanticObjectId, delta: int) -> int:
-    updated = await Song.get_pymongo_collection().find_one_and_update(
-        {"_id": song_id},
-        {"$inc": {"like_count": delta}},
-        projection={"like_count": 1},
-        return_document=ReturnDocument.AFTER,
-    )
-    return int(updated["like_count"]) if updated else 0
+    return await increment(song_id, "like_count", delta) or 0
 
 
 async def like(user_id: PydanticObjectId, song_id: PydanticObjectId) -> int | None:
@@ -54,15 +48,5 @@ async def liked_song_ids(
 
 async def liked_songs_page(
     user_id: PydanticObjectId, *, first: int, after: str | None
-) -> tuple[list[Like], int, int]:
-    check_page_size(first)
-    offset = decode_cursor(after)
-    total = await Like.find(Like.user_id == user_id).count()
-    likes = (
-        await Like.find(Like.user_id == user_id)
-        .sort("-created_at", "-_id")
-        .skip(offset)
-        .limit(first)
-        .to_list()
-    )
-    return likes, offset, total
+) -> Page[Like]:
+    return await fetch_page(Like.find(Like.user_id == user_id), first=first, after=after)

@@ -13,7 +13,7 @@ from madhur_gql.documents import Playlist, Song
 from madhur_gql.documents.common import utcnow
 from madhur_gql.errors import BadUserInput, Conflict, NotFound
 from madhur_gql.services.ids import parse_object_id
-from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.services.pagination import Page, fetch_page
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
@@ -174,16 +174,5 @@ async def move_song(
 
 async def playlists_page(
     owner_id: PydanticObjectId, *, first: int, after: str | None
-) -> tuple[list[Playlist], int, int]:
-    check_page_size(first)
-    offset = decode_cursor(after)
-    query = Playlist.find(Playlist.owner_id == owner_id)
-    total = await query.count()
-    items = (
-        await Playlist.find(Playlist.owner_id == owner_id)
-        .sort("-created_at", "-_id")
-        .skip(offset)
-        .limit(first)
-        .to_list()
-    )
-    return items, offset, total
+) -> Page[Playlist]:
+    return await fetch_page(Playlist.find(Playlist.owner_id == owner_id), first=first, after=after)
