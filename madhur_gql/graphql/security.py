@@ -9,6 +9,7 @@ refuses a JSON array body), and introspection in production. Settings: `config.p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -333,8 +334,38 @@ async def _send_error(send: Send, status: int, message: str, code: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(body: bytes) -> bool:
+    """True when JSON escapes spell a lone surrogate ("\ud800"): json.loads accepts it, but
+    the string cannot be encoded, and every layer that encodes it (hashing a persisted query,
+    echoing an operation name, the database) would fail with a 500."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False  # the usual case: no escaped surrogates at all, nothing to decode
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return False  # not JSON: Strawberry answers that itself
+    stack = [decoded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 class BodySizeLimitMiddleware:
-    """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted).
+    """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted);
+    400 for a JSON body with text that is not valid Unicode.
 
     The body is read here, up to the limit, and replayed to the app: GraphQL bodies are
     small, and the app never sees a request it would have to abandon half-read.
@@ -367,13 +398,22 @@ class BodySizeLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if _has_lone_surrogate(body):
+            await _send_error(
+                send,
+                400,
+                "The request holds text that is not valid Unicode (a lone surrogate escape).",
+                "BAD_USER_INPUT",
+            )
+            return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)

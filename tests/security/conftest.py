@@ -65,6 +65,6 @@ async def execute_ascii(
         headers["authorization"] = f"Bearer {token}"
     body = json.dumps({"query": query, "variables": variables})
     response = await client.http.post("/graphql", content=body, headers=headers)
-    assert response.status_code < 500, response.text
+    assert response.status_code < 500, response.text  # 400 for text that is not Unicode
     result: dict[str, Any] = response.json()
     return result

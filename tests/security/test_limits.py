@@ -6,6 +6,7 @@ the limit that passes, so the test would notice a limit that refuses everything.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -182,6 +183,47 @@ async def test_body_size_limit(client: GraphQLClient) -> None:
         "/graphql", content=chunks(), headers={"content-type": "application/json"}
     )
     assert streamed.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # Each of these was a 500: the persisted-query hash, the "unknown operation" message.
+        {
+            "query": "{ __typename }\ud800",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}},
+        },
+        {"query": "{ __typename }", "operationName": "\ud800"},
+        {
+            "query": "query($s: String) { songs(search: $s) { totalCount } }",
+            "variables": {"s": "\udc00"},
+        },
+        {"query": "{ genres { name } }", "variables": {"\ud800": 1}},
+    ],
+)
+async def test_lone_surrogates_are_bad_input_not_a_crash(
+    client: GraphQLClient, payload: dict[str, Any]
+) -> None:
+    body = json.dumps(payload)  # ASCII-escaped: "\ud800" as an attacker's raw JSON has it
+    response = await client.http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+async def test_escaped_surrogate_pairs_are_fine(client: GraphQLClient) -> None:
+    body = json.dumps(
+        {
+            "query": "query($s: String) { songs(search: $s) { totalCount } }",
+            "variables": {"s": "🎵"},
+        }
+    )
+    assert "\\ud83c\\udfb5" in body
+    response = await client.http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200 and response.json()["data"]["songs"]["totalCount"] == 0
 
 
 async def test_one_password_check_per_request(client: GraphQLClient) -> None:
