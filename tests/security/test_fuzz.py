@@ -9,6 +9,7 @@ keeps serving the app. Examples are bounded and derandomized: the same documents
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections import Counter
@@ -17,8 +18,9 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given
+from hypothesis import HealthCheck, Phase, example, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pymongo import MongoClient
 
 from tests.conftest import LiveServer
@@ -125,3 +127,80 @@ async def test_fuzzed_documents_never_crash_the_server(
     total = sum(outcomes.values())
     assert outcomes["ok"] >= 50 and outcomes["GRAPHQL_VALIDATION_FAILED"] < total / 10
     assert not problems, "\n".join(problems[:30])
+
+
+# --- the HTTP envelope ---------------------------------------------------------------------
+# Schemathesis fuzzes documents and variables with valid text; the request around them
+# (operationName, extensions, odd JSON types, lone surrogates) is where hand probing found
+# 500s. This fuzzes that envelope.
+
+TEXT = st.text(max_size=12) | st.builds(
+    # Hypothesis' text never holds lone surrogates; JSON can ("\ud800"), so add them.
+    lambda text, surrogate: text + surrogate,
+    st.text(max_size=6),
+    st.sampled_from(["\ud800", "\udc00", "\udfff", "\ud83c"]),
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+DOCUMENTS = st.sampled_from(
+    [
+        "{ __typename }",
+        "query A { __typename } query B { genres { name } }",
+        "query($n: Int!) { songs(first: $n) { totalCount } }",
+        "mutation { logoutEverywhere }",
+        "subscription { x }",
+        "",
+    ]
+)
+ENVELOPES = st.fixed_dictionaries(
+    {},
+    optional={
+        "query": DOCUMENTS | TEXT | JSON,
+        "variables": JSON,
+        "operationName": st.sampled_from(["A", "B"]) | TEXT | JSON,
+        "extensions": st.fixed_dictionaries(
+            {"persistedQuery": st.fixed_dictionaries({"version": JSON, "sha256Hash": JSON})}
+        )
+        | JSON,
+    },
+)
+
+
+def fuzz_envelopes(url: str, examples: int) -> list[str]:
+    problems: list[str] = []
+
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(envelope=ENVELOPES)
+    @example(envelope={"query": "{ __typename }", "operationName": "\ud800"})  # was a 500
+    @example(  # was a 500: the persisted-query hash of a query that UTF-8 cannot hold
+        envelope={
+            "query": "{ __typename }\ud800",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}},
+        }
+    )
+    def check(envelope: dict[str, Any]) -> None:
+        body = json.dumps(envelope)  # ASCII-escaped, as raw attacker JSON would be
+        response = requests.post(
+            url, data=body, headers={"content-type": "application/json"}, timeout=30
+        )
+        if response.status_code >= 500 or "Unexpected error." in response.text:
+            problems.append(f"{response.status_code} for {body[:300]}")
+
+    check()
+    return problems
+
+
+async def test_fuzzed_request_envelopes_never_crash_the_server(live_server: LiveServer) -> None:
+    problems = await asyncio.to_thread(
+        fuzz_envelopes, f"{live_server.url}/graphql", 25 * EXAMPLES_PER_OPERATION
+    )
+    assert not problems, "\n".join(problems[:20])
