@@ -225,11 +225,14 @@ class AccountService:
         """
         now = datetime.now(UTC)
         token_hash = hash_refresh_token(refresh_token)
-        # Atomic claim: of two concurrent refreshes with one token, only one can win.
-        stored = await RefreshToken.get_pymongo_collection().find_one_and_update(
+        # Atomic claim: of two concurrent refreshes with one token, only one matches. (Not
+        # find_one_and_update: on the embedded server it scans the whole collection.)
+        tokens = RefreshToken.get_pymongo_collection()
+        claim = await tokens.update_one(
             {"token_hash": token_hash, "rotated_at": None, "revoked_at": None},
             {"$set": {"rotated_at": now}},
         )
+        stored = await tokens.find_one({"token_hash": token_hash}) if claim.modified_count else None
         if stored is None:
             spent = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
             if spent is not None and spent.revoked_at is None:
@@ -322,6 +325,10 @@ class AccountService:
 
     async def _start_session(self, user: User, family_id: str) -> Session:
         assert user.id is not None
+        # The user's expired tokens go: the collection holds live sessions, not history.
+        await RefreshToken.get_pymongo_collection().delete_many(
+            {"user_id": user.id, "expires_at": {"$lte": datetime.now(UTC)}}
+        )
         refresh_token = new_refresh_token()
         await RefreshToken(
             token_hash=hash_refresh_token(refresh_token),
