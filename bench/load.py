@@ -44,7 +44,7 @@ RECS = "{ recommendations(first: 20) { score source song { id } } }"
 SIMILAR = "query($id: ID!) { similarSongs(songId: $id, first: 10) { score song { id } } }"
 RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) { id } }"
 LIKE = "mutation($id: ID!) { like(songId: $id) { id } }"
-ADD = "mutation($p: ID!, $s: [ID!]!) { addSongsToPlaylist(id: $p, songIds: $s) { songCount } }"
+ADD = "mutation($p: ID!, $s: [ID!]!, $k: String) { addSongsToPlaylist(id: $p, songIds: $s, idempotencyKey: $k) { songCount } }"
 SEARCH_TERMS = ["love", "the", "queen", "night", "remix", "you", "ed", "dance", None, None]
 
 
@@ -147,9 +147,7 @@ def pick_operation(
         }
     if roll < 0.95:
         return "like", {"id": song}
-    # Playlist adds are not idempotent by nature; retrying one could add twice. Retries of
-    # this kind are the client's choice; here each add is tried once and counted if acked.
-    return "addSongsToPlaylist", {"p": listener.playlist, "s": [song]}
+    return "addSongsToPlaylist", {"p": listener.playlist, "s": [song], "k": uuid.uuid4().hex}
 
 
 async def start_api(uri: str, workers: int, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:

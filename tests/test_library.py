@@ -348,3 +348,19 @@ async def test_library_pages_check_first(client: GraphQLClient, first: int) -> N
         "query($n: Int!) { trending(first: $n) { totalCount } }", {"n": first}
     )
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_a_retried_playlist_add_with_its_key_is_applied_once(client: GraphQLClient) -> None:
+    token = await as_user(client)
+    song = (await song_ids(client, "drake", 1))[0]
+    create = "mutation($i: CreatePlaylistInput!) { createPlaylist(input: $i) { id } }"
+    pid = (await run(client, token, create, i={"name": "retry"}))["data"]["createPlaylist"]["id"]
+    add = "mutation($p: ID!, $s: [ID!]!, $k: String) { addSongsToPlaylist(id: $p, songIds: $s, idempotencyKey: $k) { songCount } }"
+    first = await run(client, token, add, p=pid, s=[song], k="add-1")
+    retry = await run(client, token, add, p=pid, s=[song], k="add-1")
+    assert first["data"]["addSongsToPlaylist"]["songCount"] == 1
+    assert retry["data"]["addSongsToPlaylist"]["songCount"] == 1, "the retry changed nothing"
+    other = await run(client, token, add, p=pid, s=[song], k="add-2")
+    assert other["data"]["addSongsToPlaylist"]["songCount"] == 2, "a new key is a new add"
+    unkeyed = await run(client, token, add, p=pid, s=[song])
+    assert unkeyed["data"]["addSongsToPlaylist"]["songCount"] == 3

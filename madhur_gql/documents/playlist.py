@@ -19,6 +19,7 @@ class Playlist(Document):
     public: bool = False
     song_ids: list[PydanticObjectId] = Field(default_factory=list)
     version: int = 0
+    edit_keys: list[str] = Field(default_factory=list)  # recent idempotency keys, newest last
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -156,17 +156,21 @@ class LibraryMutation:
         await playlists.delete_playlist(id, user.id)
         return id
 
-    @strawberry.mutation(description="Insert songs at `position` (default: at the end).")
+    @strawberry.mutation(
+        description="Insert songs at `position` (default: at the end). A retry with the same "
+        "`idempotencyKey` is applied once."
+    )
     async def add_songs_to_playlist(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         song_ids: list[strawberry.ID],
         position: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Playlist:
         user = await info.context.require_user()
         assert user.id is not None
-        playlist = await playlists.add_songs(id, user.id, list(song_ids), position)
+        playlist = await playlists.add_songs(id, user.id, list(song_ids), position, idempotency_key)
         return Playlist.from_document(playlist)
 
     @strawberry.mutation(description="Remove every occurrence of the given songs.")

@@ -7,6 +7,8 @@ read-modify-write guarded by the playlist's version.
 
 from __future__ import annotations
 
+from typing import Any
+
 from beanie import PydanticObjectId
 
 from madhur_gql.documents import Playlist, Song
@@ -20,6 +22,8 @@ MAX_DESCRIPTION_LENGTH = 1000
 MAX_SONGS = 1000
 MAX_SONGS_PER_CALL = 100
 MAX_PLAYLISTS_PER_USER = 500
+MAX_EDIT_KEY = 100
+EDIT_KEYS_KEPT = 100  # a retry comes within seconds; a hundred edits cover it
 
 
 def validate_name(name: str) -> str:
@@ -111,23 +115,42 @@ async def _existing_song_ids(song_ids: list[str]) -> list[PydanticObjectId]:
 
 
 async def add_songs(
-    playlist_id: str, owner_id: PydanticObjectId, song_ids: list[str], position: int | None
+    playlist_id: str,
+    owner_id: PydanticObjectId,
+    song_ids: list[str],
+    position: int | None,
+    idempotency_key: str | None = None,
 ) -> Playlist:
+    """Insert songs; with an idempotency key, a retry of an add that was applied changes nothing."""
     playlist = await owned_playlist(playlist_id, owner_id)
     new_ids = await _existing_song_ids(song_ids)
     if position is not None and position < 0:
         raise BadUserInput("Position must be 0 or more.", field="position")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_EDIT_KEY:
+        raise BadUserInput(
+            f"idempotencyKey must be 1..{MAX_EDIT_KEY} characters.", field="idempotencyKey"
+        )
     push: dict[str, object] = {"$each": new_ids}
     if position is not None:
         push["$position"] = position
-    # The size guard is part of the update's filter: concurrent adds cannot overshoot it.
-    result = await Playlist.get_pymongo_collection().update_one(
-        {"_id": playlist.id, f"song_ids.{MAX_SONGS - len(new_ids)}": {"$exists": False}},
-        {"$push": {"song_ids": push}, "$inc": {"version": 1}, "$set": {"updated_at": utcnow()}},
-    )
-    if result.modified_count == 0:
+    # The size guard and the key check are part of the update's filter: one atomic step.
+    query: dict[str, object] = {
+        "_id": playlist.id,
+        f"song_ids.{MAX_SONGS - len(new_ids)}": {"$exists": False},
+    }
+    update: dict[str, Any] = {
+        "$push": {"song_ids": push},
+        "$inc": {"version": 1},
+        "$set": {"updated_at": utcnow()},
+    }
+    if idempotency_key is not None:
+        query["edit_keys"] = {"$ne": idempotency_key}
+        update["$push"]["edit_keys"] = {"$each": [idempotency_key], "$slice": -EDIT_KEYS_KEPT}
+    result = await Playlist.get_pymongo_collection().update_one(query, update)
+    current = await owned_playlist(playlist_id, owner_id)
+    if result.modified_count == 0 and idempotency_key not in current.edit_keys:
         raise BadUserInput(f"A playlist holds at most {MAX_SONGS} songs.", field="songIds")
-    return await owned_playlist(playlist_id, owner_id)
+    return current
 
 
 async def remove_songs(
