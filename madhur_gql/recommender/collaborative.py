@@ -280,7 +280,7 @@ class Debiased:
         return np.where(s > 0, s * self.penalty, s)
 
 
-# Operating point chosen on the Last.fm dev split (see bench/README_recommender.md): the
+# Operating point chosen on the Last.fm dev split (see BENCHMARKS.md (Recommender)): the
 # EASE + RP3beta blend is the most accurate pair; gamma=0.3 debiasing buys the coverage.
 MADHUR_GAMMA = 0.3
 MADHUR_EASE_L2 = 3000.0

@@ -24,7 +24,7 @@ mood is given. Up to ``EngineConfig.dense_limit`` songs every request scores the
 above it, only the CF graphs' reach plus an IVF content shortlist (and the best mood matches),
 so request cost follows the user's history instead of the catalog size.
 
-Offline quality of this exact path on the Last.fm dev split: bench/README_recommender.md.
+Offline quality of this exact path on the Last.fm dev split: BENCHMARKS.md (Recommender).
 Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
 score order when diversity > 0). Events recorded while a new engine is being built are not in
 that snapshot: the service should re-``record`` them on the new engine after the swap.
