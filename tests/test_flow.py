@@ -160,3 +160,12 @@ async def test_recommendations_need_a_login(client: GraphQLClient) -> None:
     body = await client.execute(RECOMMENDATIONS)
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert body["data"] is None
+
+
+async def test_genres_count_the_songs_a_genre_filter_finds(client: GraphQLClient) -> None:
+    genres = (await client.data("{ genres { name songCount } }"))["genres"]
+    counts = [genre["songCount"] for genre in genres]
+    assert counts == sorted(counts, reverse=True) and len(genres) == 6
+    for genre in genres[:3]:
+        page = await client.data(SONGS, {"first": 1, "filter": {"genre": genre["name"]}})
+        assert page["songs"]["totalCount"] == genre["songCount"]

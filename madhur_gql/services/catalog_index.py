@@ -75,6 +75,8 @@ class _Columns:
     genre_masks: dict[str, np.ndarray]
     artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
+    genre_counts: list[tuple[str, int]]  # largest first
+    artist_ranking: list[tuple[str, str]]  # (artist id, lower-cased name), most songs first
 
 
 @dataclass
@@ -125,13 +127,8 @@ class CatalogIndex:
 
     def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
         """Artist ids with songs in the catalog, most songs first, and how many match."""
-        counts = Counter(s.artist_id for s in self.songs.values() if s.artist_id)
-        names = {s.artist_id: s.artist_lc for s in self.songs.values() if s.artist_id}
-        matching = [
-            artist_id
-            for artist_id, _ in sorted(counts.items(), key=lambda i: (-i[1], names[i[0]], i[0]))
-            if not search or search in names[artist_id]
-        ]
+        ranking = self._materialise().artist_ranking
+        matching = [artist_id for artist_id, name in ranking if not search or search in name]
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
@@ -139,8 +136,7 @@ class CatalogIndex:
         return int(mask.sum()) if mask is not None else 0
 
     def genre_counts(self) -> list[tuple[str, int]]:
-        counts = Counter(genre for song in self.songs.values() for genre in song.genres)
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return self._materialise().genre_counts
 
     def query(
         self,
@@ -237,8 +233,20 @@ class CatalogIndex:
             genre_masks=genre_masks,
             artist_masks=artist_masks,
             orders=orders,
+            genre_counts=sorted(
+                ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
+                key=lambda item: (-item[1], item[0]),
+            ),
+            artist_ranking=_artist_ranking(songs),
         )
         return self._columns
+
+
+def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
+    counts = Counter(song.artist_id for song in songs if song.artist_id)
+    names = {song.artist_id: song.artist_lc for song in songs if song.artist_id}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
+    return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:
