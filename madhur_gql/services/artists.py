@@ -11,8 +11,9 @@ from pymongo.errors import BulkWriteError
 
 from madhur_gql.documents import Artist, Song
 from madhur_gql.documents.common import utcnow
-from madhur_gql.errors import BadUserInput, Conflict, NotFound
+from madhur_gql.errors import Conflict, NotFound
 from madhur_gql.services.ids import parse_object_id
+from madhur_gql.services.names import clean_name
 
 LOOKUP_BATCH = 200
 DUPLICATE_KEY = 11000
@@ -94,12 +95,7 @@ async def ensure_artists(names: Mapping[str, str]) -> dict[str, PydanticObjectId
 
 
 def validate_artist_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise BadUserInput("Artist name must not be empty.", field="name")
-    if len(name) > MAX_ARTIST_NAME:
-        raise BadUserInput(f"Artist name is at most {MAX_ARTIST_NAME} characters.", field="name")
-    return name
+    return clean_name(name, what="Artist name", max_length=MAX_ARTIST_NAME)
 
 
 async def get_artist(artist_id: str) -> Artist:

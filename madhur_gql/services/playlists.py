@@ -15,6 +15,7 @@ from madhur_gql.documents import Playlist, Song
 from madhur_gql.documents.common import utcnow
 from madhur_gql.errors import BadUserInput, Conflict, NotFound
 from madhur_gql.services.ids import parse_object_id
+from madhur_gql.services.names import clean_name
 from madhur_gql.services.pagination import Page, fetch_page
 
 MAX_NAME_LENGTH = 100
@@ -27,12 +28,7 @@ EDIT_KEYS_KEPT = 100  # a retry comes within seconds; a hundred edits cover it
 
 
 def validate_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise BadUserInput("Playlist name must not be empty.", field="name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise BadUserInput(f"Playlist name is at most {MAX_NAME_LENGTH} characters.", field="name")
-    return name
+    return clean_name(name, what="Playlist name", max_length=MAX_NAME_LENGTH)
 
 
 def validate_description(description: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.connection import Database, open_database
 from madhur_gql.db.embedded import EmbeddedMongo
+from madhur_gql.documents import AudioFeatures
 from tests.conftest import make_settings
 from tests.spotify.fake_spotify import FakeSpotify
 
@@ -38,3 +39,19 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     """Beanie bound to this module's fresh database (no app, no catalog)."""
     async with open_database(settings) as db:
         yield db
+
+
+# Any valid features: the Spotify tests care about track ids and names, not sound.
+FEATURES = AudioFeatures(
+    danceability=0.5,
+    energy=0.5,
+    valence=0.5,
+    tempo=120,
+    acousticness=0.1,
+    instrumentalness=0.0,
+    speechiness=0.05,
+    liveness=0.1,
+    loudness=-6,
+    key=0,
+    mode=1,
+)

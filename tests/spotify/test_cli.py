@@ -9,25 +9,12 @@ import pytest
 
 from madhur_gql.db.connection import Database
 from madhur_gql.db.embedded import EmbeddedMongo
-from madhur_gql.documents import AudioFeatures, Song
+from madhur_gql.documents import Song
 from madhur_gql.spotify.cli import enrich_songs
 from madhur_gql.spotify.documents import FetchStatus, SpotifyTrackInfo
-from tests.spotify.conftest import spotify_settings
+from tests.spotify.conftest import FEATURES, spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify
 
-FEATURES = AudioFeatures(
-    danceability=0.5,
-    energy=0.5,
-    valence=0.5,
-    tempo=120,
-    acousticness=0.1,
-    instrumentalness=0.0,
-    speechiness=0.05,
-    liveness=0.1,
-    loudness=-6,
-    key=0,
-    mode=1,
-)
 ARTISTS = [("4gzpq5DPGxSnKTe4SA8HAU", "Coldplay"), ("06HL4z0CvFAxyc27GXpf02", "Taylor Swift")]
 KEYS = [hashlib.sha256(f"cli-{n}".encode()).hexdigest()[:22] for n in range(8)]
 

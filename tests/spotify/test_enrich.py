@@ -14,32 +14,19 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.connection import Database
 from madhur_gql.db.embedded import EmbeddedMongo
-from madhur_gql.documents import AudioFeatures, Song
+from madhur_gql.documents import Song
 from madhur_gql.documents.common import utcnow
 from madhur_gql.spotify.client import SpotifyClient
 from madhur_gql.spotify.documents import FetchStatus, SpotifyArtistInfo, SpotifyTrackInfo
 from madhur_gql.spotify.enrich import Enricher
 from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
 from tests.conftest import SAMPLE_CATALOG
-from tests.spotify.conftest import spotify_settings
+from tests.spotify.conftest import FEATURES, spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify
 
 pytestmark = pytest.mark.usefixtures("database")
 
 ED = ("6eUKZXaKkcviH0Ku9w2n3V", "Ed Sheeran")
-FEATURES = AudioFeatures(
-    danceability=0.5,
-    energy=0.5,
-    valence=0.5,
-    tempo=120,
-    acousticness=0.1,
-    instrumentalness=0.0,
-    speechiness=0.05,
-    liveness=0.1,
-    loudness=-6,
-    key=0,
-    mode=1,
-)
 
 
 def track_id(label: str) -> str:
