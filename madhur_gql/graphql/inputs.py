@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from madhur_gql.graphql.types import InteractionKind, Mood
-from madhur_gql.services.catalog import Range, SongFilter
+from madhur_gql.services.catalog.songs import Range, SongFilter
 
 
 @strawberry.input(description="An inclusive range; either end may be left open.")
