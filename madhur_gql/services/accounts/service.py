@@ -26,6 +26,7 @@ from madhur_gql.auth.passwords import (
 from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
+from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
 from madhur_gql.services.accounts.throttle import LoginThrottle
@@ -38,7 +39,6 @@ MAX_DISPLAY_NAME_LENGTH = 80
 INVALID_CREDENTIALS = "Invalid email or password."
 WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message
 MAX_FAVOURITES = 20
-MAX_GENRE_LENGTH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +90,10 @@ def validate_display_name(name: str) -> str:
 
 
 def validate_genres(genres: list[str]) -> list[str]:
-    cleaned = list(dict.fromkeys(" ".join(g.split()).lower() for g in genres))
-    if len(cleaned) > MAX_FAVOURITES or any(not g or len(g) > MAX_GENRE_LENGTH for g in cleaned):
+    cleaned = list(dict.fromkeys(name_key(g) for g in genres))
+    if len(cleaned) > MAX_FAVOURITES or any(not g or len(g) > MAX_GENRE for g in cleaned):
         raise BadUserInput(
-            f"At most {MAX_FAVOURITES} genres of 1..{MAX_GENRE_LENGTH} characters.",
+            f"At most {MAX_FAVOURITES} genres of 1..{MAX_GENRE} characters.",
             field="favouriteGenres",
         )
     return cleaned

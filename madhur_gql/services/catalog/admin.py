@@ -10,46 +10,55 @@ from __future__ import annotations
 from typing import Any
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 from pymongo.errors import DuplicateKeyError
 
 from madhur_gql.documents import AudioFeatures, Like, Playlist, Song
 from madhur_gql.documents.common import utcnow
+from madhur_gql.domain.song_fields import (
+    AUDIO_FIELDS,
+    DURATION_MS,
+    MAX_ALBUM,
+    MAX_ARTIST,
+    MAX_GENRES,
+    MAX_TITLE,
+    POPULARITY,
+    RELEASE_DATE,
+    TRACK_ID,
+    NumberField,
+    name_key,
+    normalise_genres,
+)
 from madhur_gql.errors import BadUserInput, Conflict
-from madhur_gql.services.catalog.artists import artist_key, ensure_artists
+from madhur_gql.services.catalog.artists import ensure_artists
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS, get_song
 from madhur_gql.services.recommendations import RecommendationService
 
-ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
-TRACK_ID = r"^[0-9A-Za-z]{1,64}$"
+
+def _bounded(field: NumberField) -> Any:
+    """A pydantic field with the table's bounds."""
+    if field.above:
+        return (int if field.integer else float, Field(gt=field.low, le=field.high))
+    return (int if field.integer else float, Field(ge=field.low, le=field.high))
 
 
-class AudioFeaturesData(BaseModel):
-    danceability: float = Field(ge=0, le=1)
-    energy: float = Field(ge=0, le=1)
-    valence: float = Field(ge=0, le=1)
-    acousticness: float = Field(ge=0, le=1)
-    instrumentalness: float = Field(ge=0, le=1)
-    speechiness: float = Field(ge=0, le=1)
-    liveness: float = Field(ge=0, le=1)
-    tempo: float = Field(gt=0, le=300)
-    loudness: float = Field(ge=-60, le=5)
-    key: int = Field(ge=-1, le=11)
-    mode: int = Field(ge=0, le=1)
+AudioFeaturesData = create_model(
+    "AudioFeaturesData", **{field.name: _bounded(field) for field in AUDIO_FIELDS}
+)
 
 
 class SongChanges(BaseModel):
     """Fields an admin may set; None means unchanged (on create, the required ones must be set)."""
 
     track_id: str | None = Field(None, pattern=TRACK_ID)
-    title: str | None = Field(None, min_length=1, max_length=300)
-    artist: str | None = Field(None, min_length=1, max_length=200)
-    album: str | None = Field(None, max_length=300)
-    release_date: str | None = Field(None, pattern=ISO_DATE)
-    genres: list[str] | None = Field(None, max_length=20)
-    popularity: int | None = Field(None, ge=0, le=100)
-    duration_ms: int | None = Field(None, ge=0, le=24 * 3600 * 1000)
+    title: str | None = Field(None, min_length=1, max_length=MAX_TITLE)
+    artist: str | None = Field(None, min_length=1, max_length=MAX_ARTIST)
+    album: str | None = Field(None, max_length=MAX_ALBUM)
+    release_date: str | None = Field(None, pattern=RELEASE_DATE)
+    genres: list[str] | None = Field(None, max_length=MAX_GENRES)
+    popularity: int | None = Field(None, ge=POPULARITY.low, le=POPULARITY.high)
+    duration_ms: int | None = Field(None, ge=DURATION_MS.low, le=DURATION_MS.high)
     audio: AudioFeaturesData | None = None
 
 
@@ -76,17 +85,17 @@ class SongAdmin:
         if missing:
             raise BadUserInput(f"Missing required field: {missing[0]}.", field=missing[0])
         assert data.track_id and data.title and data.artist and data.audio
-        artist_ids = await ensure_artists({artist_key(data.artist): data.artist})
+        artist_ids = await ensure_artists({name_key(data.artist): data.artist})
         song = Song(
             track_id=data.track_id,
             title=data.title,
             artist=data.artist,
-            artist_id=artist_ids[artist_key(data.artist)],
+            artist_id=artist_ids[name_key(data.artist)],
             title_lc=data.title.lower(),
-            artist_lc=artist_key(data.artist),
+            artist_lc=name_key(data.artist),
             album=data.album,
             release_date=data.release_date,
-            genres=sorted({g.strip().lower() for g in data.genres or [] if g.strip()}),
+            genres=normalise_genres(data.genres or []),
             popularity=data.popularity or 0,
             duration_ms=data.duration_ms or 0,
             audio=AudioFeatures(**data.audio.model_dump()),
@@ -109,14 +118,14 @@ class SongAdmin:
         if data.title is not None:
             update.update(title=data.title, title_lc=data.title.lower())
         if data.artist is not None:
-            key = artist_key(data.artist)
+            key = name_key(data.artist)
             artist_ids = await ensure_artists({key: data.artist})
             update.update(artist=data.artist, artist_lc=key, artist_id=artist_ids[key])
         for name in ("album", "release_date", "popularity", "duration_ms"):
             if getattr(data, name) is not None:
                 update[name] = getattr(data, name)
         if data.genres is not None:
-            update["genres"] = sorted({g.strip().lower() for g in data.genres if g.strip()})
+            update["genres"] = normalise_genres(data.genres)
         if data.audio is not None:
             update["audio"] = data.audio.model_dump()
         try:

@@ -13,15 +13,11 @@ from madhur_gql.documents import Artist, Song
 from madhur_gql.documents.common import utcnow
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.domain.names import clean_name
+from madhur_gql.domain.song_fields import MAX_ARTIST, name_key
 from madhur_gql.errors import Conflict, NotFound
 
 LOOKUP_BATCH = 200
 DUPLICATE_KEY = 11000
-MAX_ARTIST_NAME = 200
-
-
-def artist_key(name: str) -> str:
-    return " ".join(name.split()).lower()
 
 
 async def find_artist_ids(keys: list[str]) -> dict[str, PydanticObjectId]:
@@ -95,7 +91,7 @@ async def ensure_artists(names: Mapping[str, str]) -> dict[str, PydanticObjectId
 
 
 def validate_artist_name(name: str) -> str:
-    return clean_name(name, what="Artist name", max_length=MAX_ARTIST_NAME)
+    return clean_name(name, what="Artist name", max_length=MAX_ARTIST)
 
 
 async def artists_by_ids(ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Artist]:
@@ -114,7 +110,7 @@ async def get_artist(artist_id: str) -> Artist:
 
 async def create_artist(name: str) -> Artist:
     name = validate_artist_name(name)
-    key = artist_key(name)
+    key = name_key(name)
     if await Artist.find_one(Artist.name_lc == key) is not None:
         raise Conflict(f"An artist named '{name}' already exists.", field="name")
     return await Artist(id=artist_id_for(key), name=name, name_lc=key).insert()
@@ -123,7 +119,7 @@ async def create_artist(name: str) -> Artist:
 async def rename_artist(artist_id: str, name: str) -> Artist:
     artist = await get_artist(artist_id)
     name = validate_artist_name(name)
-    key = artist_key(name)
+    key = name_key(name)
     other = await Artist.find_one(Artist.name_lc == key)
     if other is not None and other.id != artist.id:
         raise Conflict(f"An artist named '{name}' already exists.", field="name")

@@ -21,20 +21,23 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from madhur_gql.documents import Song
-from madhur_gql.services.catalog.artists import ArtistResolver, artist_key
+from madhur_gql.domain.song_fields import (
+    AUDIO,
+    AUDIO_FIELDS,
+    DURATION_MS,
+    MAX_ARTIST,
+    MAX_TITLE,
+    POPULARITY,
+    RELEASE_DATE,
+    UNIT_FEATURES,
+    NumberField,
+    name_key,
+)
+from madhur_gql.services.catalog.artists import ArtistResolver
 
 CHUNK_ROWS = 5000
 LOOKUP_BATCH = 200
 DUPLICATE_KEY = 11000
-UNIT_FEATURES = (
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-)
 REQUIRED_COLUMNS = ("track_id", "track_name", "track_artist", *UNIT_FEATURES, "tempo")
 OPTIONAL_COLUMNS = (
     "track_popularity",
@@ -49,7 +52,6 @@ OPTIONAL_COLUMNS = (
     "mode",
     "duration_ms",
 )
-DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,22 +180,27 @@ def validate_chunk(chunk: pd.DataFrame, first_line: int) -> tuple[pd.DataFrame, 
     reject(frame["track_id"] == "", "missing track_id")
     reject(frame["track_name"] == "", "missing title")
     reject(frame["track_artist"] == "", "missing artist")
+    reject(frame["track_name"].str.len() > MAX_TITLE, f"title over {MAX_TITLE} characters")
+    reject(frame["track_artist"].str.len() > MAX_ARTIST, f"artist over {MAX_ARTIST} characters")
     for column in UNIT_FEATURES:
         values = frame[column]
         reject(values.isna(), f"{column} missing or not a number")
-        reject((values < 0) | (values > 1), f"{column} out of range 0..1")
-    reject(frame["tempo"].isna() | (frame["tempo"] <= 0), "tempo must be a number above 0")
-    reject(frame["loudness"].notna() & (frame["loudness"] > 5), "loudness above 5 dB")
-    reject(frame["key"].notna() & ~frame["key"].isin([-1, *range(12)]), "key must be -1..11")
-    reject(frame["mode"].notna() & ~frame["mode"].isin([0, 1]), "mode must be 0 or 1")
+        reject(~_within(values, AUDIO[column]), f"{column} out of range 0..1")
+    tempo, loudness, key, mode = AUDIO["tempo"], AUDIO["loudness"], AUDIO["key"], AUDIO["mode"]
+    reject(frame["tempo"].isna() | (frame["tempo"] <= tempo.low), "tempo must be a number above 0")
+    reject(frame["tempo"] > tempo.high, f"tempo above {tempo.high:g} BPM")
+    reject(frame["loudness"] > loudness.high, f"loudness above {loudness.high:g} dB")
+    reject(frame["loudness"] < loudness.low, f"loudness below {loudness.low:g} dB")
+    reject(_outside(frame["key"], key), f"key must be {key.low:g}..{key.high:g}")
+    reject(_outside(frame["mode"], mode), "mode must be 0 or 1")
     reject(
-        frame["track_popularity"].notna()
-        & ((frame["track_popularity"] < 0) | (frame["track_popularity"] > 100)),
-        "popularity out of range 0..100",
+        _outside(frame["track_popularity"], POPULARITY),
+        f"popularity out of range {POPULARITY.low:g}..{POPULARITY.high:g}",
     )
-    reject(frame["duration_ms"].notna() & (frame["duration_ms"] < 0), "duration_ms below 0")
+    reject(frame["duration_ms"] < DURATION_MS.low, "duration_ms below 0")
+    reject(frame["duration_ms"] > DURATION_MS.high, "duration_ms over 24 hours")
     dates = _text(frame["track_album_release_date"])
-    reject((dates != "") & ~dates.str.match(DATE_PATTERN), "unparsable release date")
+    reject((dates != "") & ~dates.str.match(RELEASE_DATE), "unparsable release date")
     frame["track_album_release_date"] = dates
 
     bad = reasons != ""
@@ -206,6 +213,20 @@ def validate_chunk(chunk: pd.DataFrame, first_line: int) -> tuple[pd.DataFrame, 
     return frame.loc[~bad], rejected
 
 
+def _within(values: pd.Series, field: NumberField) -> pd.Series:
+    """Rows whose value is in `field`'s bounds (NaN is not: the caller decides about blanks)."""
+    low_ok = values > field.low if field.above else values >= field.low
+    inside = low_ok & (values <= field.high)
+    if field.integer:
+        inside &= values.round() == values
+    return inside
+
+
+def _outside(values: pd.Series, field: NumberField) -> pd.Series:
+    """Rows with a value out of `field`'s bounds; blanks are not (they take `field.missing`)."""
+    return values.notna() & ~_within(values, field)
+
+
 def _optional_text(value: Any) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -213,8 +234,16 @@ def _optional_text(value: Any) -> str | None:
     return text or None
 
 
-def _number(value: Any, default: float) -> float:
-    return default if value is None or pd.isna(value) else float(value)
+def _number(value: Any, default: float | None) -> float:
+    if value is None or pd.isna(value):
+        assert default is not None  # required columns were checked by validate_chunk
+        return default
+    return float(value)
+
+
+def _audio_value(row: dict[str, Any], field: NumberField) -> float | int:
+    value = _number(row[field.name], field.missing)
+    return int(value) if field.integer else value
 
 
 def song_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -224,19 +253,13 @@ def song_fields(row: dict[str, Any]) -> dict[str, Any]:
         "title": title,
         "artist": artist,
         "title_lc": title.lower(),
-        "artist_lc": artist_key(artist),
+        "artist_lc": name_key(artist),
         "album": _optional_text(row["track_album_name"]),
         "album_id": _optional_text(row["track_album_id"]),
         "release_date": row["track_album_release_date"] or None,
-        "popularity": int(_number(row["track_popularity"], 0)),
-        "duration_ms": int(_number(row["duration_ms"], 0)),
-        "audio": {
-            **{name: float(row[name]) for name in UNIT_FEATURES},
-            "tempo": float(row["tempo"]),
-            "loudness": _number(row["loudness"], -60.0),
-            "key": int(_number(row["key"], -1)),
-            "mode": int(_number(row["mode"], 1)),
-        },
+        "popularity": int(_number(row["track_popularity"], POPULARITY.missing)),
+        "duration_ms": int(_number(row["duration_ms"], DURATION_MS.missing)),
+        "audio": {field.name: _audio_value(row, field) for field in AUDIO_FIELDS},
     }
 
 
@@ -266,7 +289,7 @@ def group_tracks(valid: pd.DataFrame) -> dict[str, TrackRows]:
         for name, column in MEMBERSHIP_COLUMNS.items():
             value = _optional_text(row[column])
             if value:
-                track.memberships[name].add(value if name == "playlist_ids" else value.lower())
+                track.memberships[name].add(value if name == "playlist_ids" else name_key(value))
     return tracks
 
 

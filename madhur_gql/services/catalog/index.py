@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from madhur_gql.domain.song_fields import FILTER_FEATURES
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
-
-FILTER_FEATURES = ("energy", "valence", "danceability", "acousticness", "tempo")
 
 
 class SongOrder(StrEnum):

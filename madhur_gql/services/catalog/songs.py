@@ -6,7 +6,6 @@ page's documents by `_id`, so a page costs one indexed query whatever the catalo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from beanie import PydanticObjectId
 
 from madhur_gql.documents import Song
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import is_release_date, name_key
 from madhur_gql.errors import BadUserInput, NotFound
 
 MAX_SEARCH_LENGTH = 200
@@ -48,7 +48,7 @@ class SongFilter:
     artist_id: str | None = None
     released_after: str | None = None  # ISO date or year, inclusive
     released_before: str | None = None
-    ranges: dict[str, Range] = field(default_factory=dict)  # audio feature name -> range
+    ranges: dict[str, Range] = field(default_factory=dict)  # FILTER_FEATURES name -> range
 
     def normalised(self) -> SongFilter:
         for name, bounds in self.ranges.items():
@@ -58,15 +58,15 @@ class SongFilter:
             ("releasedAfter", self.released_after),
             ("releasedBefore", self.released_before),
         ):
-            if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+            if value is not None and not is_release_date(value):
                 raise BadUserInput(
                     f"'{name}' must be an ISO date (YYYY, YYYY-MM or YYYY-MM-DD).", field=name
                 )
         if self.artist_id is not None:
             parse_object_id(self.artist_id, field="artistId")
         return SongFilter(
-            genre=self.genre.strip().lower() if self.genre else None,
-            artist=" ".join(self.artist.split()).lower() if self.artist else None,
+            genre=name_key(self.genre) if self.genre else None,
+            artist=name_key(self.artist) if self.artist else None,
             artist_id=self.artist_id,
             released_after=self.released_after,
             # "2019" must include 2019-12-31: compare against the end of the given period.
@@ -78,7 +78,7 @@ class SongFilter:
 def normalise_search(search: str | None) -> str | None:
     if search is None:
         return None
-    term = " ".join(search.split()).lower()
+    term = name_key(search)
     if len(term) > MAX_SEARCH_LENGTH:
         raise BadUserInput(
             f"Search text must be at most {MAX_SEARCH_LENGTH} characters.", field="search"
