@@ -39,7 +39,7 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
-from madhur_gql.services.library.history import Listening
+from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts=AccountService(settings),
                 browser=browser,
                 recommendations=recommendations,
-                listening=Listening(index, recommendations),
+                history=ListeningHistory(index, recommendations),
                 song_admin=SongAdmin(index, recommendations),
                 metrics=metrics,
                 spotify=spotify,

@@ -17,12 +17,14 @@ from madhur_gql.services.recommendations import RecommendationService
 MAX_IDEMPOTENCY_KEY = 100
 
 
-class Listening:
+class ListeningHistory:
+    """Writes to a listener's history; each write moves counters, trending and the recommender."""
+
     def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
         self.index = index
         self.recommendations = recommendations
 
-    async def record(
+    async def add(
         self,
         user: User,
         song_id: str,
