@@ -29,7 +29,7 @@ from madhur_gql.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
-from madhur_gql.http.view import GraphQLApp
+from madhur_gql.http.view import GraphQLView
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.catalog.admin import SongAdmin
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphiql = (
         GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
     )
-    graphql_app = GraphQLApp(
+    graphql_app = GraphQLView(
         build_schema(security_extensions(settings)),
         graphiql=graphiql,
         persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),

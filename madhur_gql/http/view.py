@@ -92,6 +92,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
 
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return build_context(request, response, request.app.state.services)
+
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
         try:
@@ -162,10 +167,3 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         return response
-
-
-class GraphQLApp(GraphQLView):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return build_context(request, response, request.app.state.services)
