@@ -110,12 +110,13 @@ class ProfileStore:
             sig.last_skip = max(sig.last_skip, t)
         self.events += 1
 
-    def positive_histories(self) -> Iterator[list[tuple[int, float]]]:
-        """Per user, (row, raw strength) of the items with positive strength (CF build input)."""
-        for user in self._users.values():
+    def positive_histories(self) -> Iterator[tuple[str, list[tuple[int, float]]]]:
+        """Per user with any, (user id, [(row, raw strength)] of the items with positive
+        strength): the CF build input."""
+        for user_id, user in self._users.items():
             pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
             if pos:
-                yield pos
+                yield user_id, pos
 
     def profile(self, user_id: str | None, now: float) -> Profile:
         """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""

@@ -21,7 +21,9 @@ from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.recommender.blas import single_threaded_blas
 from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.served import build_served
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.catalog.browse import SongBrowser as Catalog
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
@@ -59,6 +61,7 @@ class BuildState:
 
 class RecommendationService:
     def __init__(self, catalog: Catalog) -> None:
+        single_threaded_blas()  # requests are small products: see recommender/blas.py
         self.catalog = catalog
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
@@ -93,9 +96,7 @@ class RecommendationService:
                     snapshot = await load_song_snapshot()
                 items = catalog_items(snapshot)
                 events = await load_events()
-                engine = await asyncio.to_thread(
-                    RecommenderEngine.build, items, list(events.values())
-                )
+                engine = await asyncio.to_thread(build_served, items, list(events.values()))
                 # Interactions recorded while we were building may be missing from the snapshot.
                 for interaction_id, event in self._state.pending:
                     if interaction_id not in events:
