@@ -40,6 +40,8 @@ from madhur_gql.services.catalog_index import Catalog
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.interactions import Listening
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.trending import recent_plays
 from madhur_gql.spotify.service import SpotifyService
 
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 catalog=catalog,
                 recommendations=recommendations,
                 listening=Listening(catalog, recommendations),
+                radio=RadioService(recommendations),
+                lists=GeneratedLists(recommendations),
                 metrics=metrics,
                 spotify=spotify,
             )

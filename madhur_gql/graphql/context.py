@@ -23,6 +23,8 @@ from madhur_gql.services.catalog_index import Catalog
 from madhur_gql.services.interactions import Listening
 from madhur_gql.services.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.spotify.documents import SpotifyTrackInfo
 from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
 
@@ -38,6 +40,8 @@ class Services:
     catalog: Catalog
     recommendations: RecommendationService
     listening: Listening
+    radio: RadioService
+    lists: GeneratedLists
     metrics: Metrics
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 

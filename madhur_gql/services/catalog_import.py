@@ -48,6 +48,8 @@ OPTIONAL_COLUMNS = (
     "loudness",
     "mode",
     "duration_ms",
+    "language",
+    "country",
 )
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
@@ -217,6 +219,15 @@ def _number(value: Any, default: float) -> float:
     return default if value is None or pd.isna(value) else float(value)
 
 
+def _code(value: Any, *, lower: bool) -> str | None:
+    """A two-letter ISO code (language lower case, country upper case), None when blank."""
+    text = _optional_text(value)
+    if text is None:
+        return None
+    text = text.strip().lower() if lower else text.strip().upper()
+    return text if len(text) == 2 and text.isalpha() else None
+
+
 def song_fields(row: dict[str, Any]) -> dict[str, Any]:
     title, artist = str(row["track_name"]), str(row["track_artist"])
     return {
@@ -230,6 +241,8 @@ def song_fields(row: dict[str, Any]) -> dict[str, Any]:
         "release_date": row["track_album_release_date"] or None,
         "popularity": int(_number(row["track_popularity"], 0)),
         "duration_ms": int(_number(row["duration_ms"], 0)),
+        "language": _code(row["language"], lower=True),
+        "country": _code(row["country"], lower=False),
         "audio": {
             **{name: float(row[name]) for name in UNIT_FEATURES},
             "tempo": float(row["tempo"]),
