@@ -184,18 +184,21 @@ class RecommenderEngine:
         seeds = items.rows(dict.fromkeys(map(str, request.seeds)))
         drop = np.concatenate([history.excluded, seeds, items.rows(request.exclude)])
         taste = Profile.of_seeds(seeds) if seeds.size else history
-        scored = self._personal(taste, request, drop) if taste.has_taste else None
-        if scored is not None:
+        personal = self._personal(taste, request, drop) if taste.has_taste else None
+        scored: Scored | None = None
+        if personal is not None:
+            scored, valid = personal
             cand = scored.cand
             # popularity breaks ties among items the taste says nothing about
             pop = items.popular_score if scored.dense else items.popular_score[cand]
             base = scored.base + 1e-3 * pop
-        elif request.steered:
-            cand, base = items.arange, items.popular_score
         else:
-            cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
-            base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
-        valid = items.valid_at(cand, drop, request.genre)
+            if request.steered:
+                cand, base = items.arange, items.popular_score
+            else:
+                cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
+                base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
+            valid = items.valid_at(cand, drop, request.genre)
         if request.steering is not None:
             valid, base = request.steering.apply(items, cand, base, valid, history)
         if request.steered:
@@ -247,8 +250,9 @@ class RecommenderEngine:
 
     def _personal(
         self, taste: Profile, request: RecommendationRequest, drop: np.ndarray
-    ) -> Scored | None:
-        """The taste scored once (None when nothing eligible resembles it).
+    ) -> tuple[Scored, np.ndarray] | None:
+        """The taste scored once, with each candidate's eligibility (None when nothing
+        eligible resembles it).
 
         On a shortlist, a mood adds its best matches to the candidates up front, and a genre
         too rare for the shortlist widens the same pass to every item.
@@ -269,7 +273,7 @@ class RecommenderEngine:
         if not (scored.base[valid] > 0).any():
             # a taste nothing is similar to (e.g. one song without features or neighbours)
             return None
-        return scored
+        return scored, valid
 
     def _picks(
         self,
