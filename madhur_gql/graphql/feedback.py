@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -26,11 +28,19 @@ class FeedbackMutation:
             "journeys or mixes until `unhideArtist`. Hiding twice is hiding once."
         )
     )
-    async def hide_artist(self, info: Info[Context, None], artist_id: strawberry.ID) -> Artist:
+    async def hide_artist(
+        self,
+        info: Info[Context, None],
+        artist_id: Annotated[strawberry.ID, strawberry.argument(description="The artist.")],
+    ) -> Artist:
         user = await info.context.require_user()
         return Artist.from_document(await hidden.hide_artist(user, artist_id))
 
     @strawberry.mutation(description="Let a hidden artist back into the caller's lists.")
-    async def unhide_artist(self, info: Info[Context, None], artist_id: strawberry.ID) -> Artist:
+    async def unhide_artist(
+        self,
+        info: Info[Context, None],
+        artist_id: Annotated[strawberry.ID, strawberry.argument(description="The artist.")],
+    ) -> Artist:
         user = await info.context.require_user()
         return Artist.from_document(await hidden.unhide_artist(user, artist_id))

@@ -60,7 +60,9 @@ class GeneratedQuery:
             Mood,  # type: ignore[valid-type]
             strawberry.argument(description="Where it leads."),
         ],
-        length: int = 20,
+        length: Annotated[
+            int, strawberry.argument(description="Songs in the journey, at least 6.")
+        ] = 20,
     ) -> list[Recommendation]:
         user = await info.context.require_user()
         _between(length, MIN_JOURNEY, MAX_RECOMMENDATIONS, "length")
@@ -81,7 +83,10 @@ class GeneratedQuery:
         )
     )
     async def my_mixes(
-        self, info: Info[Context, None], count: int = 4, size: int = 20
+        self,
+        info: Info[Context, None],
+        count: Annotated[int, strawberry.argument(description="At most this many mixes.")] = 4,
+        size: Annotated[int, strawberry.argument(description="Songs per mix.")] = 20,
     ) -> list[Mix]:
         user = await info.context.require_user()
         _between(count, 1, MAX_MIXES, "count")

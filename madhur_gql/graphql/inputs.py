@@ -113,9 +113,11 @@ class RecordInteractionInput:
     ),
 )
 class FeatureTargetInput:
-    min: float | None = None
-    max: float | None = None
-    target: float | None = None
+    min: float | None = strawberry.field(default=None, description="No song below this value.")
+    max: float | None = strawberry.field(default=None, description="No song above this value.")
+    target: float | None = strawberry.field(
+        default=None, description="Songs near this value rank higher."
+    )
 
 
 @strawberry.input(
@@ -126,16 +128,18 @@ class FeatureTargetInput:
     )
 )
 class AudioTargetsInput:
-    danceability: FeatureTargetInput | None = None
-    energy: FeatureTargetInput | None = None
-    valence: FeatureTargetInput | None = None
+    danceability: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    energy: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    valence: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
     tempo: FeatureTargetInput | None = strawberry.field(
         default=None, description="Beats per minute, 0..250."
     )
-    acousticness: FeatureTargetInput | None = None
-    instrumentalness: FeatureTargetInput | None = None
-    speechiness: FeatureTargetInput | None = None
-    liveness: FeatureTargetInput | None = None
+    acousticness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    instrumentalness: FeatureTargetInput | None = strawberry.field(
+        default=None, description="0..1."
+    )
+    speechiness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    liveness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
     loudness: FeatureTargetInput | None = strawberry.field(
         default=None, description="Decibels, -60..5."
     )

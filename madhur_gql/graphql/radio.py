@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -56,9 +58,14 @@ class RadioQuery:
     async def radio(
         self,
         info: Info[Context, None],
-        seed: RadioSeedInput,
-        first: int = 20,
-        after: str | None = None,
+        seed: Annotated[
+            RadioSeedInput, strawberry.argument(description="What the station plays around.")
+        ],
+        first: Annotated[int, strawberry.argument(description="Songs on this page, 1..100.")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="A cursor of this station's previous page."),
+        ] = None,
     ) -> Connection[Recommendation]:
         user = await info.context.require_user()
         check_page_size(first, maximum=MAX_RADIO_PAGE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -49,10 +51,22 @@ class RecommendationQuery:
         seed_song_ids: list[strawberry.ID] | None = None,
         genre: str | None = None,
         diversity: float = 0.3,
-        exclude_song_ids: list[strawberry.ID] | None = None,
-        seed_artist_ids: list[strawberry.ID] | None = None,
-        seed_genres: list[str] | None = None,
-        audio: AudioTargetsInput | None = None,
+        exclude_song_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Songs never to list (at most 500)."),
+        ] = None,
+        seed_artist_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="More like these artists (at most 5)."),
+        ] = None,
+        seed_genres: Annotated[
+            list[str] | None,
+            strawberry.argument(description="More like the best of these genres (at most 5)."),
+        ] = None,
+        audio: Annotated[
+            AudioTargetsInput | None,
+            strawberry.argument(description="Per-feature hard bounds and targets."),
+        ] = None,
     ) -> list[Recommendation]:
         user = await info.context.require_user()
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)

@@ -294,17 +294,18 @@ class PageInfo:
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and the cursor that resumes right after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(description="Pass as `after` for the items after this one.")
+    node: NodeT = strawberry.field(description="The item.")
 
 
-@strawberry.type  # named after its node: Connection[Song] is SongConnection in the schema
+# named after its node: Connection[Song] is SongConnection in the schema
+@strawberry.type(description="A page of a longer list, Relay style.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's items, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
+    total_count: int = strawberry.field(description="Items in the whole list.")
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
