@@ -10,9 +10,10 @@ from strawberry.types import Info
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.types import Mood, Recommendation
-from madhur_gql.recommender.journey import ENDS, REGION
-from madhur_gql.recommender.mood import Mood as MoodValue
+from madhur_gql.services.recommendations import JOURNEY_ENDS as ENDS
+from madhur_gql.services.recommendations import JOURNEY_REGION as REGION
 from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS
+from madhur_gql.services.recommendations import Mood as MoodValue
 from madhur_gql.services.recommendations.steering import steering_for
 
 MIN_JOURNEY = 2 * ENDS

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
+from madhur_gql.domain.song_fields import AUDIO_FIELDS, FILTER_FEATURES, POPULARITY
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.types import InteractionKind, Mood
-from madhur_gql.recommender.steering import FeatureBounds
-from madhur_gql.services.catalog import Range, SongFilter
+from madhur_gql.services.catalog.songs import Range, SongFilter
+from madhur_gql.services.recommendations import FeatureBounds
 
-# What `AudioTargetsInput` accepts per feature, in the feature's unit.
+# What `AudioTargetsInput` accepts per feature, in the feature's unit: the song field table's.
 STEERING_RANGES: dict[str, tuple[float, float]] = {
-    "danceability": (0.0, 1.0),
-    "energy": (0.0, 1.0),
-    "valence": (0.0, 1.0),
-    "tempo": (0.0, 250.0),
-    "acousticness": (0.0, 1.0),
-    "instrumentalness": (0.0, 1.0),
-    "speechiness": (0.0, 1.0),
-    "liveness": (0.0, 1.0),
-    "loudness": (-60.0, 5.0),
-    "popularity": (0.0, 100.0),
+    **{f.name: (f.low, f.high) for f in AUDIO_FIELDS if not f.integer},
+    POPULARITY.name: (POPULARITY.low, POPULARITY.high),
 }
 
 
@@ -50,7 +43,7 @@ class SongFilterInput:
     def to_filter(self) -> SongFilter:
         ranges = {
             name: Range(bounds.min, bounds.max)
-            for name in ("energy", "valence", "danceability", "acousticness", "tempo")
+            for name in FILTER_FEATURES
             if (bounds := getattr(self, name)) is not None
         }
         return SongFilter(

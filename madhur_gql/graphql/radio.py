@@ -9,13 +9,12 @@ from strawberry.types import Info
 
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.inputs import RadioSeedInput
 from madhur_gql.graphql.station_cursor import decode_station, encode_station
 from madhur_gql.graphql.types import Connection, Edge, PageInfo, Recommendation
-from madhur_gql.recommender.mood import Mood
-from madhur_gql.recommender.radio import SeedKind, StationSeed
-from madhur_gql.services import catalog
-from madhur_gql.services.pagination import check_page_size
+from madhur_gql.services.catalog import songs as catalog
+from madhur_gql.services.recommendations import Mood, SeedKind, StationSeed
 from madhur_gql.services.recommendations.hidden import get_artist
 from madhur_gql.services.recommendations.steering import steering_for
 

@@ -7,13 +7,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.inputs import AudioTargetsInput
 from madhur_gql.graphql.types import Mood, Recommendation
-from madhur_gql.services import catalog
-from madhur_gql.services.ids import parse_object_id
-from madhur_gql.services.pagination import check_page_size
+from madhur_gql.services.catalog import songs as catalog
 from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS, RecommendationRequest
 from madhur_gql.services.recommendations.seeds import seed_songs
 from madhur_gql.services.recommendations.steering import steering_for
@@ -79,7 +79,7 @@ class RecommendationQuery:
                 f"At most {MAX_EXCLUDED_SONGS} excluded songs.", field="excludeSongIds"
             )
         services = info.context.services
-        seeds += seed_songs(services.catalog, seed_artist_ids or [], seed_genres or [])
+        seeds += seed_songs(services.browser, seed_artist_ids or [], seed_genres or [])
         steering = await steering_for(
             user,
             services.settings.local_lift,

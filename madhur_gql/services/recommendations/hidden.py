@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from madhur_gql.documents import Artist, User
+from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import BadUserInput, NotFound
-from madhur_gql.services.ids import parse_object_id
 
 MAX_HIDDEN_ARTISTS = 500
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from rbloom import Bloom
 
 from madhur_gql.documents import Artist
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.errors import BadUserInput, ServiceUnavailable
 from madhur_gql.recommender.artists import similar_artists
 from madhur_gql.recommender.radio import ARTIST_WINDOW, SeedKind, StationSeed, next_page, station
 from madhur_gql.recommender.steering import Steering
 from madhur_gql.recommender.values import Pick, Source
-from madhur_gql.services.artists import artist_key, find_artist_ids
+from madhur_gql.services.catalog.artists import find_artist_ids
 from madhur_gql.services.recommendations.service import Recommendation, RecommendationService
 
 PLAYED_CAPACITY = 1000  # songs a station's filter is sized for
@@ -148,7 +149,7 @@ MAX_SIMILAR_ARTISTS = 50
 
 async def similar_artist_documents(radio: RadioService, name: str, first: int) -> list[Artist]:
     """The artists most like the named one, as documents, best first."""
-    keys = radio.similar_artists(artist_key(name), first)
+    keys = radio.similar_artists(name_key(name), first)
     ids = await find_artist_ids(keys)
     found = {a.id: a for a in await Artist.find({"_id": {"$in": list(ids.values())}}).to_list()}
     return [found[ids[k]] for k in keys if k in ids and ids[k] in found]

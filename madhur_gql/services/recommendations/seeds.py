@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.errors import BadUserInput, NotFound
-from madhur_gql.services.catalog import SongFilter
-from madhur_gql.services.catalog_index import Catalog
-from madhur_gql.services.ids import parse_object_id
+from madhur_gql.services.catalog.browse import SongBrowser
+from madhur_gql.services.catalog.songs import SongFilter
 
 SONGS_PER_ARTIST = 10  # an artist's sound and playlists show in their top ten
 SONGS_PER_GENRE = 10
@@ -16,7 +17,7 @@ MAX_GENRE_SEEDS = 5
 
 
 def seed_songs(
-    catalog: Catalog, artist_ids: Sequence[str], genres: Sequence[str]
+    catalog: SongBrowser, artist_ids: Sequence[str], genres: Sequence[str]
 ) -> tuple[str, ...]:
     """The top songs of each seed artist and genre; NOT_FOUND / BAD_USER_INPUT for unknowns."""
     if len(artist_ids) > MAX_ARTIST_SEEDS:
@@ -34,7 +35,7 @@ def seed_songs(
         songs.extend(ids)
     known = {name for name, _ in catalog.genre_counts()}
     for genre in genres:
-        key = " ".join(genre.split()).lower()
+        key = name_key(genre)
         if key not in known:
             raise BadUserInput(f"No songs in the genre '{genre}'.", field="seedGenres")
         ids, _ = catalog.index.query(
