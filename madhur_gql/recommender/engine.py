@@ -194,6 +194,14 @@ class RecommenderEngine:
         )
         return scored.cand, scored.base
 
+    def score_all(self, user_id: str | None, taste: Profile) -> Scored:
+        """A taste scored over every item (for lists that rank the whole catalog), with the
+        listener's factor vector as ``recommend`` uses it."""
+        models, cfg = self._models, self.config
+        user = self._user_vector(user_id, taste)
+        scored = score_taste(self.items, models, cfg, taste.items, taste.weights, user=user)
+        return widen(self.items, models, cfg, scored, taste.items, taste.weights, user)
+
     def recommend(
         self,
         user_id: str | None,
@@ -219,7 +227,9 @@ class RecommenderEngine:
             cand = scored.cand
             # popularity breaks ties among items the taste says nothing about
             pop = items.popular_score if scored.dense else items.popular_score[cand]
-            base = final_scores(scored, valid, k, cfg.head_share) + 1e-3 * pop
+            ranked = final_scores(scored, valid, k, cfg.broad_tail) if self.factors else scored.base
+            base = ranked + 1e-3 * pop
+            shown = scored.base + 1e-3 * pop  # the relevance a client reads (no tail band)
         else:
             if request.steered:
                 cand, base = items.arange, items.popular_score
@@ -227,10 +237,21 @@ class RecommenderEngine:
                 cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
                 base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
             valid = items.valid_at(cand, drop, request.genre)
+            shown = base
+        kept = valid
+        if request.steering is not None:
+            valid, base = request.steering.apply(items, cand, base, kept, history)
+            if shown is not base:
+                shown = request.steering.apply(items, cand, shown, kept, history)[1]
         if request.steered:
+            kept = valid
             valid, base = steer_by_mood(
-                items, cfg, request, cand, base, valid, personal=scored is not None
+                items, cfg, request, cand, base, kept, personal=scored is not None
             )
+            if shown is not base:
+                shown = steer_by_mood(
+                    items, cfg, request, cand, shown, kept, personal=scored is not None
+                )[1]
         sel = np.flatnonzero(valid)
         chosen_at = select(
             items,
@@ -243,7 +264,7 @@ class RecommenderEngine:
         )
         positions = sel[chosen_at]
         return self._picks(
-            request, taste, scored, cand[positions], positions, base, bool(seeds.size)
+            request, taste, scored, cand[positions], positions, shown, bool(seeds.size)
         )
 
     def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
@@ -335,7 +356,10 @@ class RecommenderEngine:
         base: np.ndarray,
         seeded: bool,
     ) -> list[Pick]:
-        """Picks with their source and evidence, in the re-ranked order."""
+        """Picks with their source and evidence, in the re-ranked order; each score is the
+        pick's relevance capped by the one above it, so scores never rise down the list
+        (the tail's broad picks and the diversity re-rank may place a less relevant song
+        earlier)."""
         items = self.items
         evidence = (
             evidence_for(items, self.graphs, chosen.tolist(), taste.items, taste.weights)
@@ -345,8 +369,9 @@ class RecommenderEngine:
         mood = Mood(request.mood) if request.mood is not None else None
         fallback = Source.MOOD if request.steered else Source.POPULAR
         picks: list[Pick] = []
+        cap = 1.0
         for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
-            score = float(np.clip(base[p], 0.0, 1.0))
+            score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             source = fallback
             because: tuple[str, ...] = ()
             if scored is not None and scored.cf[p] + scored.content[p] > 0:

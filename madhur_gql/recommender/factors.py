@@ -42,7 +42,8 @@ class FactorModel:
     def learn(
         cls, x: sp.csr_matrix, user_rows: dict[str, int], config: EngineConfig
     ) -> FactorModel | None:
-        """Fit ALS on ``x`` (rows x items, log1p strengths); None when there is nothing to fit.
+        """Fit ALS on ``x`` (rows x items, log1p strengths); None with fewer than
+        ``factor_min_users`` listener histories (the graphs serve alone then).
 
         Above ``dense_limit`` items the rank and iterations drop (``large_factors``,
         ``large_factor_iterations``) so a million-song build stays minutes, not hours.
@@ -50,9 +51,9 @@ class FactorModel:
         from implicit.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
-        r, n = x.shape
-        if r < 2 or n < 2 or x.nnz == 0 or config.factors <= 0:
-            return None
+        n = x.shape[1]
+        if len(user_rows) < config.factor_min_users or n < 2 or config.factors <= 0:
+            return None  # a model of playlists alone extrapolates badly to listeners
         large = n > config.dense_limit
         factors = config.large_factors if large else config.factors
         iterations = config.large_factor_iterations if large else config.factor_iterations
@@ -79,16 +80,22 @@ class FactorModel:
         return cls(items, gram, idf, avg, config.bm25_k1, config.bm25_b, users)
 
     def fold_in(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray | None:
-        """User vector for a taste (positive weights only); None when nothing is known."""
-        pos = (w > 0) & (idx < self.item_factors.shape[0])
-        if not pos.any():
+        """User vector for a taste; None without a positive item the model knows.
+
+        Positive weights are preferences with bm25 confidence; negative ones (dislikes,
+        skips) are confident zeros, as ``implicit`` reads negative entries, so a dislike
+        pulls the vector away from the song and the songs like it.
+        """
+        known = (w != 0) & (idx < self.item_factors.shape[0])
+        if not (known & (w > 0)).any():
             return None
-        rows, tf = idx[pos], w[pos].astype(np.float64)
+        rows, tf = idx[known], np.abs(w[known].astype(np.float64))
+        liked = w[known] > 0
         norm = (1.0 - self.b) + self.b * float(tf.sum()) / max(self.avg_length, 1e-9)
         conf = tf * (self.k1 + 1.0) / (self.k1 * norm + tf) * self.idf[rows]
         y = self.item_factors[rows].astype(np.float64)
         a = self.gram + y.T @ ((conf - 1.0)[:, None] * y)
-        rhs = y.T @ conf
+        rhs = y[liked].T @ conf[liked]
         try:
             u = scipy.linalg.solve(a, rhs, assume_a="pos", check_finite=False)
         except (np.linalg.LinAlgError, ValueError):

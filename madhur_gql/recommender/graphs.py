@@ -120,8 +120,9 @@ class ItemGraphs:
         return 1 if len(self.matrices) > 1 else None
 
     def dense_parts(self, idx: np.ndarray, w: np.ndarray, n: int) -> list[np.ndarray]:
-        """Per graph, ``profile @ graph`` for every item, clipped at 0 and max-normalised
-        (the taste's own items are 0 and never set the scale); float64."""
+        """Per graph, ``profile @ graph`` for every item, max-normalised (the taste's own
+        items are 0 and never set the scale; dislikes leave negative entries); float64."""
+        own = idx
         out: list[np.ndarray] = []
         for graph in self.matrices:
             cols, data, counts = gather_rows(graph, idx)
@@ -129,7 +130,7 @@ class ItemGraphs:
                 np.bincount(cols, weights=np.repeat(w, counts) * data, minlength=n),
                 dtype=np.float64,
             )[:n]
-            s[idx] = 0.0
+            s[own] = 0.0
             out.append(_unit_max(s))
         return out
 
@@ -169,8 +170,8 @@ class ItemGraphs:
 
 
 def _unit_max(s: np.ndarray) -> np.ndarray:
-    """Clip at 0 and scale so the largest entry is 1 (all zeros stay zeros), in place."""
-    np.maximum(s, 0.0, out=s)
+    """Scale so the largest entry is 1, in place. Negative entries (songs like a disliked
+    one) stay negative: the blend subtracts them before it clips at 0."""
     top = float(s.max()) if s.size else 0.0
     if top > 0:
         s *= 1.0 / top

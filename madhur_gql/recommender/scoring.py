@@ -10,11 +10,11 @@ validation split carved from the Last.fm dev half's training side (BENCHMARKS.md
 
 Each is then blended per item with content, ``(1 - cw) * cf + cw * content`` (``content`` the
 cosine to the taste's mean audio vector, ``cw`` high for songs with little CF evidence, so new
-songs rank through content). :func:`final_scores` ranks the first ``head_share`` of a list by
-the accurate blend and the rest by the broad one: the top of the list keeps the accuracy, its
-tail buys coverage. Up to ``dense_limit`` items every song is a candidate; above it, the CF
-graphs' reach plus an IVF content shortlist (plus any ``extra`` rows, e.g. the best mood
-matches), so cost follows the history, not the catalog.
+songs rank through content). :func:`final_scores` ranks a list by the accurate blend and its
+last ``broad_tail`` picks by the broad one: the top of the list keeps the accuracy, its tail
+buys coverage. Up to ``dense_limit`` items every song is a candidate; above it, the CF graphs'
+reach plus an IVF content shortlist (plus any ``extra`` rows, e.g. the best mood matches), so
+cost follows the history, not the catalog.
 """
 
 from __future__ import annotations
@@ -89,33 +89,46 @@ def _cf_blends(
     parts: list[np.ndarray],
     factor: np.ndarray | None,
     debias: np.ndarray,
+    graph_debias: np.ndarray,
     size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(accurate, broad) collaborative scores, each scaled to 0..1, float32."""
-    fac = factor if factor is not None else np.zeros(size, dtype=np.float64)
-    acc = fac.copy()
-    broad = fac.copy()
+    """(accurate, broad) collaborative scores, each scaled to 0..1, float32.
+
+    Without a factor model (too few listeners at build) both are the graphs' debiased sum."""
+    if factor is None:
+        total = np.zeros(size, dtype=np.float64)
+        for part in parts:
+            total += part
+        total *= graph_debias
+        out = _unit(total).astype(np.float32)
+        return out, out
+    acc = factor.copy()
+    broad = factor.copy()
     if graphs.ease is not None:
         acc += config.ease_weight * parts[graphs.ease]
     if graphs.rp3 is not None:
         broad += config.rp3_weight * parts[graphs.rp3]
-    if factor is None and graphs.ease is None and graphs.rp3 is not None:
-        acc += parts[graphs.rp3]  # no factors, no EASE: RP3beta is the only evidence
     broad *= debias
     return _unit(acc).astype(np.float32), _unit(broad).astype(np.float32)
 
 
 def _factor_scores(
-    models: CFModels, user: np.ndarray | None, idx: np.ndarray, rows: np.ndarray | None, n: int
+    models: CFModels,
+    user: np.ndarray | None,
+    idx: np.ndarray,
+    w: np.ndarray,
+    rows: np.ndarray | None,
+    n: int,
 ) -> np.ndarray | None:
-    """Factor scores (float64, max-normalised, own items 0) of every item or of ``rows``."""
+    """Factor scores (float64, max-normalised, taste items 0) of every item or of ``rows``."""
     if models.factors is None or user is None:
         return None
     s = models.factors.scores(user, rows).astype(np.float64)
+    own = idx
     if rows is None:
-        s[idx[idx < n]] = 0.0
+        s[own[own < n]] = 0.0
     else:
-        s[positions(rows, idx)] = 0.0
+        s[positions(rows, own)] = 0.0
     return _unit(s)
 
 
@@ -139,16 +152,16 @@ def score_taste(
     n = len(items)
     if items.ivf is None:
         parts = graphs.dense_parts(idx, w, n)
-        factor = _factor_scores(models, user, idx, None, n)
-        acc, broad = _cf_blends(config, graphs, parts, factor, items.debias, n)
+        factor = _factor_scores(models, user, idx, w, None, n)
+        acc, broad = _cf_blends(config, graphs, parts, factor, items.debias, items.graph_debias, n)
         if taste is None:
             content = np.zeros(n, dtype=np.float32)
         else:
             content = vec @ taste
             np.maximum(content, 0.0, out=content)
         cw = items.content_weight
-        base = blend(acc, content, cw)
-        return Scored(items.arange, base, blend(broad, content, cw), acc, content, taste, True)
+        base, wide = blend(acc, content, cw), blend(broad, content, cw)
+        return Scored(items.arange, base, wide, acc, content, taste, True)
     cf_cand, cf_parts = graphs.sparse_parts(idx, w)
     cand = cf_cand
     if taste is not None:
@@ -162,15 +175,17 @@ def score_taste(
         full = np.zeros(cand.size, dtype=np.float64)
         full[at] = part
         parts.append(full)
-    factor = _factor_scores(models, user, idx, cand, n)
-    acc, broad = _cf_blends(config, graphs, parts, factor, items.debias[cand], cand.size)
+    factor = _factor_scores(models, user, idx, w, cand, n)
+    acc, broad = _cf_blends(
+        config, graphs, parts, factor, items.debias[cand], items.graph_debias[cand], cand.size
+    )
     if taste is None:
         content = np.zeros(cand.size, dtype=np.float32)
     else:
         content = np.maximum(vec[cand] @ taste, 0.0)
     cw = items.content_weight[cand]
-    base = blend(acc, content, cw)
-    return Scored(cand, base, blend(broad, content, cw), acc, content, taste, False)
+    base, wide = blend(acc, content, cw), blend(broad, content, cw)
+    return Scored(cand, base, wide, acc, content, taste, False)
 
 
 def widen(
@@ -187,29 +202,33 @@ def widen(
         return scored
     n = len(items)
     parts = models.graphs.dense_parts(idx, w, n)
-    factor = _factor_scores(models, user, idx, None, n)
-    acc, broad = _cf_blends(config, models.graphs, parts, factor, items.debias, n)
+    factor = _factor_scores(models, user, idx, w, None, n)
+    acc, broad = _cf_blends(
+        config, models.graphs, parts, factor, items.debias, items.graph_debias, n
+    )
     if scored.taste is None:
         content = np.zeros(n, dtype=np.float32)
     else:
         content = items.content.vectors @ scored.taste
         np.maximum(content, 0.0, out=content)
     cw = items.content_weight
-    base = blend(acc, content, cw)
-    return Scored(items.arange, base, blend(broad, content, cw), acc, content, scored.taste, True)
+    base, wide = blend(acc, content, cw), blend(broad, content, cw)
+    return Scored(items.arange, base, wide, acc, content, scored.taste, True)
 
 
-def final_scores(scored: Scored, valid: np.ndarray, first: int, head_share: float) -> np.ndarray:
-    """The score each candidate is ranked and shown by, 0..1: the best ``head_share`` of
-    ``first`` eligible items by the accurate blend score ``0.5 + 0.5 * accurate``; every other
-    item ``0.5 * broad``. Non-increasing down the list by construction."""
-    out = 0.5 * scored.broad
-    head = min(math.ceil(head_share * first), int(valid.sum()))
+def final_scores(scored: Scored, valid: np.ndarray, first: int, broad_tail: int) -> np.ndarray:
+    """The score candidates are ranked by: the best ``first - broad_tail`` eligible items by the
+    accurate blend get ``1 + accurate`` (ahead of every other item, with their differences
+    intact for the diversity re-rank), every other item its broad blend score (0..1), so the
+    last ``broad_tail`` picks come from the broad blend. Clients see the relevance instead
+    (``RecommenderEngine._picks``)."""
+    out = scored.broad.astype(np.float64)
+    head = min(max(first - broad_tail, math.ceil(first / 2)), int(valid.sum()))
     if head > 0:
         eligible = np.flatnonzero(valid)
         acc = scored.base[eligible]
         top = eligible[np.argpartition(-acc, head - 1)[:head]] if head < acc.size else eligible
-        out[top] = 0.5 + 0.5 * scored.base[top]
+        out[top] = 1.0 + scored.base[top]
     return out
 
 
