@@ -21,6 +21,8 @@ class User(Document):
     role: Role = Role.USER
     favourite_genres: list[str] = Field(default_factory=list)
     favourite_moods: list[str] = Field(default_factory=list)
+    preferred_languages: list[str] = Field(default_factory=list)  # ISO 639-1, lower case
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case
     token_version: int = 0  # in every access token; bumping it revokes them all
     created_at: datetime = Field(default_factory=utcnow)
 

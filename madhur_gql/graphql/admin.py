@@ -39,6 +39,12 @@ class SongInput:
     popularity: int = 0
     duration_ms: int = 0
     audio_features: AudioFeaturesInput
+    language: str | None = strawberry.field(
+        default=None, description='ISO 639-1 code ("ne"), any case; leave null when unknown.'
+    )
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code ("NP"), any case; null when unknown.'
+    )
 
 
 @strawberry.input(description="Only the fields given are changed.")
@@ -52,6 +58,12 @@ class SongUpdateInput:
     popularity: int | None = None
     duration_ms: int | None = None
     audio_features: AudioFeaturesInput | None = None
+    language: str | None = strawberry.field(
+        default=None, description='ISO 639-1 code, any case; "" clears it.'
+    )
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code, any case; "" clears it.'
+    )
 
 
 def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
@@ -66,6 +78,8 @@ def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
             "genres",
             "popularity",
             "duration_ms",
+            "language",
+            "country",
         )
         if getattr(data, name) is not None
     }

@@ -31,6 +31,16 @@ class SongFilterInput:
     danceability: FloatRange | None = None
     acousticness: FloatRange | None = None
     tempo: FloatRange | None = strawberry.field(default=None, description="Beats per minute.")
+    language: str | None = strawberry.field(
+        default=None,
+        description='ISO 639-1 code ("ne"), any case. Songs whose language is unknown (every '
+        "song of the demo catalog) never match.",
+    )
+    country: str | None = strawberry.field(
+        default=None,
+        description='ISO 3166-1 alpha-2 code ("NP"), any case. Songs whose country is unknown '
+        "never match.",
+    )
 
     def to_filter(self) -> SongFilter:
         ranges = {
@@ -45,6 +55,8 @@ class SongFilterInput:
             released_after=self.released_after,
             released_before=self.released_before,
             ranges=ranges,
+            language=self.language,
+            country=self.country,
         )
 
 
@@ -60,6 +72,13 @@ class UpdateMeInput:
     display_name: str | None = None
     favourite_genres: list[str] | None = None
     favourite_moods: list[Mood] | None = None  # type: ignore[valid-type]
+    preferred_languages: list[str] | None = strawberry.field(
+        default=None,
+        description="ISO 639-1 codes, most preferred first, at most 5; any case, each once.",
+    )
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code, any case; "" clears it.'
+    )
 
 
 @strawberry.input

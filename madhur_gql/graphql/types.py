@@ -55,6 +55,13 @@ class Song:
     duration_ms: int
     play_count: int = strawberry.field(description="Plays on Madhur.")
     like_count: int = strawberry.field(description="Listeners who like this song on Madhur.")
+    language: str | None = strawberry.field(
+        description='ISO 639-1 code of the lyrics\' language ("ne"); null when unknown, as for '
+        "every song of the demo catalog: Madhur never guesses one."
+    )
+    country: str | None = strawberry.field(
+        description='ISO 3166-1 alpha-2 code of the song\'s country ("NP"); null when unknown.'
+    )
     audio_features: AudioFeatures
     artist_id: strawberry.Private[PydanticObjectId | None]
 
@@ -108,6 +115,8 @@ class Song:
             duration_ms=song.duration_ms,
             play_count=song.play_count,
             like_count=song.like_count,
+            language=song.language,
+            country=song.country,
             audio_features=AudioFeatures(**song.audio.model_dump()),
             artist_id=song.artist_id,
         )
@@ -156,6 +165,12 @@ class User:
     role: Role  # type: ignore[valid-type]
     favourite_genres: list[str]
     favourite_moods: list[Mood]  # type: ignore[valid-type]
+    preferred_languages: list[str] = strawberry.field(
+        description="ISO 639-1 codes the listener prefers, most preferred first."
+    )
+    country: str | None = strawberry.field(
+        description="The listener's ISO 3166-1 alpha-2 country code; null when not given."
+    )
     created_at: datetime
 
     @classmethod
@@ -169,6 +184,8 @@ class User:
             favourite_moods=[
                 MoodEnum(m) for m in user.favourite_moods if m in MoodEnum.__members__
             ],
+            preferred_languages=user.preferred_languages,
+            country=user.country,
             created_at=user.created_at,
         )
 

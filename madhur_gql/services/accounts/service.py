@@ -26,6 +26,7 @@ from madhur_gql.auth.passwords import (
 from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
+from madhur_gql.domain import locales
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
@@ -193,14 +194,26 @@ class AccountService:
         display_name: str | None = None,
         favourite_genres: list[str] | None = None,
         favourite_moods: list[Mood] | None = None,
+        preferred_languages: list[str] | None = None,
+        country: str | None = None,
     ) -> User:
-        """Change what is given, leave what is not; validated like registration."""
+        """Change what is given, leave what is not; validated like registration.
+
+        One save at the end: a bad value anywhere stores nothing.
+        """
         if display_name is not None:
             user.display_name = validate_display_name(display_name)
         if favourite_genres is not None:
             user.favourite_genres = validate_genres(favourite_genres)
         if favourite_moods is not None:
             user.favourite_moods = [m.value for m in dict.fromkeys(favourite_moods)]
+        languages = (
+            locales.preferred_languages(preferred_languages)
+            if preferred_languages is not None
+            else user.preferred_languages
+        )
+        home = locales.optional_country(country) if country is not None else user.country
+        user.preferred_languages, user.country = languages, home
         await user.save()
         return user
 
