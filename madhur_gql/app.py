@@ -41,6 +41,7 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import Listening
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.served_lists import ServedLists
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
+            served_lists = ServedLists()
+            served_lists.start()
+            metrics.watch_served_lists(
+                lambda: [
+                    (row.kind.value, row.source, row.as_counts())
+                    for row in served_lists.cached_totals()
+                ]
+            )
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(
@@ -102,9 +111,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts=AccountService(settings),
                 browser=browser,
                 recommendations=recommendations,
-                listening=Listening(index, recommendations),
+                listening=Listening(index, recommendations, served_lists),
                 song_admin=SongAdmin(index, recommendations),
                 metrics=metrics,
+                served_lists=served_lists,
                 spotify=spotify,
             )
             build = asyncio.create_task(
@@ -117,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 build.cancel()
                 await feed.stop()
+                await served_lists.stop()
                 await spotify.stop()
 
     graphiql = (

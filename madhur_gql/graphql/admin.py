@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
-from madhur_gql.graphql.types import Artist, Song
+from madhur_gql.graphql.types import Artist, RecommendationStats, Song
 from madhur_gql.services.catalog import artists
 from madhur_gql.services.catalog.admin import SongAdmin
 
@@ -90,6 +90,20 @@ def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
 
 def _admin(info: Info[Context, None]) -> SongAdmin:
     return info.context.services.song_admin
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(
+        description="Admin: online metrics per UTC day (the last `days`, 1..366, today "
+        "included), list kind and source, newest day first; only days with served lists appear."
+    )
+    async def recommendation_stats(
+        self, info: Info[Context, None], days: int = 7
+    ) -> list[RecommendationStats]:
+        await info.context.require_admin()
+        rows = await info.context.services.served_lists.daily(days)
+        return [RecommendationStats.from_counts(row) for row in rows]
 
 
 @strawberry.type

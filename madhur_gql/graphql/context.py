@@ -26,6 +26,7 @@ from madhur_gql.services.catalog.songs import songs_by_ids
 from madhur_gql.services.library.history import Listening
 from madhur_gql.services.library.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.served_lists import ServedLists
 from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -43,6 +44,7 @@ class Services:
     listening: Listening
     song_admin: SongAdmin
     metrics: Metrics
+    served_lists: ServedLists
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from madhur_gql.documents import ListKind
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
@@ -58,7 +59,7 @@ class RecommendationQuery:
             favourite_genres=user.favourite_genres,
             favourite_moods=user.favourite_moods,
         )
-        return [Recommendation.from_result(r) for r in results]
+        return Recommendation.served(info.context, ListKind.RECOMMENDATIONS, results)
 
     @strawberry.field(description="Songs that sound like, and are played with, the given song.")
     async def similar_songs(
@@ -67,4 +68,4 @@ class RecommendationQuery:
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)
         song = await catalog.get_song(song_id)
         results = await info.context.services.recommendations.similar(str(song.id), first)
-        return [Recommendation.from_result(r) for r in results]
+        return Recommendation.served(info.context, ListKind.SIMILAR, results)

@@ -15,7 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
-from madhur_gql.graphql.admin import AdminMutation
+from madhur_gql.graphql.admin import AdminMutation, AdminQuery
 from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
@@ -29,7 +29,8 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types(
-    "Query", (AccountQuery, CatalogQuery, LibraryQuery, InteractionQuery, RecommendationQuery)
+    "Query",
+    (AccountQuery, CatalogQuery, LibraryQuery, InteractionQuery, RecommendationQuery, AdminQuery),
 )
 Mutation = merge_types(
     "Mutation", (AccountMutation, InteractionMutation, LibraryMutation, AdminMutation)

@@ -19,12 +19,16 @@ from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations import Mood as MoodEnum
 from madhur_gql.services.recommendations import Recommendation as RecommendationResult
 from madhur_gql.services.recommendations import Source
+from madhur_gql.services.served_lists import ListCounts
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
 InteractionKind = strawberry.enum(documents.InteractionKind, description="What a listener did.")
 RecommendationSource = strawberry.enum(Source, name="RecommendationSource")
 Mood = strawberry.enum(MoodEnum, name="Mood")
 SongOrder = strawberry.enum(catalog_index.SongOrder, name="SongOrder")
+ListKind = strawberry.enum(
+    documents.ListKind, name="ListKind", description="Where a list was served."
+)
 
 
 @strawberry.type(description="Spotify audio features; 0..1 unless noted.")
@@ -215,21 +219,37 @@ class Interaction:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
     score: float = strawberry.field(description="Higher is better; comparable within one list.")
     source: RecommendationSource  # type: ignore[valid-type]
     reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    list_id: strawberry.ID = strawberry.field(
+        description="The served list this item belongs to: the same for every item of one list, "
+        "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "
+        "for this list in the online metrics (`recommendationStats`, /metrics)."
+    )
 
     @classmethod
-    def from_result(cls, result: RecommendationResult) -> Recommendation:
+    def from_result(cls, result: RecommendationResult, list_id: str) -> Recommendation:
         return cls(
             song=Song.from_document(result.song),
             score=result.score,
             source=result.source,
             reasons=result.reasons,
+            list_id=strawberry.ID(list_id),
         )
+
+    @classmethod
+    def served(
+        cls, context: Context, kind: documents.ListKind, results: Sequence[RecommendationResult]
+    ) -> list[Recommendation]:
+        """The items of one served list under one new list id, logged for online metrics."""
+        list_id = context.services.served_lists.serve(
+            context.user_id, kind, [(str(r.song.id), r.source.value) for r in results]
+        )
+        return [cls.from_result(result, list_id) for result in results]
 
 
 @strawberry.type
@@ -334,4 +354,41 @@ class Playlist:
             updated_at=playlist.updated_at,
             owner_id=playlist.owner_id,
             song_ids=playlist.song_ids,
+        )
+
+
+@strawberry.type(
+    description="Online metrics of one UTC day, list kind and source. Impressions are the songs "
+    "served in lists of that day; a play, like, skip or dislike of a listed song within 30 "
+    "minutes counts once for the list it was served in. Rates are counts over impressions."
+)
+class RecommendationStats:
+    day: str = strawberry.field(description="ISO date (UTC) the lists were served on.")
+    list: ListKind  # type: ignore[valid-type]
+    source: RecommendationSource  # type: ignore[valid-type]
+    impressions: int
+    plays: int
+    likes: int
+    skips: int
+    dislikes: int
+    play_rate: float = strawberry.field(description="plays / impressions, 4 decimals.")
+    like_rate: float = strawberry.field(description="likes / impressions, 4 decimals.")
+    skip_rate: float = strawberry.field(description="skips / impressions, 4 decimals.")
+    dislike_rate: float = strawberry.field(description="dislikes / impressions, 4 decimals.")
+
+    @classmethod
+    def from_counts(cls, counts: ListCounts) -> RecommendationStats:
+        return cls(
+            day=counts.day,
+            list=counts.kind,
+            source=Source(counts.source),
+            impressions=counts.impressions,
+            plays=counts.plays,
+            likes=counts.likes,
+            skips=counts.skips,
+            dislikes=counts.dislikes,
+            play_rate=counts.rate(counts.plays),
+            like_rate=counts.rate(counts.likes),
+            skip_rate=counts.rate(counts.skips),
+            dislike_rate=counts.rate(counts.dislikes),
         )

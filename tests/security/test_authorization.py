@@ -264,6 +264,7 @@ OPERATIONS: dict[str, Row] = {
         _new_artist,
     ),
     "Mutation.deleteArtist": Row(A, "mutation($a: ID!) { deleteArtist(id: $a) }", _new_artist),
+    "Query.recommendationStats": Row(A, "{ recommendationStats(days: 1) { day } }"),
 }
 
 ROOT_FIELDS = """

@@ -13,14 +13,21 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
 from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 
 
 class Listening:
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        recommendations: RecommendationService,
+        served_lists: ServedLists,
+    ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.served_lists = served_lists
 
     async def record(
         self,
@@ -94,6 +101,9 @@ class Listening:
             if interaction.id is None:
                 await interaction.insert()
         self.recommendations.record(interaction)
+        await self.served_lists.attribute_soon(
+            interaction.user_id, interaction.song_id, interaction.kind, interaction.created_at
+        )
 
 
 def validate_rating(kind: InteractionKind, rating: int | None) -> None:
