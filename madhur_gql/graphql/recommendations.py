@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry.types import Info
 
@@ -69,3 +74,48 @@ class RecommendationQuery:
         song = await catalog.get_song(song_id)
         results = await info.context.services.recommendations.similar(str(song.id), first)
         return Recommendation.served(info.context, ListKind.SIMILAR, results)
+
+
+MIN_PUSH_SECONDS = 1.0  # a live list is pushed at most once a second
+MAX_LEAD_SECONDS = 0.2
+
+
+@strawberry.type
+class RecommendationSubscription:
+    @strawberry.subscription(
+        description="The caller's recommendations, live (graphql-transport-ws on /graphql; the "
+        "access token goes in the connection_init payload as `Authorization: Bearer ...`). "
+        "The first list comes at once; a fresh one follows within a second of each of the "
+        "caller's own plays, likes, skips and dislikes, made through any server, and never more "
+        "than one a second (interactions in between are all in the next list). Each list has "
+        "its own `listId`."
+    )
+    async def recommendations_updated(
+        self, info: Info[Context, None], first: int = 20
+    ) -> AsyncGenerator[list[Recommendation], None]:
+        user = await info.context.require_user()
+        check_page_size(first, maximum=MAX_RECOMMENDATIONS)
+        services = info.context.services
+        lead = 0.0  # how long the last list took to compute: it is started that much early
+        with services.recommendations.signals.watch(str(user.id)) as changed:
+            pushed = -math.inf
+            while True:
+                started = time.monotonic()
+                if pushed > -math.inf:
+                    user = await info.context.renew()  # a revoked session ends the list here
+                results = await services.recommendations.recommend(
+                    str(user.id),
+                    first,
+                    favourite_genres=user.favourite_genres,
+                    favourite_moods=user.favourite_moods,
+                )
+                items = Recommendation.served(info.context, ListKind.LIVE, results)
+                lead = min(time.monotonic() - started, MAX_LEAD_SECONDS)
+                # Sent exactly one second after the previous one when a change came sooner.
+                await asyncio.sleep(max(0.0, pushed + MIN_PUSH_SECONDS - time.monotonic()))
+                yield items
+                pushed = time.monotonic()
+                await changed.wait()
+                wake_at = pushed + MIN_PUSH_SECONDS - lead
+                await asyncio.sleep(max(0.0, wake_at - time.monotonic()))
+                changed.clear()  # every change so far is in the list computed next

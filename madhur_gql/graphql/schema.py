@@ -21,7 +21,8 @@ from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
 from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
 from madhur_gql.graphql.observer import RequestObserver
-from madhur_gql.graphql.recommendations import RecommendationQuery
+from madhur_gql.graphql.recommendations import RecommendationQuery, RecommendationSubscription
+from madhur_gql.graphql.transport import SubscriptionsOverWebSocket
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 # Parsing and validating the same few documents again took a quarter of a request's CPU.
@@ -64,11 +65,13 @@ def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=merge_types("Subscription", (RecommendationSubscription,)),
         # Order matters: the observer is outermost (sees final error codes); the caches come
         # last, after the extensions that set parse options and add validation rules.
         extensions=[
             RequestObserver,
             ErrorPolicy,
+            SubscriptionsOverWebSocket,
             *(extensions or []),
             partial(DocumentCache, maxsize=DOCUMENT_CACHE_SIZE),
             partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),

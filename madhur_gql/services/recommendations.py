@@ -32,6 +32,7 @@ from madhur_gql.recommender.engine import (
 from madhur_gql.recommender.mood import Mood, describe
 from madhur_gql.services.catalog.browse import SongBrowser as Catalog
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
+from madhur_gql.services.live import ListenerSignals
 
 log = structlog.get_logger(__name__)
 
@@ -100,8 +101,9 @@ async def load_events() -> dict[str, Event]:
 
 
 class RecommendationService:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, signals: ListenerSignals | None = None) -> None:
         self.catalog = catalog
+        self.signals = signals or ListenerSignals()  # live lists wait on these
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
@@ -195,6 +197,7 @@ class RecommendationService:
             self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
+        self.signals.changed(event.user_id)  # own writes and the change stream alike
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
