@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -99,7 +99,11 @@ class AdminQuery:
         "included), list kind and source, newest day first; only days with served lists appear."
     )
     async def recommendation_stats(
-        self, info: Info[Context, None], days: int = 7
+        self,
+        info: Info[Context, None],
+        days: Annotated[
+            int, strawberry.argument(description="UTC days back, today included: 1..366.")
+        ] = 7,
     ) -> list[RecommendationStats]:
         await info.context.require_admin()
         rows = await info.context.services.served_lists.daily(days)

@@ -6,6 +6,7 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -91,7 +92,9 @@ class RecommendationSubscription:
         "its own `listId`."
     )
     async def recommendations_updated(
-        self, info: Info[Context, None], first: int = 20
+        self,
+        info: Info[Context, None],
+        first: Annotated[int, strawberry.argument(description="Songs in each list, 1..100.")] = 20,
     ) -> AsyncGenerator[list[Recommendation], None]:
         user = await info.context.require_user()
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)

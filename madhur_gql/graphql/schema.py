@@ -37,6 +37,12 @@ Mutation = merge_types(
     "Mutation", (AccountMutation, InteractionMutation, LibraryMutation, AdminMutation)
 )
 
+
+@strawberry.type(description="Live results, over graphql-transport-ws on /graphql.")
+class Subscription(RecommendationSubscription):
+    pass
+
+
 Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request
 
 
@@ -65,7 +71,7 @@ def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema
     return Schema(
         query=Query,
         mutation=Mutation,
-        subscription=merge_types("Subscription", (RecommendationSubscription,)),
+        subscription=Subscription,
         # Order matters: the observer is outermost (sees final error codes); the caches come
         # last, after the extensions that set parse options and add validation rules.
         extensions=[

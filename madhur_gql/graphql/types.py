@@ -364,13 +364,17 @@ class Playlist:
 )
 class RecommendationStats:
     day: str = strawberry.field(description="ISO date (UTC) the lists were served on.")
-    list: ListKind  # type: ignore[valid-type]
-    source: RecommendationSource  # type: ignore[valid-type]
-    impressions: int
-    plays: int
-    likes: int
-    skips: int
-    dislikes: int
+    list: ListKind = strawberry.field(  # type: ignore[valid-type]
+        description="Where the lists were served."
+    )
+    source: RecommendationSource = strawberry.field(  # type: ignore[valid-type]
+        description="The signal that picked the songs."
+    )
+    impressions: int = strawberry.field(description="Songs served in these lists.")
+    plays: int = strawberry.field(description="Listed songs played within 30 minutes.")
+    likes: int = strawberry.field(description="Listed songs liked within 30 minutes.")
+    skips: int = strawberry.field(description="Listed songs skipped within 30 minutes.")
+    dislikes: int = strawberry.field(description="Listed songs disliked within 30 minutes.")
     play_rate: float = strawberry.field(description="plays / impressions, 4 decimals.")
     like_rate: float = strawberry.field(description="likes / impressions, 4 decimals.")
     skip_rate: float = strawberry.field(description="skips / impressions, 4 decimals.")
