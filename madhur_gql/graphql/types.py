@@ -19,7 +19,7 @@ from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations import Mood as MoodEnum
 from madhur_gql.services.recommendations import Recommendation as RecommendationResult
 from madhur_gql.services.recommendations import Source
-from madhur_gql.services.served_lists import ListCounts
+from madhur_gql.services.recommendations.served_lists import ListCounts
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
 InteractionKind = strawberry.enum(documents.InteractionKind, description="What a listener did.")

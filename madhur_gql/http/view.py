@@ -101,6 +101,31 @@ class GraphQLView(GraphQL[Context, None]):
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
 
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return build_context(request, response, request.app.state.services)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the access token comes in connection_init's payload.
+
+        Browsers cannot set headers on a WebSocket, so `{"Authorization": "Bearer ..."}` in
+        the payload is the credential (no cookie is ever read, so a page on another origin
+        gains nothing by opening a socket). A token that is not valid closes the socket at
+        once (4403); without one the connection stays anonymous and every field that needs a
+        listener answers UNAUTHENTICATED.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is None:
+            return UNSET
+        try:
+            context.authenticate(authorization)
+            await context.require_user()
+        except Unauthenticated as error:
+            raise ConnectionRejectionError() from error
+        return UNSET
+
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
         try:
@@ -171,30 +196,3 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         return response
-
-
-class GraphQLApp(GraphQLView):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return build_context(request, response, request.app.state.services)
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """graphql-transport-ws: the access token comes in connection_init's payload.
-
-        Browsers cannot set headers on a WebSocket, so `{"Authorization": "Bearer ..."}` in
-        the payload is the credential (no cookie is ever read, so a page on another origin
-        gains nothing by opening a socket). A token that is not valid closes the socket at
-        once (4403); without one the connection stays anonymous and every field that needs a
-        listener answers UNAUTHENTICATED.
-        """
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        authorization = params.get("Authorization", params.get("authorization"))
-        if authorization is None:
-            return UNSET
-        try:
-            context.authenticate(authorization)
-            await context.require_user()
-        except Unauthenticated as error:
-            raise ConnectionRejectionError() from error
-        return UNSET

@@ -13,12 +13,14 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
 from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
-from madhur_gql.services.served_lists import ServedLists
+from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 
 
-class Listening:
+class ListeningHistory:
+    """Writes to a listener's history; each write moves counters, trending and the recommender."""
+
     def __init__(
         self,
         index: CatalogIndex,
@@ -29,7 +31,7 @@ class Listening:
         self.recommendations = recommendations
         self.served_lists = served_lists
 
-    async def record(
+    async def add(
         self,
         user: User,
         song_id: str,
