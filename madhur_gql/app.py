@@ -40,6 +40,8 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.recommendations.served_lists import ServedLists
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 recommendations=recommendations,
                 history=ListeningHistory(index, recommendations, served_lists),
                 song_admin=SongAdmin(index, recommendations),
+                radio=RadioService(recommendations),
+                lists=GeneratedLists(recommendations),
                 metrics=metrics,
                 served_lists=served_lists,
                 spotify=spotify,

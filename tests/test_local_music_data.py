@@ -137,6 +137,24 @@ async def test_bad_filter_codes_name_the_field(client: GraphQLClient, local_cata
         assert body["errors"][0]["extensions"]["field"] == field
 
 
+async def test_recommendations_filter_on_language_and_country(
+    client: GraphQLClient, local_catalog: int
+) -> None:
+    token = (await register_user(client))["accessToken"]
+    for variables, wanted in (
+        ({"language": "ne"}, ("ne", "NP")),
+        ({"country": "IN"}, ("hi", "IN")),
+    ):
+        body = await client.execute(RECS, {**variables, "n": 10}, token=token)
+        assert not body.get("errors"), body
+        picks = body["data"]["recommendations"]
+        assert picks
+        assert {(p["song"]["language"], p["song"]["country"]) for p in picks} == {wanted}
+    body = await client.execute(RECS, {"language": "zz"}, token=token)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "language"
+
+
 async def test_a_listener_sets_preferred_languages_and_country(client: GraphQLClient) -> None:
     payload = await register_user(client)
     token = payload["accessToken"]

@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from madhur_gql.recommender.mood import Mood
+
+if TYPE_CHECKING:
+    from madhur_gql.recommender.steering import Steering
 
 
 class Source(StrEnum):
@@ -35,6 +39,8 @@ class CatalogItems:
     genres: list[tuple[str, ...]]
     popularity: np.ndarray  # (n,) float32 0..100
     groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 or "" per item (or none)
+    countries: list[str] = field(default_factory=list)  # ISO 3166-1 alpha-2 or "" per item
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +59,8 @@ class RecommendationRequest:
     """What a caller asks for, carried unchanged from the GraphQL resolver to the engine.
 
     ``mood`` or the ``valence``/``energy`` targets (0..1) steer the list; ``seeds`` (song ids)
-    replace the listener's history as the taste ("more like these"); ``genre`` filters;
+    replace the listener's history as the taste ("more like these"); ``genre``, ``language``
+    (ISO 639-1) and ``country`` (ISO 3166-1 alpha-2) filter;
     ``diversity`` (0..1) trades relevance for variety in the re-rank. Validation of user input
     happens in the GraphQL layer; this value trusts its fields.
     """
@@ -64,9 +71,12 @@ class RecommendationRequest:
     energy: float | None = None
     seeds: tuple[str, ...] = ()
     genre: str | None = None
+    language: str | None = None
+    country: str | None = None
     diversity: float = 0.3
     max_per_artist: int = 2  # 0: no cap
     exclude: frozenset[str] = frozenset()
+    steering: Steering | None = None  # listener filters, targets, local lift, avoid
 
     @property
     def steered(self) -> bool:

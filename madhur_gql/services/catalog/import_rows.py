@@ -215,6 +215,15 @@ def _audio_value(row: dict[str, Any], field: NumberField) -> float | int:
     return int(value) if field.integer else value
 
 
+def _code(value: Any, *, lower: bool) -> str | None:
+    """A two-letter ISO code (language lower case, country upper case), None when blank."""
+    text = None if value is None or pd.isna(value) else _optional_text(value)
+    if text is None:
+        return None
+    text = text.strip().lower() if lower else text.strip().upper()
+    return text if len(text) == 2 and text.isalpha() else None
+
+
 def song_fields(row: dict[str, Any]) -> dict[str, Any]:
     title, artist = str(row["track_name"]), str(row["track_artist"])
     return {

@@ -43,9 +43,8 @@ OUTCOMES = {
     InteractionKind.PLAY: "plays",
     InteractionKind.LIKE: "likes",
     InteractionKind.SKIP: "skips",
+    InteractionKind.DISLIKE: "dislikes",
 }
-if hasattr(InteractionKind, "DISLIKE"):
-    OUTCOMES[InteractionKind("DISLIKE")] = "dislikes"
 COUNTS = ("impressions", "plays", "likes", "skips", "dislikes")
 
 
