@@ -141,6 +141,37 @@ async def test_every_item_of_a_list_shares_one_id_and_each_list_has_its_own(
     assert similar_ids.isdisjoint({first[0]["listId"], second[0]["listId"]})
 
 
+RADIO = """query($after: String) { radio(seed: {genre: "pop"}, first: 5, after: $after) {
+  edges { node { listId source song { id } } } pageInfo { endCursor } } }"""
+GENERATED = """{ moodJourney(from: SAD, to: HAPPY, length: 6) { listId }
+  myMixes(count: 2, size: 4) { songs { listId } } }"""
+
+
+async def test_radio_pages_journeys_and_mixes_are_lists_with_ids_and_count(
+    client: GraphQLClient,
+) -> None:
+    boss, token = await admin(client), await listener(client)
+    first = await client.execute(RADIO, {}, token=token)
+    page = [edge["node"] for edge in first["data"]["radio"]["edges"]]
+    after = first["data"]["radio"]["pageInfo"]["endCursor"]
+    second = await client.execute(RADIO, {"after": after}, token=token)
+    next_page = [edge["node"] for edge in second["data"]["radio"]["edges"]]
+    assert len({n["listId"] for n in page}) == len({n["listId"] for n in next_page}) == 1
+    assert page[0]["listId"] != next_page[0]["listId"]  # each page is a list of its own
+    generated = await client.execute(GENERATED, token=token)
+    assert not generated.get("errors"), generated
+    assert len({item["listId"] for item in generated["data"]["moodJourney"]}) == 1
+    mixes = [{s["listId"] for s in mix["songs"]} for mix in generated["data"]["myMixes"]]
+    assert len(mixes) == 2 and all(len(ids) == 1 for ids in mixes)
+    assert mixes[0] != mixes[1]
+    await stored_list(next_page[0]["listId"])
+    await asyncio.sleep(0.5)  # the impressions are counted just after the list is stored
+    before = await stats(client, boss)
+    await record(client, token, next_page[0]["song"]["id"], "PLAY")
+    want = {("RADIO", next_page[0]["source"]): counts(plays=1)}
+    assert await settled(client, boss, before, want) == want
+
+
 async def test_plays_likes_skips_and_dislikes_are_attributed_to_the_list_and_source(
     client: GraphQLClient,
 ) -> None:
