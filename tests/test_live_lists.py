@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -134,16 +135,18 @@ async def test_likes_and_skips_push_too_but_never_more_than_once_a_second(
         writer = asyncio.create_task(listen())
         arrivals: list[float] = []
         lists: list[list[dict[str, Any]]] = []
-        deadline = time.monotonic() + 4.5
+        deadline = math.inf
         while (left := deadline - time.monotonic()) > 0:
+            if writer.done() and deadline == math.inf:
+                deadline = time.monotonic() + 1.5  # the last write's push is due within 1 s
             try:
-                lists.append(await session.next_list(timeout=left))
+                lists.append(await session.next_list(timeout=min(left, 1.5)))
             except TimeoutError:
-                break
+                continue
             arrivals.append(time.monotonic())
         await writer
         gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-        assert 2 <= len(arrivals) <= 4, gaps  # nine writes over 2.4 s
+        assert len(arrivals) >= 2, gaps  # nine writes over at least 2.4 s
         assert all(gap >= 0.95 for gap in gaps), gaps
         # Nothing is lost by coalescing: the last list knows the like and every skip.
         assert not set(songs[:9]) & set(ids(lists[-1]))
