@@ -206,13 +206,18 @@ class RecommendationService:
         return await self.explain(self._engine.similar(song_id, first))
 
     async def _popular_fallback(self, request: RecommendationRequest) -> list[Recommendation]:
-        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR
+        (in the genre, language and country asked for; none by an artist the listener hid)."""
+        hidden = request.steering.hidden_artists if request.steering else frozenset()
+        first = request.first
+        extra = 3 * first if hidden else 0
         song_filter = SongFilter(
             genre=request.genre, language=request.language, country=request.country
         )
-        ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=request.first)
+        ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
         found = await songs_by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(
