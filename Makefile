@@ -21,9 +21,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
 
 $(UV): | $(BIN)/python
-	@mkdir -p $(dir $(UV))
-	@if command -v uv >/dev/null; then ln -sf "$$(command -v uv)" $(UV); \
-	else $(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(VENV)/tools/uv uv; fi
+	@if command -v uv >/dev/null; then mkdir -p $(dir $(UV)) && ln -sf "$$(command -v uv)" $(UV); \
+	else $(PYTHON) -m pip install -qq --disable-pip-version-check --target $(VENV)/tools/uv uv; fi
 
 # The service's own dependencies only.
 $(RUN_STAMP): pyproject.toml | $(UV)
