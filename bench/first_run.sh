@@ -6,7 +6,7 @@
 # Clones REPO into a temporary folder, runs `make run` there on a free loopback port and times
 # until `{ songs(first: 1) { totalCount } }` answers; stops it (SIGTERM), runs `make run` again
 # on the same data and times that start. Prints the phases (install, catalog import) from the
-# stamp file and the server log. Bounded: each start is given at most 600 s.
+# stamp file and the server log (both logs are kept in bench/results/). Bounded: each start is given at most 600 s.
 set -euo pipefail
 repo=${1:-$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)}
 work=$(mktemp -d)
@@ -44,10 +44,12 @@ git clone -q "$repo" "$work/madhur"
 t_clone=$(now)
 first=$(start_and_wait "$work/first.log")
 install=$(since "$t_clone" "$(stat -c %Y.0 "$work/madhur/.venv/.run-stamp")")
-import=$(grep -o 'demo catalog imported.*' "$work/first.log" | grep -oE 'seconds[^0-9]*[0-9.]+' | grep -oE '[0-9.]+$' || echo "?")
+import=$(grep 'demo catalog imported' "$work/first.log" | grep -oE 'seconds[^0-9]*[0-9.]+' | grep -oE '[0-9.]+$' || echo "?")
 stop
 second=$(start_and_wait "$work/second.log")
 stop
+mkdir -p "$(dirname "$0")/results"
+cp "$work/first.log" "$work/second.log" "$(dirname "$0")/results/"
 echo "fresh clone -> first answer: ${first} s (install ~${install} s, catalog import ${import} s)"
 echo "second start -> first answer: ${second} s"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -52,8 +52,9 @@ async def test_each_file_sent_alone_answers(client: GraphQLClient) -> None:
     ran: list[str] = []
 
     async def send(name: str, variables: dict[str, Any], token: str | None = None) -> Any:
-        body = await client.execute((OPERATIONS / f"{name}.graphql").read_text(), variables,
-                                    token=token)
+        body = await client.execute(
+            (OPERATIONS / f"{name}.graphql").read_text(), variables, token=token
+        )
         assert not body.get("errors"), (name, body["errors"])
         ran.append(name)
         return body["data"]
