@@ -13,7 +13,7 @@ ARIADNE := $(VENV)/tools/ariadne-codegen/bin/ariadne-codegen
 UV := $(VENV)/tools/uv/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
 
-.PHONY: install run test lint format schema schema-check clean web node chromium graphiql-assets
+.PHONY: install run test lint format schema clean web node chromium assets
 
 install: $(DEV_STAMP) web $(ARIADNE)
 
@@ -73,9 +73,9 @@ format: $(DEV_STAMP)
 schema: $(RUN_STAMP)
 	$(BIN)/madhur-gql export-schema --output schema.graphql
 
-# Re-fetch the GraphiQL files the page names (after a Strawberry upgrade); needs npm.
-graphiql-assets: $(RUN_STAMP) | node
-	$(BIN)/python tools/vendor_graphiql.py
+# Re-fetch the files the GraphiQL page and the dashboard load (after a Strawberry upgrade); needs npm.
+assets: $(RUN_STAMP) | node
+	$(BIN)/python tools/vendor_assets.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
