@@ -47,6 +47,7 @@ try {
   await page.goto(`${baseUrl}/graphql`);
   const editor = page.locator(".graphiql-query-editor .CodeMirror");
   await editor.waitFor();
+  const initialQuery = await editor.evaluate((node) => node.CodeMirror.getValue());
 
   await page.getByRole("button", { name: "Headers" }).click();
   await page.locator(".graphiql-editor-tool .CodeMirror").last().click();
@@ -74,6 +75,7 @@ try {
   process.stdout.write(
     JSON.stringify({
       result: JSON.parse(resultText),
+      initialQuery,
       headersText,
       assets,
       outside,
