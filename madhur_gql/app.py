@@ -34,7 +34,6 @@ from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.trending import recent_plays
@@ -47,6 +46,9 @@ log = structlog.get_logger(__name__)
 
 
 async def ensure_catalog(settings: Settings) -> None:
+    # Imported here: the importer brings pandas, a good part of a later start's import time.
+    from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+
     if not settings.import_catalog_on_start or not await catalog_is_empty():
         return
     path = settings.default_catalog_file
@@ -147,7 +149,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware.append(Middleware(CSRFPreventionMiddleware))
     return Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses all but GET and POST itself.
+            Route("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

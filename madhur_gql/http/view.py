@@ -11,6 +11,7 @@ import json
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -20,43 +21,8 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
+from madhur_gql.http.envelope import GRAPHQL_RESPONSE_JSON, JSON, negotiate, refusal
 from madhur_gql.http.graphiql import GraphiQLPage
-
-JSON = "application/json"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an Accept header; None when neither JSON type is acceptable.
-
-    application/graphql-response+json only when asked for by name (never through a
-    wildcard, so legacy clients sending */* keep application/json), and preferred on a tie.
-    """
-    if not accept:
-        return JSON
-    exact: dict[str, float] = {}
-    for item in accept.split(","):
-        media_range, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media_range = media_range.lower()
-        exact[media_range] = max(quality, exact.get(media_range, 0.0))
-    response_q = exact.get(GRAPHQL_RESPONSE_JSON, 0.0)
-    json_q = next(
-        (exact[r] for r in (JSON, "application/*", "*/*") if r in exact),
-        0.0,
-    )
-    if response_q > 0 and response_q >= json_q:
-        return GRAPHQL_RESPONSE_JSON
-    if json_q > 0:
-        return JSON
-    return None
 
 
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:
@@ -91,6 +57,18 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, but a refusal (bad JSON, a batch, a wrong method or content type)
+        answers in GraphQL's error shape instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(scope, error.status_code, error.reason)
+        await response(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
