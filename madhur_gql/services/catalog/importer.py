@@ -9,8 +9,6 @@ finishes the job.
 
 from __future__ import annotations
 
-import asyncio
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,40 +176,21 @@ async def import_songs(
     report = ImportReport(dry_run=dry_run)
     seen = SeenTracks()
     artists = ArtistResolver()
+    line = 2
     if layout not in LAYOUTS:
         raise ImportFileError(f"unknown layout '{layout}' (known: {', '.join(LAYOUTS)})")
-    chunks = read_chunks(path, chunk_rows)
-    line = 2
-
-    def prepare() -> tuple[int, list[RejectedRow], dict[str, TrackRows]] | None:
-        """The next chunk read, checked and grouped; None at the end of the file."""
-        nonlocal line
-        raw = next(chunks, None)
-        if raw is None:
-            return None
+    for raw in read_chunks(path, chunk_rows):
         chunk = apply_layout(raw, LAYOUTS[layout])
         valid, rejected = validate_chunk(chunk, first_line=line)
         line += len(chunk)
-        return len(chunk), rejected, group_tracks(valid) if len(valid) else {}
-
-    # The next chunk is parsed in a thread while this one is written: the database (its own
-    # process) and pandas then work at the same time. Chunks are still written in order.
-    pending = asyncio.ensure_future(asyncio.to_thread(prepare))
-    try:
-        while (prepared := await pending) is not None:
-            pending = asyncio.ensure_future(asyncio.to_thread(prepare))
-            rows, rejected, tracks = prepared
-            report.rows += rows
-            report.rejected.extend(rejected)
-            if tracks:
-                await write_tracks(tracks, report, seen, artists, update=update, dry_run=dry_run)
-            if on_progress is not None:
-                on_progress(rows)
-    finally:
-        if not pending.done():
-            await asyncio.wait([pending])  # a thread cannot be interrupted: let it finish
-        if not pending.cancelled():
-            pending.exception()  # retrieved, so a failed read-ahead is not logged as lost
+        report.rows += len(chunk)
+        report.rejected.extend(rejected)
+        if len(valid):
+            await write_tracks(
+                group_tracks(valid), report, seen, artists, update=update, dry_run=dry_run
+            )
+        if on_progress is not None:
+            on_progress(len(chunk))
     return report
 
 
