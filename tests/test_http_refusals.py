@@ -19,17 +19,31 @@ CASES = [
     ({"content": b'{"query": "{ songs(first: 2) { edges', "json": True}, 400, "BAD_REQUEST"),
     ({"content": b"{not json", "json": True}, 400, "BAD_REQUEST"),
     ({"content": b'[{"query": "{ __typename }"}]', "json": True}, 400, "BAD_REQUEST"),
-    ({"content": b'{"query": "{ __typename }", "variables": [1]}', "json": True}, 400, "BAD_REQUEST"),
+    (
+        {"content": b'{"query": "{ __typename }", "variables": [1]}', "json": True},
+        400,
+        "BAD_REQUEST",
+    ),
     ({"content": b"<query/>", "type": "application/xml"}, 400, "BAD_REQUEST"),
     ({"content": b"{ __typename }", "type": "text/plain"}, 400, "CSRF_PREVENTED"),
-    ({"method": "PUT", "content": b'{"query": "{ __typename }"}', "json": True}, 405, "METHOD_NOT_ALLOWED"),
+    (
+        {"method": "PUT", "content": b'{"query": "{ __typename }"}', "json": True},
+        405,
+        "METHOD_NOT_ALLOWED",
+    ),
     ({"method": "DELETE"}, 405, "METHOD_NOT_ALLOWED"),
-    ({"content": b'{"query": "{ __typename }"}', "json": True, "accept": "text/html"}, 406, "NOT_ACCEPTABLE"),
+    (
+        {"content": b'{"query": "{ __typename }"}', "json": True, "accept": "text/html"},
+        406,
+        "NOT_ACCEPTABLE",
+    ),
     ({"content": b'{"query": "' + b"a" * 200_000 + b'"}', "json": True}, 413, "PAYLOAD_TOO_LARGE"),
 ]
 
 
-async def send(live_server: LiveServer, case: dict[str, object], accept: str | None) -> httpx.Response:
+async def send(
+    live_server: LiveServer, case: dict[str, object], accept: str | None
+) -> httpx.Response:
     headers = {}
     if case.get("json"):
         headers["content-type"] = "application/json"

@@ -68,6 +68,6 @@ class RecommendationQuery:
         self, info: Info[Context, None], song_id: strawberry.ID, first: int = 20
     ) -> list[Recommendation]:
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)
-        song = await catalog.get_song(song_id)
+        song = await catalog.get_song(song_id, field="songId")
         results = await info.context.services.recommendations.similar(str(song.id), first)
         return [Recommendation.from_result(r) for r in results]
