@@ -13,7 +13,7 @@ ARIADNE := $(VENV)/tools/ariadne-codegen/bin/ariadne-codegen
 UV := $(VENV)/tools/uv/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
 
-.PHONY: install run test lint format schema clean web node chromium assets
+.PHONY: install run test lint format schema bench clean web node chromium wrk assets
 
 install: $(DEV_STAMP) web $(ARIADNE)
 
@@ -53,6 +53,13 @@ $(ARIADNE): | $(UV)
 # Debian's Chromium for the GraphiQL browser test, which is skipped where this fails.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || echo "warning: chromium could not be installed: the browser test will be skipped"
+
+# Debian's wrk for bench/wrk_bench.py (throughput against the `{ __typename }` floor).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+
+bench: install wrk
+	$(BIN)/python bench/wrk_bench.py
 
 run: $(RUN_STAMP)
 	$(BIN)/madhur-gql serve
