@@ -41,12 +41,15 @@ from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.service import SpotifyService
+from madhur_gql.tracing import Tracing
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, tracing: Tracing | None = None) -> Starlette:
+    """The app; `tracing` defaults to what the OTEL_* environment asks for (off)."""
     settings = settings or get_settings()
+    tracing = tracing or Tracing.from_env()
     metrics = Metrics()
     if settings.jwt_secret_generated:
         log.warning(
@@ -94,12 +97,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 build.cancel()
                 await feed.stop()
                 await spotify.stop()
+                if tracing is not None:
+                    tracing.shutdown()
 
     graphiql = (
         GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
     )
     graphql_app = GraphQLView(
-        build_schema(security_extensions(settings)),
+        build_schema(
+            [*(tracing.schema_extensions() if tracing else []), *security_extensions(settings)]
+        ),
         graphiql=graphiql,
         persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
         allow_queries_via_get=True,
@@ -121,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
     if settings.csrf_prevention:
         middleware.append(Middleware(CSRFPreventionMiddleware))
-    return Starlette(
+    app = Starlette(
         routes=[
             # Every method reaches the view, which refuses all but GET and POST itself.
             Route("/graphql", graphql_app),
@@ -133,3 +140,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
         lifespan=lifespan,
     )
+    if tracing is not None:
+        tracing.instrument(app)
+    return app
