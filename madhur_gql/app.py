@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
+from strawberry.extensions import SchemaExtension
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
+from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
@@ -44,6 +47,12 @@ from madhur_gql.services.spotify.service import SpotifyService
 from madhur_gql.tracing import Tracing
 
 log = structlog.get_logger(__name__)
+
+
+def cache_hints(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    if settings.catalog_cache_seconds == 0:
+        return []
+    return [partial(CacheHints, max_age=settings.catalog_cache_seconds)]
 
 
 def create_app(settings: Settings | None = None, tracing: Tracing | None = None) -> Starlette:
@@ -105,7 +114,11 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     )
     graphql_app = GraphQLView(
         build_schema(
-            [*(tracing.schema_extensions() if tracing else []), *security_extensions(settings)]
+            [
+                *(tracing.schema_extensions() if tracing else []),
+                *security_extensions(settings),
+                *cache_hints(settings),
+            ]
         ),
         graphiql=graphiql,
         persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
