@@ -12,7 +12,7 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY fixtures ./fixtures
-COPY schema.graphql ./
+COPY schema.graphql trusted-documents.json ./
 USER madhur
 ENV MADHUR_HOST=0.0.0.0 \
     MADHUR_PORT=8000 \

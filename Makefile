@@ -13,7 +13,7 @@ ARIADNE := $(VENV)/tools/ariadne-codegen/bin/ariadne-codegen
 UV := $(VENV)/tools/uv/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
 
-.PHONY: install run test lint format schema bench clean web node chromium wrk assets
+.PHONY: install run test lint format schema bench clean web node chromium wrk assets trusted-documents
 
 install: $(DEV_STAMP) web $(ARIADNE)
 
@@ -80,6 +80,10 @@ format: $(DEV_STAMP)
 
 schema: $(RUN_STAMP)
 	$(BIN)/madhur-gql export-schema --output schema.graphql
+
+# The manifest MADHUR_TRUSTED_DOCUMENTS may enforce: every file in examples/operations.
+trusted-documents: $(RUN_STAMP)
+	$(BIN)/python -m tools.trusted_documents
 
 # Re-fetch the files the GraphiQL page and the dashboard load (after a Strawberry upgrade); needs npm.
 assets: $(RUN_STAMP) | node

@@ -21,6 +21,7 @@ from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
 from madhur_gql.graphql.schema import build_schema
+from madhur_gql.graphql.trusted_documents import TrustedDocuments
 from madhur_gql.http.graphiql import GraphiQLPage
 from madhur_gql.http.middleware import (
     PREFLIGHT_HEADERS,
@@ -122,6 +123,11 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
         ),
         graphiql=graphiql,
         persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
+        trusted_documents=(
+            TrustedDocuments.load(settings.trusted_documents)
+            if settings.trusted_documents
+            else None
+        ),
         allow_queries_via_get=True,
     )
     middleware = [

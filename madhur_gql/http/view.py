@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
+from madhur_gql.graphql.trusted_documents import NotTrusted, TrustedDocuments
 from madhur_gql.http.envelope import GRAPHQL_RESPONSE_JSON, JSON, negotiate, refusal
 from madhur_gql.http.graphiql import GraphiQLPage
 
@@ -48,6 +49,7 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         graphiql: GraphiQLPage | None = None,
         persisted_query_cache: persisted_queries.PersistedQueryCache | None = None,
+        trusted_documents: TrustedDocuments | None = None,
         allow_queries_via_get: bool = True,
     ) -> None:
         super().__init__(
@@ -57,6 +59,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
+        self.trusted_documents = trusted_documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, but a refusal (bad JSON, a batch, a wrong method or content type)
@@ -120,7 +123,12 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        if self.persisted_query_cache is not None:
+        if self.trusted_documents is not None:  # only listed documents; nothing registers
+            try:
+                request_data = self.trusted_documents.resolve(request_data)
+            except NotTrusted as error:
+                return ExecutionResult(data=None, errors=[error.as_graphql_error()])
+        elif self.persisted_query_cache is not None:
             try:
                 request_data = persisted_queries.resolve(request_data, self.persisted_query_cache)
             except persisted_queries.PersistedQueryError as error:
