@@ -22,6 +22,7 @@ from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
 from madhur_gql.graphql.schema import build_schema
 from madhur_gql.graphql.trusted_documents import TrustedDocuments
+from madhur_gql.http.dashboard import Dashboard
 from madhur_gql.http.graphiql import GraphiQLPage
 from madhur_gql.http.middleware import (
     PREFLIGHT_HEADERS,
@@ -60,7 +61,13 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     """The app; `tracing` defaults to what the OTEL_* environment asks for (off)."""
     settings = settings or get_settings()
     tracing = tracing or Tracing.from_env()
+
     metrics = Metrics()
+    dashboard = (
+        Dashboard(metrics, settings.dashboard_sample_seconds)
+        if settings.dashboard_enabled
+        else None
+    )
     if settings.jwt_secret_generated:
         log.warning(
             "MADHUR_JWT_SECRET is not set: using a random key for this process "
@@ -101,9 +108,13 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 name="recommender",
             )
             del snapshot
+            if dashboard is not None:
+                dashboard.start()
             try:
                 yield
             finally:
+                if dashboard is not None:
+                    await dashboard.stop()
                 build.cancel()
                 await feed.stop()
                 await spotify.stop()
@@ -155,6 +166,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *(graphiql.routes() if graphiql else []),
+            *(dashboard.routes() if dashboard else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
