@@ -45,6 +45,8 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.spotify.service import SpotifyService
 from madhur_gql.tracing import Tracing
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 recommendations=recommendations,
                 history=ListeningHistory(index, recommendations),
                 song_admin=SongAdmin(index, recommendations),
+                radio=RadioService(recommendations),
+                lists=GeneratedLists(recommendations),
                 metrics=metrics,
                 spotify=spotify,
             )

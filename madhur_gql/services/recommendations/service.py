@@ -21,9 +21,10 @@ from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
-from madhur_gql.services.catalog.browse import SongBrowser as Catalog
+from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
@@ -58,7 +59,7 @@ class BuildState:
 
 
 class RecommendationService:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: SongBrowser) -> None:
         self.catalog = catalog
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
@@ -172,18 +173,18 @@ class RecommendationService:
     ) -> list[Recommendation]:
         """Personal picks; a listener with no history yet is steered by their onboarding choices."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
-        genre = request.genre.strip().lower() if request.genre else None
+        genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
             return await self._popular_fallback(request.first, genre)
         if user_id is None or user_id in self._listeners:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
         genres = onboarding_genres(request, favourite_genres)
         if not genres:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
-        results = await self._explain(picks)
+        results = await self.explain(picks)
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
             if shared:
@@ -199,7 +200,7 @@ class RecommendationService:
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
             return []
-        return await self._explain(self._engine.similar(song_id, first))
+        return await self.explain(self._engine.similar(song_id, first))
 
     async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
         """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
@@ -219,7 +220,8 @@ class RecommendationService:
             for s in songs
         ]
 
-    async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
+    async def explain(self, picks: list[Pick]) -> list[Recommendation]:
+        """The picks as songs with reasons, in order (songs deleted since are left out)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await songs_by_ids(list(wanted))
