@@ -54,8 +54,9 @@ try {
   await page.keyboard.type(`{"Authorization": "Bearer ${token}"}`);
 
   await editor.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
+  // The starter document holds several operations: clear it whole (a select-all typed while
+  // the editor is still settling can miss some), then type the query as a person would.
+  await editor.evaluate((node) => node.CodeMirror.setValue(""));
   await page.keyboard.type(query);
   await page.keyboard.press("Escape"); // close the autocomplete list
   await page.getByRole("button", { name: /Prettify/ }).click();
