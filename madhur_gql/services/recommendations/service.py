@@ -176,7 +176,8 @@ class RecommendationService:
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            return await self._popular_fallback(request.first, genre)
+            hidden = request.steering.hidden_artists if request.steering else frozenset()
+            return await self._popular_fallback(request.first, genre, hidden)
         if user_id is None or user_id in self._listeners:
             return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
@@ -202,13 +203,18 @@ class RecommendationService:
             return []
         return await self.explain(self._engine.similar(song_id, first))
 
-    async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
-        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
+    async def _popular_fallback(
+        self, first: int, genre: str | None, hidden: frozenset[str] = frozenset()
+    ) -> list[Recommendation]:
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR
+        (none by an artist the listener hid)."""
+        extra = 3 * first if hidden else 0
         ids, _ = self.catalog.index.query(
-            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
+            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first + extra
         )
         found = await songs_by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(
