@@ -15,7 +15,7 @@ from madhur_gql.services.catalog.songs import SongFilter, get_song
 from madhur_gql.services.library import likes, playlists
 
 
-@strawberry.input
+@strawberry.input(description="A new playlist: its name, whether others may see it, a description.")
 class CreatePlaylistInput:
     name: str
     public: bool = False
