@@ -11,7 +11,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 
 from madhur_gql.config import Settings, get_settings
@@ -47,6 +47,7 @@ from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 from madhur_gql.services.spotify.service import SpotifyService
 from madhur_gql.tracing import Tracing
 
@@ -90,6 +91,14 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
+            served_lists = ServedLists()
+            served_lists.start()
+            metrics.watch_served_lists(
+                lambda: [
+                    (row.kind.value, row.source, row.as_counts())
+                    for row in served_lists.cached_totals()
+                ]
+            )
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(
@@ -100,11 +109,12 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 accounts=AccountService(settings),
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations),
+                history=ListeningHistory(index, recommendations, served_lists),
                 song_admin=SongAdmin(index, recommendations),
                 radio=RadioService(recommendations),
                 lists=GeneratedLists(recommendations),
                 metrics=metrics,
+                served_lists=served_lists,
                 spotify=spotify,
             )
             build = asyncio.create_task(
@@ -121,6 +131,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     await dashboard.stop()
                 build.cancel()
                 await feed.stop()
+                await served_lists.stop()
                 await spotify.stop()
                 if tracing is not None:
                     tracing.shutdown()
@@ -166,6 +177,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
         routes=[
             # Every method reaches the view, which refuses all but GET and POST itself.
             Route("/graphql", graphql_app),
+            WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

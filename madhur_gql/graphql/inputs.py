@@ -41,6 +41,16 @@ class SongFilterInput:
     danceability: FloatRange | None = None
     acousticness: FloatRange | None = None
     tempo: FloatRange | None = strawberry.field(default=None, description="Beats per minute.")
+    language: str | None = strawberry.field(
+        default=None,
+        description='ISO 639-1 code ("ne"), any case. Songs whose language is unknown (every '
+        "song of the demo catalog) never match.",
+    )
+    country: str | None = strawberry.field(
+        default=None,
+        description='ISO 3166-1 alpha-2 code ("NP"), any case. Songs whose country is unknown '
+        "never match.",
+    )
 
     def to_filter(self) -> SongFilter:
         ranges = {
@@ -55,6 +65,8 @@ class SongFilterInput:
             released_after=self.released_after,
             released_before=self.released_before,
             ranges=ranges,
+            language=self.language,
+            country=self.country,
         )
 
 
@@ -72,7 +84,8 @@ class UpdateMeInput:
     favourite_moods: list[Mood] | None = None  # type: ignore[valid-type]
     preferred_languages: list[str] | None = strawberry.field(
         default=None,
-        description='ISO 639-1 codes ("ne", "en"): songs in them are lifted in your lists.',
+        description='ISO 639-1 codes ("ne", "en"), most preferred first, at most 5, any case: '
+        "songs in them are lifted in your lists.",
     )
     country: str | None = strawberry.field(
         default=None,

@@ -13,6 +13,7 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
 from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 MAX_PLAYED_SECONDS = 24 * 3600
@@ -22,9 +23,15 @@ TIMED_KINDS = (InteractionKind.PLAY, InteractionKind.SKIP)
 class ListeningHistory:
     """Writes to a listener's history; each write moves counters, trending and the recommender."""
 
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        recommendations: RecommendationService,
+        served_lists: ServedLists,
+    ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.served_lists = served_lists
 
     async def add(
         self,
@@ -110,6 +117,9 @@ class ListeningHistory:
             if interaction.id is None:
                 await interaction.insert()
         self.recommendations.record(interaction)
+        await self.served_lists.attribute_soon(
+            interaction.user_id, interaction.song_id, interaction.kind, interaction.created_at
+        )
 
 
 def validate_rating(kind: InteractionKind, rating: int | None) -> None:
