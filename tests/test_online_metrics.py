@@ -199,6 +199,36 @@ async def test_plays_likes_skips_and_dislikes_are_attributed_to_the_list_and_sou
         assert row["dislikeRate"] == round(row["dislikes"] / row["impressions"], 4), (key, row)
 
 
+async def test_a_client_can_name_the_list_a_play_came_from(client: GraphQLClient) -> None:
+    """Two lists hold the same song: the play counts for the one named, not the newest."""
+    token = await listener(client)
+    older, newer = await served(client, token), await served(client, token)
+    song = next(i["song"]["id"] for i in older if i["song"]["id"] in ids_of(newer))
+    await stored_list(newer[0]["listId"])
+    named = {"songId": song, "kind": "PLAY", "listId": older[0]["listId"]}
+    body = await client.execute(RECORD, {"i": named}, token=token)
+    assert not body.get("errors"), body
+    collection = ServedList.get_pymongo_collection()
+    mark = f"{song}:PLAY"
+    for _ in range(50):
+        doc = await collection.find_one({"_id": ObjectId(older[0]["listId"])})
+        if doc is not None and mark in doc["counted"]:
+            break
+        await asyncio.sleep(0.1)
+    assert doc is not None and mark in doc["counted"]
+    other = await collection.find_one({"_id": ObjectId(newer[0]["listId"])})
+    assert other is not None and mark not in other["counted"]
+    bad = await client.execute(
+        RECORD, {"i": {"songId": song, "kind": "PLAY", "listId": "nope"}}, token=token
+    )
+    assert error_codes(bad) == ["BAD_USER_INPUT"]
+    assert bad["errors"][0]["extensions"]["field"] == "listId"
+
+
+def ids_of(items: list[dict[str, Any]]) -> set[str]:
+    return {item["song"]["id"] for item in items}
+
+
 async def test_unlisted_songs_and_lists_older_than_30_minutes_are_not_attributed(
     client: GraphQLClient,
 ) -> None:

@@ -110,6 +110,14 @@ class RecordInteractionInput:
             "with its share of the song."
         ),
     )
+    list_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The `listId` of the list the song was picked from: a PLAY, LIKE, SKIP or DISLIKE "
+            "within 30 minutes counts for that list in the online metrics. Without it, the "
+            "newest list served to the caller in the last 30 minutes that holds the song counts."
+        ),
+    )
 
 
 @strawberry.input(

@@ -41,6 +41,7 @@ class ListeningHistory:
         rating: int | None = None,
         idempotency_key: str | None = None,
         played_seconds: int | None = None,
+        list_id: str | None = None,
     ) -> Interaction:
         """Store the interaction; a retry with the same idempotency key returns the first one.
 
@@ -51,6 +52,8 @@ class ListeningHistory:
         assert user.id is not None
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
+        if list_id is not None:
+            list_id = str(parse_object_id(list_id, field="listId"))
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
                 f"idempotencyKey must be 1..{MAX_IDEMPOTENCY_KEY} characters.",
@@ -78,7 +81,7 @@ class ListeningHistory:
             if first is None:  # pragma: no cover - the index said it exists
                 raise
             return first
-        await self._apply(interaction)
+        await self._apply(interaction, list_id)
         return interaction
 
     async def like(self, user: User, song_id: str) -> PydanticObjectId:
@@ -100,8 +103,8 @@ class ListeningHistory:
             raise NotFound(f"No song with id '{song_id}'.")
         return song_oid
 
-    async def _apply(self, interaction: Interaction) -> None:
-        """Counters and the recommender follow the stored interaction."""
+    async def _apply(self, interaction: Interaction, list_id: str | None = None) -> None:
+        """Counters, the recommender and the online metrics follow the stored interaction."""
         song_key = str(interaction.song_id)
         if interaction.kind is InteractionKind.PLAY:
             plays = await increment(interaction.song_id, "play_count")
@@ -118,7 +121,11 @@ class ListeningHistory:
                 await interaction.insert()
         self.recommendations.record(interaction)
         await self.served_lists.attribute_soon(
-            interaction.user_id, interaction.song_id, interaction.kind, interaction.created_at
+            interaction.user_id,
+            interaction.song_id,
+            interaction.kind,
+            interaction.created_at,
+            list_id,
         )
 
 
