@@ -40,6 +40,7 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             snapshot = await load_song_snapshot()
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
-            recommendations = RecommendationService(browser)
+            builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name))
+            recommendations = RecommendationService(browser, builder)
             for play in await recent_plays():
                 index.trending.add_play(str(play.song_id), play.created_at)
             feed = ChangeFeed(index, recommendations)
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 spotify=spotify,
             )
             build = asyncio.create_task(
-                recommendations.keep_fresh(snapshot, settings.recommender_rebuild_minutes),
+                recommendations.keep_fresh(settings.recommender_rebuild_minutes),
                 name="recommender",
             )
             del snapshot

@@ -1,0 +1,168 @@
+"""The recommender build in another process, so the API's event loop never waits for it.
+
+A build is CPU-bound Python and numpy for seconds (minutes at a million songs); in a thread it
+holds the GIL and every request stalls behind it. Here a child process (forkserver, or spawn
+where fork servers are missing) reads its own snapshot of the catalog and the interactions
+straight from the database, builds the engine with whatever ``build`` function it is given
+(a pure function of catalog items and events), and ships the finished engine back pickled
+(through a temporary file). The parent's loop only waits on a future; the one real cost it
+pays is unpickling the engine (mostly numpy buffers), done in a worker thread.
+
+The child also returns the ids of the interactions its snapshot held, so the service can
+replay onto the new engine exactly those events it recorded during the build that the
+snapshot missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing
+import pickle
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+from pymongo import MongoClient
+
+from madhur_gql.documents import Interaction, Song
+from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.values import CatalogItems, Event
+from madhur_gql.services.catalog.songs import SNAPSHOT_BATCH, SNAPSHOT_FIELDS
+from madhur_gql.services.recommendations.snapshot import EVENTS_BATCH, catalog_items
+
+BuildFn = Callable[[CatalogItems, Iterable[Event]], RecommenderEngine]
+# A LIKE that changed nothing (the song was liked already) is history, not a second signal.
+EVENTS_FILTER: dict[str, Any] = {"repeated": {"$ne": True}}
+SERVER_SELECTION_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSource:
+    """Where the child reads its snapshot: the same database the API process uses."""
+
+    uri: str
+    database: str
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    engine: RecommenderEngine
+    interaction_ids: np.ndarray  # sorted 12-byte ObjectIds (dtype S12) of the snapshot's events
+    listeners: frozenset[str]  # users with any interaction in the snapshot
+    songs: int
+    build_seconds: float  # in the child: snapshot read + build
+    child_peak_rss_bytes: int
+    shipped_bytes: int = 0  # size of the pickled result
+    load_seconds: float = 0.0  # unpickling it in this process
+
+    def missing(self, interaction_ids: Sequence[str]) -> list[bool]:
+        """For each id: True when the snapshot does not hold that interaction."""
+        if not interaction_ids:
+            return []
+        wanted = np.array([ObjectId(i).binary for i in interaction_ids], dtype="S12")
+        return [not found for found in np.isin(wanted, self.interaction_ids)]
+
+
+def event_of(doc: Mapping[str, Any]) -> Event:
+    """A stored interaction as an engine event, from the raw document (no Beanie needed)."""
+    rating = doc.get("rating")
+    return Event(
+        user_id=str(doc["user_id"]),
+        item_id=str(doc["song_id"]),
+        kind=str(doc["kind"]).lower(),
+        at=doc["created_at"],
+        value=float(rating) if rating is not None else None,
+    )
+
+
+def build_from_database(source: SnapshotSource, build: BuildFn) -> str:
+    """Runs in the child: snapshot, build, pickle to a file; returns the file's path.
+
+    Through a file, not the pool's pipe: the parent streams the engine in instead of holding
+    the pickled bytes and the engine at once (at a million songs each is most of a GiB).
+    """
+    started = time.perf_counter()
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        source.uri, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS
+    )
+    try:
+        db = client[source.database]
+        projection = dict.fromkeys(SNAPSHOT_FIELDS, 1)
+        songs = list(db[Song.Settings.name].find({}, projection, batch_size=SNAPSHOT_BATCH))
+        ids: list[bytes] = []
+        events: list[Event] = []
+        cursor = db[Interaction.Settings.name].find(EVENTS_FILTER, batch_size=EVENTS_BATCH)
+        for doc in cursor:
+            ids.append(doc["_id"].binary)
+            events.append(event_of(doc))
+    finally:
+        client.close()
+    items = catalog_items(songs)
+    del songs
+    engine = build(items, events)
+    built = Built(
+        engine=engine,
+        interaction_ids=np.sort(np.array(ids, dtype="S12")),
+        listeners=frozenset(event.user_id for event in events),
+        songs=len(items.ids),
+        build_seconds=time.perf_counter() - started,
+        child_peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    )
+    with tempfile.NamedTemporaryFile("wb", prefix="madhur-engine-", delete=False) as out:
+        pickle.dump(built, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return out.name
+
+
+def _load(path: Path) -> tuple[Built, int]:
+    """The child's result and its size in bytes; the file is gone afterwards."""
+    try:
+        with path.open("rb") as engine_file:
+            built: Built = pickle.load(engine_file)  # noqa: S301 - written by our own child
+        return built, path.stat().st_size
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class EngineBuilder:
+    """Builds engines in a child process; one build at a time, a fresh child for each.
+
+    A fresh child per build (``max_tasks_per_child=1``) hands the build's peak memory back to
+    the system when it is done instead of keeping it in a parked worker.
+    """
+
+    def __init__(self, source: SnapshotSource, build: BuildFn = RecommenderEngine.build) -> None:
+        self.source = source
+        self._build = build
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def build(self) -> Built:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=_context(), max_tasks_per_child=1)
+        loop = asyncio.get_running_loop()
+        path = Path(
+            await loop.run_in_executor(self._pool, build_from_database, self.source, self._build)
+        )
+        started = time.perf_counter()
+        built, size = await asyncio.to_thread(_load, path)
+        return dataclasses.replace(
+            built, shipped_bytes=size, load_seconds=time.perf_counter() - started
+        )
+
+    def close(self) -> None:
+        """Stop the child (a build in flight is abandoned; the next start builds afresh)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
