@@ -22,9 +22,11 @@ import pickle
 import resource
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 from typing import Any
 
@@ -131,38 +133,77 @@ def _load(path: Path) -> tuple[Built, int]:
         path.unlink(missing_ok=True)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+def _context() -> ForkServerContext | SpawnContext:
+    """Not fork: the API process has threads (and a loop) a forked child must not inherit."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+class BuildFailed(RuntimeError):
+    """The child raised, or died (killed, out of memory) before shipping an engine."""
 
 
 class EngineBuilder:
-    """Builds engines in a child process; one build at a time, a fresh child for each.
+    """Builds engines in a child process: one build at a time, a fresh process for each.
 
-    A fresh child per build (``max_tasks_per_child=1``) hands the build's peak memory back to
-    the system when it is done instead of keeping it in a parked worker.
+    A fresh process per build hands the build's peak memory back to the system when it ends
+    (a parked worker would keep it), and ``close`` can stop a build in flight at shutdown.
     """
 
     def __init__(self, source: SnapshotSource, build: BuildFn = RecommenderEngine.build) -> None:
         self.source = source
         self._build = build
-        self._pool: ProcessPoolExecutor | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
 
     async def build(self) -> Built:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=_context(), max_tasks_per_child=1)
-        loop = asyncio.get_running_loop()
-        path = Path(
-            await loop.run_in_executor(self._pool, build_from_database, self.source, self._build)
+        context = _context()
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_child_main,
+            args=(self.source, self._build, send),
+            name="recommender-build",
+            daemon=True,
         )
-        started = time.perf_counter()
-        built, size = await asyncio.to_thread(_load, path)
+        # Starting a child (the first time, the fork server too) waits on it: not on the loop.
+        await asyncio.to_thread(child.start)
+        send.close()
+        self._child = child
+        try:
+            path = Path(await asyncio.to_thread(_receive, receive, child))
+            started = time.perf_counter()
+            built, size = await asyncio.to_thread(_load, path)
+        finally:
+            receive.close()
+            self.close()
         return dataclasses.replace(
             built, shipped_bytes=size, load_seconds=time.perf_counter() - started
         )
 
     def close(self) -> None:
-        """Stop the child (a build in flight is abandoned; the next start builds afresh)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the child if it is still building (at shutdown: no orphaned build)."""
+        child, self._child = self._child, None
+        if child is not None:
+            if child.is_alive():
+                child.terminate()
+            child.join(timeout=5)
+
+
+def _child_main(source: SnapshotSource, build: BuildFn, send: Connection) -> None:
+    try:
+        send.send((True, build_from_database(source, build)))
+    except BaseException:
+        send.send((False, traceback.format_exc()))
+    finally:
+        send.close()
+
+
+def _receive(receive: Connection, child: multiprocessing.process.BaseProcess) -> str:
+    try:
+        ok, payload = receive.recv()
+    except EOFError:
+        child.join(timeout=5)
+        raise BuildFailed(f"the build process died (exit code {child.exitcode})") from None
+    if not ok:
+        raise BuildFailed(f"the build process failed:\n{payload}")
+    return str(payload)
