@@ -55,7 +55,7 @@ def song_documents(n: int) -> tuple[list[dict[str, Any]], list[Any]]:
     from testsupport.synthetic import synthetic_catalog, synthetic_events
 
     items = synthetic_catalog(
-        n, n_artists=max(60, n // 10), n_groups=max(80, n // 60), group_size=20
+        n, n_artists=max(60, n // 10), n_groups=max(80, n // 500), group_size=40
     )
     events = synthetic_events(items, n_users=max(50, n // 50), per_user=40)
     oids = {song_id: ObjectId() for song_id in items.ids}
@@ -149,6 +149,10 @@ def _api_figures(n: int, engine_file: str, Song: Any, CatalogIndex: Any) -> dict
     del docs
     gc.collect()
     figures["rss_read_model_and_index_mib"] = rss_mib()
+    if not engine_file:  # --api-only: the read model and the index alone
+        figures["peak_rss_mib"] = peak_mib()
+        assert len(store) == n and len(index) == n
+        return figures
     started = time.perf_counter()
     with open(engine_file, "rb") as f:
         engine = pickle.load(f)  # noqa: S301 - our own file
@@ -175,14 +179,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--songs", type=int, action="append", default=None)
     parser.add_argument("--output", type=Path, default=RESULTS / "memory_scale.json")
+    parser.add_argument("--api-only", action="store_true", help="no engine: read model, index")
     args = parser.parse_args()
     report: dict[str, Any] = {"command": " ".join(sys.argv), "runs": []}
     for n in args.songs or [28_000]:
         with tempfile.TemporaryDirectory() as tmp:
             engine_file = str(Path(tmp) / "engine.pickle")
-            child = in_fresh_process(build_child, n, engine_file)
+            child = {} if args.api_only else in_fresh_process(build_child, n, engine_file)
             print("build child", json.dumps(child), flush=True)
-            api = in_fresh_process(api_process, n, engine_file)
+            api = in_fresh_process(api_process, n, "" if args.api_only else engine_file)
             print("api process", json.dumps(api), flush=True)
         report["runs"].append({"songs": n, "build_child": child, "api_process": api})
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import os
 import pickle
 import resource
 import tempfile
@@ -44,6 +45,7 @@ BuildFn = Callable[[CatalogItems, Iterable[Event]], RecommenderEngine]
 # A LIKE that changed nothing (the song was liked already) is history, not a second signal.
 EVENTS_FILTER: dict[str, Any] = {"repeated": {"$ne": True}}
 SERVER_SELECTION_TIMEOUT_MS = 5000
+BUILD_NICENESS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,8 @@ class EngineBuilder:
 
 
 def _child_main(source: SnapshotSource, build: BuildFn, send: Connection) -> None:
+    # Background work: when cores are short, requests in the API process go first.
+    os.nice(BUILD_NICENESS)
     try:
         send.send((True, build_from_database(source, build)))
     except BaseException:

@@ -164,20 +164,18 @@ class RecommendationService:
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
-        if docs:
+        if self._engine is not None and docs:
+            self._engine.add_or_update_items(catalog_items(docs))
+        if self._state.building and docs:  # and to the engine being built, after the swap
             items = catalog_items(docs)
-            self._apply(lambda engine: engine.add_or_update_items(items))
+            self._state.pending_songs.append(lambda engine: engine.add_or_update_items(items))
 
     def remove_songs(self, song_ids: Sequence[str]) -> None:
-        if song_ids:
-            self._apply(lambda engine: engine.remove_items(song_ids))
-
-    def _apply(self, change: Callable[[RecommenderEngine], None]) -> None:
-        """A song change reaches the engine in use and, during a build, the one coming."""
-        if self._state.building:
-            self._state.pending_songs.append(change)
-        if self._engine is not None:
-            change(self._engine)
+        if self._engine is not None and song_ids:
+            self._engine.remove_items(song_ids)
+        if self._state.building and song_ids:
+            removed = list(song_ids)
+            self._state.pending_songs.append(lambda engine: engine.remove_items(removed))
 
     async def recommend(
         self,
