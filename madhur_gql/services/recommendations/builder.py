@@ -24,7 +24,7 @@ import resource
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -39,7 +39,11 @@ from madhur_gql.documents import Interaction, Song
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import CatalogItems, Event
 from madhur_gql.services.catalog.songs import SNAPSHOT_BATCH, SNAPSHOT_FIELDS
-from madhur_gql.services.recommendations.snapshot import EVENTS_BATCH, catalog_items
+from madhur_gql.services.recommendations.snapshot import (
+    EVENTS_BATCH,
+    catalog_items,
+    event_from_doc,
+)
 
 BuildFn = Callable[[CatalogItems, Iterable[Event]], RecommenderEngine]
 # A LIKE that changed nothing (the song was liked already) is history, not a second signal.
@@ -75,18 +79,6 @@ class Built:
         return [not found for found in np.isin(wanted, self.interaction_ids)]
 
 
-def event_of(doc: Mapping[str, Any]) -> Event:
-    """A stored interaction as an engine event, from the raw document (no Beanie needed)."""
-    rating = doc.get("rating")
-    return Event(
-        user_id=str(doc["user_id"]),
-        item_id=str(doc["song_id"]),
-        kind=str(doc["kind"]).lower(),
-        at=doc["created_at"],
-        value=float(rating) if rating is not None else None,
-    )
-
-
 def build_from_database(source: SnapshotSource, build: BuildFn) -> str:
     """Runs in the child: snapshot, build, pickle to a file; returns the file's path.
 
@@ -106,7 +98,7 @@ def build_from_database(source: SnapshotSource, build: BuildFn) -> str:
         cursor = db[Interaction.Settings.name].find(EVENTS_FILTER, batch_size=EVENTS_BATCH)
         for doc in cursor:
             ids.append(doc["_id"].binary)
-            events.append(event_of(doc))
+            events.append(event_from_doc(doc))
     finally:
         client.close()
     items = catalog_items(songs)

@@ -190,15 +190,16 @@ class RecommendationService:
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            return await self._popular_fallback(request.first, genre)
+            hidden = request.steering.hidden_artists if request.steering else frozenset()
+            return await self._popular_fallback(request.first, genre, hidden)
         if user_id is None or user_id in self._listeners:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
         genres = onboarding_genres(request, favourite_genres)
         if not genres:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
-        results = await self._explain(picks)
+        results = await self.explain(picks)
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
             if shared:
@@ -214,15 +215,20 @@ class RecommendationService:
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
             return []
-        return await self._explain(self._engine.similar(song_id, first))
+        return await self.explain(self._engine.similar(song_id, first))
 
-    async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
-        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
+    async def _popular_fallback(
+        self, first: int, genre: str | None, hidden: frozenset[str] = frozenset()
+    ) -> list[Recommendation]:
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR
+        (none by an artist the listener hid)."""
+        extra = 3 * first if hidden else 0
         ids, _ = self.catalog.index.query(
-            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
+            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first + extra
         )
         found = await songs_by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(
@@ -234,7 +240,8 @@ class RecommendationService:
             for s in songs
         ]
 
-    async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
+    async def explain(self, picks: list[Pick]) -> list[Recommendation]:
+        """The picks as songs with reasons, in order (songs deleted since are left out)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await songs_by_ids(list(wanted))
