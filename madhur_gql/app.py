@@ -10,7 +10,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
@@ -43,6 +43,7 @@ from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
+            served_lists = ServedLists()
+            served_lists.start()
+            metrics.watch_served_lists(
+                lambda: [
+                    (row.kind.value, row.source, row.as_counts())
+                    for row in served_lists.cached_totals()
+                ]
+            )
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(
@@ -82,11 +91,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts=AccountService(settings),
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations),
+                history=ListeningHistory(index, recommendations, served_lists),
                 song_admin=SongAdmin(index, recommendations),
                 radio=RadioService(recommendations),
                 lists=GeneratedLists(recommendations),
                 metrics=metrics,
+                served_lists=served_lists,
                 spotify=spotify,
             )
             build = asyncio.create_task(
@@ -99,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 build.cancel()
                 await feed.stop()
+                await served_lists.stop()
                 await spotify.stop()
 
     graphiql = (
@@ -130,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

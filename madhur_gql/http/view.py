@@ -7,17 +7,22 @@ the GraphQL-over-HTTP spec asks; application/json keeps the 200 legacy clients e
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from madhur_gql.errors import Unauthenticated
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
 from madhur_gql.http.graphiql import GraphiQLPage
@@ -88,6 +93,10 @@ class GraphQLView(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if graphiql is not None else None,
             allow_queries_via_get=allow_queries_via_get,
+            # Live lists: graphql-transport-ws only (the legacy graphql-ws protocol is not
+            # offered); a socket that sends no connection_init within 10 s is closed.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
@@ -96,6 +105,26 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return build_context(request, response, request.app.state.services)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the access token comes in connection_init's payload.
+
+        Browsers cannot set headers on a WebSocket, so `{"Authorization": "Bearer ..."}` in
+        the payload is the credential (no cookie is ever read, so a page on another origin
+        gains nothing by opening a socket). A token that is not valid closes the socket at
+        once (4403); without one the connection stays anonymous and every field that needs a
+        listener answers UNAUTHENTICATED.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is None:
+            return UNSET
+        try:
+            context.authenticate(authorization)
+            await context.require_user()
+        except Unauthenticated as error:
+            raise ConnectionRejectionError() from error
+        return UNSET
 
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""

@@ -39,6 +39,8 @@ class IndexedSong:
     popularity: int
     release_date: str
     artist_id: str
+    language: str  # "" when unknown
+    country: str
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
@@ -52,6 +54,8 @@ class IndexedSong:
             popularity=int(doc.get("popularity") or 0),
             release_date=doc.get("release_date") or "",
             artist_id=str(doc.get("artist_id") or ""),
+            language=doc.get("language") or "",
+            country=doc.get("country") or "",
         )
 
 
@@ -63,6 +67,8 @@ class _Columns:
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
     popularity: np.ndarray
     release_dates: np.ndarray  # ISO strings, "" when unknown
+    languages: np.ndarray  # ISO 639-1 codes, "" when unknown
+    countries: np.ndarray  # ISO 3166-1 alpha-2 codes, "" when unknown
     genre_masks: dict[str, np.ndarray]
     artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
@@ -180,6 +186,10 @@ class CatalogIndex:
             mask &= (columns.release_dates != "") & (
                 columns.release_dates <= song_filter.released_before
             )
+        if song_filter.language:
+            mask &= columns.languages == song_filter.language
+        if song_filter.country:
+            mask &= columns.countries == song_filter.country
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -221,6 +231,8 @@ class CatalogIndex:
             features=features,
             popularity=popularity,
             release_dates=np.array([s.release_date for s in songs], dtype=str),
+            languages=np.array([s.language for s in songs], dtype="<U2"),
+            countries=np.array([s.country for s in songs], dtype="<U2"),
             genre_masks=genre_masks,
             artist_masks=artist_masks,
             orders=orders,

@@ -13,6 +13,7 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from madhur_gql.documents import Song
+from madhur_gql.domain import locales
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.domain.song_fields import is_release_date, name_key
 from madhur_gql.errors import BadUserInput, NotFound
@@ -51,6 +52,8 @@ class SongFilter:
     released_after: str | None = None  # ISO date or year, inclusive
     released_before: str | None = None
     ranges: dict[str, Range] = field(default_factory=dict)  # FILTER_FEATURES name -> range
+    language: str | None = None  # ISO 639-1; songs of unknown language never match
+    country: str | None = None  # ISO 3166-1 alpha-2
 
     def normalised(self) -> SongFilter:
         for name, bounds in self.ranges.items():
@@ -74,6 +77,8 @@ class SongFilter:
             # "2019" must include 2019-12-31: compare against the end of the given period.
             released_before=self.released_before + "-99" if self.released_before else None,
             ranges=self.ranges,
+            language=locales.language(self.language) if self.language is not None else None,
+            country=locales.country(self.country) if self.country is not None else None,
         )
 
 

@@ -27,6 +27,7 @@ from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, So
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, songs_by_ids
 from madhur_gql.services.recommendations.builder import EngineBuilder
+from madhur_gql.services.recommendations.live import ListenerSignals
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
     onboarding_picks,
@@ -62,9 +63,15 @@ class BuildState:
 
 
 class RecommendationService:
-    def __init__(self, catalog: SongBrowser, builder: EngineBuilder) -> None:
+    def __init__(
+        self,
+        catalog: SongBrowser,
+        builder: EngineBuilder,
+        signals: ListenerSignals | None = None,
+    ) -> None:
         self.catalog = catalog
         self.builder = builder  # replaceable: a forced rebuild may use another build
+        self.signals = signals or ListenerSignals()  # live lists wait on these
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
@@ -161,6 +168,7 @@ class RecommendationService:
             self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
+        self.signals.changed(event.user_id)  # own writes and the change stream alike
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
@@ -190,8 +198,7 @@ class RecommendationService:
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            hidden = request.steering.hidden_artists if request.steering else frozenset()
-            return await self._popular_fallback(request.first, genre, hidden)
+            return await self._popular_fallback(request)
         if user_id is None or user_id in self._listeners:
             return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
@@ -217,15 +224,16 @@ class RecommendationService:
             return []
         return await self.explain(self._engine.similar(song_id, first))
 
-    async def _popular_fallback(
-        self, first: int, genre: str | None, hidden: frozenset[str] = frozenset()
-    ) -> list[Recommendation]:
+    async def _popular_fallback(self, request: RecommendationRequest) -> list[Recommendation]:
         """Until the first build is done: the catalog's most popular songs, flagged POPULAR
-        (none by an artist the listener hid)."""
+        (in the genre, language and country asked for; none by an artist the listener hid)."""
+        hidden = request.steering.hidden_artists if request.steering else frozenset()
+        first = request.first
         extra = 3 * first if hidden else 0
-        ids, _ = self.catalog.index.query(
-            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first + extra
+        song_filter = SongFilter(
+            genre=request.genre, language=request.language, country=request.country
         )
+        ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
         found = await songs_by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
