@@ -13,7 +13,9 @@ from madhur_gql.services.catalog import artists
 from madhur_gql.services.catalog.admin import SongAdmin
 
 
-@strawberry.input
+@strawberry.input(
+    description="A song's audio features, as Spotify defines them (0..1 unless noted)."
+)
 class AudioFeaturesInput:
     danceability: float
     energy: float
@@ -28,7 +30,7 @@ class AudioFeaturesInput:
     mode: int = 1
 
 
-@strawberry.input
+@strawberry.input(description="A song an administrator adds to the catalog.")
 class SongInput:
     track_id: str
     title: str

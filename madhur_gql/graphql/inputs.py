@@ -23,7 +23,9 @@ class FloatRange:
     max: float | None = None
 
 
-@strawberry.input(name="SongFilter")
+@strawberry.input(
+    name="SongFilter", description="Narrows a song list; every given condition must hold."
+)
 class SongFilterInput:
     genre: str | None = None
     artist: str | None = strawberry.field(default=None, description="Exact artist name.")
@@ -68,7 +70,7 @@ class SongFilterInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new account: e-mail, password (10+ characters) and display name.")
 class RegisterInput:
     email: str
     password: str
@@ -91,7 +93,7 @@ class UpdateMeInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="What a listener did with a song, for history and recommendations.")
 class RecordInteractionInput:
     song_id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]

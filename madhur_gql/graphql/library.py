@@ -15,7 +15,7 @@ from madhur_gql.services.catalog.songs import SongFilter, get_song
 from madhur_gql.services.library import likes, playlists
 
 
-@strawberry.input
+@strawberry.input(description="A new playlist: its name, whether others may see it, a description.")
 class CreatePlaylistInput:
     name: str
     public: bool = False
@@ -123,13 +123,13 @@ class LibraryMutation:
     async def like(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.like(user, song_id)
-        return Song.from_document(await get_song(song_id))
+        return Song.from_document(await get_song(song_id, field="songId"))
 
     @strawberry.mutation(description="Remove a song from the caller's favourites (idempotent).")
     async def unlike(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.unlike(user, song_id)
-        return Song.from_document(await get_song(song_id))
+        return Song.from_document(await get_song(song_id, field="songId"))
 
     @strawberry.mutation(
         description="Create a playlist for the caller, empty or with `songIds` (any list saved "

@@ -131,7 +131,7 @@ class RecommendationQuery:
         self, info: Info[Context, None], song_id: strawberry.ID, first: int = 20
     ) -> list[Recommendation]:
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)
-        song = await catalog.get_song(song_id)
+        song = await catalog.get_song(song_id, field="songId")
         results = await info.context.services.recommendations.similar(str(song.id), first)
         return Recommendation.served(info.context, ListKind.SIMILAR, results)
 

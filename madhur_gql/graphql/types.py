@@ -34,9 +34,15 @@ InteractionKind = strawberry.enum(
         "`playedSeconds`) counts more than a late one."
     ),
 )
-RecommendationSource = strawberry.enum(Source, name="RecommendationSource")
-Mood = strawberry.enum(MoodEnum, name="Mood")
-SongOrder = strawberry.enum(catalog_index.SongOrder, name="SongOrder")
+RecommendationSource = strawberry.enum(
+    Source, name="RecommendationSource", description="The signal that chose a recommended song."
+)
+Mood = strawberry.enum(
+    MoodEnum, name="Mood", description="A target on the valence-energy plane that steers a list."
+)
+SongOrder = strawberry.enum(
+    catalog_index.SongOrder, name="SongOrder", description="How a list of songs is ordered."
+)
 ListKind = strawberry.enum(
     documents.ListKind, name="ListKind", description="Where a list was served."
 )
@@ -57,7 +63,7 @@ class AudioFeatures:
     mode: int = strawberry.field(description="1 major, 0 minor.")
 
 
-@strawberry.type
+@strawberry.type(description="A song of the catalog, with its audio features and counters.")
 class Song:
     id: strawberry.ID
     track_id: str = strawberry.field(description="Spotify track id.")
@@ -137,7 +143,7 @@ class Song:
         )
 
 
-@strawberry.type
+@strawberry.type(description="An artist with songs in the catalog.")
 class Artist:
     id: strawberry.ID
     name: str
@@ -183,7 +189,7 @@ class Artist:
         return cls(id=strawberry.ID(str(artist.id)), name=artist.name)
 
 
-@strawberry.type
+@strawberry.type(description="The logged-in listener's own account.")
 class User:
     id: strawberry.ID
     email: str
@@ -216,7 +222,7 @@ class User:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One thing a listener did with a song: a play, like, skip or rating.")
 class Interaction:
     id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]
@@ -278,7 +284,9 @@ class Recommendation:
         return [cls.from_result(result, list_id) for result in results]
 
 
-@strawberry.type
+@strawberry.type(
+    description="What register, login and refreshToken answer: a token pair and the user."
+)
 class AuthPayload:
     access_token: str
     refresh_token: str
@@ -286,13 +294,15 @@ class AuthPayload:
     user: User
 
 
-@strawberry.type
+@strawberry.type(description="A genre and how many songs of the catalog have it.")
 class Genre:
     name: str
     song_count: int
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a Relay page stands: is there more, and the cursors to ask for it."
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -343,7 +353,7 @@ class Listener:
     display_name: str
 
 
-@strawberry.type
+@strawberry.type(description="A listener's playlist: its songs in order, public or private.")
 class Playlist:
     id: strawberry.ID
     name: str

@@ -15,7 +15,7 @@ from beanie import PydanticObjectId
 from madhur_gql.documents import Song
 from madhur_gql.domain import locales
 from madhur_gql.domain.ids import parse_object_id
-from madhur_gql.domain.song_fields import is_release_date, name_key
+from madhur_gql.domain.song_fields import AUDIO, is_release_date, name_key, search_key
 from madhur_gql.errors import BadUserInput, NotFound
 
 MAX_SEARCH_LENGTH = 200
@@ -57,8 +57,17 @@ class SongFilter:
 
     def normalised(self) -> SongFilter:
         for name, bounds in self.ranges.items():
+            feature = AUDIO[name]
+            for end, bound in (("min", bounds.min), ("max", bounds.max)):
+                if bound is not None and not feature.low <= bound <= feature.high:
+                    unit = f" {feature.unit}" if feature.unit else ""
+                    raise BadUserInput(
+                        f"filter.{name}.{end} must be between {feature.low:g} and "
+                        f"{feature.high:g}{unit} (got {bound:g}).",
+                        field=f"filter.{name}.{end}",
+                    )
             if bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
-                raise BadUserInput(f"Range for '{name}' has min above max.", field="filter")
+                raise BadUserInput(f"Range for '{name}' has min above max.", field=f"filter.{name}")
         for name, value in (
             ("releasedAfter", self.released_after),
             ("releasedBefore", self.released_before),
@@ -85,7 +94,7 @@ class SongFilter:
 def normalise_search(search: str | None) -> str | None:
     if search is None:
         return None
-    term = name_key(search)
+    term = search_key(search)
     if len(term) > MAX_SEARCH_LENGTH:
         raise BadUserInput(
             f"Search text must be at most {MAX_SEARCH_LENGTH} characters.", field="search"
@@ -107,8 +116,9 @@ async def songs_by_ids(ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId
     return {song.id: song for song in found if song.id is not None}
 
 
-async def get_song(song_id: str) -> Song:
-    song = await Song.get(parse_object_id(song_id, field="id"))
+async def get_song(song_id: str, *, field: str = "id") -> Song:
+    """`field` is the argument the id came in, named in the error of a malformed one."""
+    song = await Song.get(parse_object_id(song_id, field=field))
     if song is None:
         raise NotFound(f"No song with id '{song_id}'.")
     return song
