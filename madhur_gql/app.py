@@ -45,6 +45,7 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.recommendations.served_lists import ServedLists
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             snapshot = await load_song_snapshot()
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
-            recommendations = RecommendationService(browser)
+            builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name))
+            recommendations = RecommendationService(browser, builder)
             for play in await recent_plays():
                 index.trending.add_play(str(play.song_id), play.created_at)
             feed = ChangeFeed(index, recommendations)
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 spotify=spotify,
             )
             build = asyncio.create_task(
-                recommendations.keep_fresh(snapshot, settings.recommender_rebuild_minutes),
+                recommendations.keep_fresh(settings.recommender_rebuild_minutes),
                 name="recommender",
             )
             del snapshot
