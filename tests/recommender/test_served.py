@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from madhur_gql import app as app_module
 from madhur_gql.recommender import served
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.engine import RecommenderEngine
@@ -19,7 +20,7 @@ from madhur_gql.recommender.evaluation import (
     index_split,
     split_protocol,
 )
-from madhur_gql.services.recommendations import service
+from madhur_gql.services.recommendations import builder
 
 
 def _clustered(users: int = 80, items: int = 120, seed: int = 5) -> pd.DataFrame:
@@ -34,12 +35,14 @@ def _clustered(users: int = 80, items: int = 120, seed: int = 5) -> pd.DataFrame
 
 
 def test_the_service_builds_with_the_evaluated_function_and_config() -> None:
-    # the service's rebuild calls build_served with the catalog and events only: no config of
-    # its own that evaluation would not see
-    assert service.build_served is served.build_served
-    source = inspect.getsource(service.RecommendationService.rebuild)
-    assert "build_served, items, list(events.values()))" in source
-    assert "RecommenderEngine.build" not in inspect.getsource(service)
+    # the API's build process runs EngineBuilder's default build, which is build_served with
+    # no config of its own that evaluation would not see; the app does not pass another one
+    default = inspect.signature(builder.EngineBuilder.__init__).parameters["build"].default
+    assert default is served.build_served
+    assert "EngineBuilder(SnapshotSource(database.uri, settings.database_name))" in (
+        inspect.getsource(app_module)
+    )
+    assert "RecommenderEngine.build" not in inspect.getsource(builder)
 
 
 def test_the_madhur_row_ranks_with_the_engines_own_recommend(

@@ -13,6 +13,7 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
 from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 MAX_PLAYED_SECONDS = 24 * 3600
@@ -22,9 +23,15 @@ TIMED_KINDS = (InteractionKind.PLAY, InteractionKind.SKIP)
 class ListeningHistory:
     """Writes to a listener's history; each write moves counters, trending and the recommender."""
 
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        recommendations: RecommendationService,
+        served_lists: ServedLists,
+    ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.served_lists = served_lists
 
     async def add(
         self,
@@ -34,6 +41,7 @@ class ListeningHistory:
         rating: int | None = None,
         idempotency_key: str | None = None,
         played_seconds: int | None = None,
+        list_id: str | None = None,
     ) -> Interaction:
         """Store the interaction; a retry with the same idempotency key returns the first one.
 
@@ -44,6 +52,8 @@ class ListeningHistory:
         assert user.id is not None
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
+        if list_id is not None:
+            list_id = str(parse_object_id(list_id, field="listId"))
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
                 f"idempotencyKey must be 1..{MAX_IDEMPOTENCY_KEY} characters.",
@@ -71,7 +81,7 @@ class ListeningHistory:
             if first is None:  # pragma: no cover - the index said it exists
                 raise
             return first
-        await self._apply(interaction)
+        await self._apply(interaction, list_id)
         return interaction
 
     async def like(self, user: User, song_id: str) -> PydanticObjectId:
@@ -93,8 +103,8 @@ class ListeningHistory:
             raise NotFound(f"No song with id '{song_id}'.")
         return song_oid
 
-    async def _apply(self, interaction: Interaction) -> None:
-        """Counters and the recommender follow the stored interaction."""
+    async def _apply(self, interaction: Interaction, list_id: str | None = None) -> None:
+        """Counters, the recommender and the online metrics follow the stored interaction."""
         song_key = str(interaction.song_id)
         if interaction.kind is InteractionKind.PLAY:
             plays = await increment(interaction.song_id, "play_count")
@@ -110,6 +120,13 @@ class ListeningHistory:
             if interaction.id is None:
                 await interaction.insert()
         self.recommendations.record(interaction)
+        await self.served_lists.attribute_soon(
+            interaction.user_id,
+            interaction.song_id,
+            interaction.kind,
+            interaction.created_at,
+            list_id,
+        )
 
 
 def validate_rating(kind: InteractionKind, rating: int | None) -> None:
