@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     session_max_days: int = Field(90, alias="MADHUR_SESSION_MAX_DAYS", ge=1, le=3650)
     register_max_conflicts: int = Field(10, alias="MADHUR_REGISTER_MAX_CONFLICTS", ge=1)
 
-    # Spotify metadata (madhur_gql/spotify): off unless both credentials are set.
+    # Spotify metadata (services/spotify/): off unless both credentials are set.
     spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")
     spotify_client_secret: SecretStr | None = Field(None, alias="SPOTIFY_CLIENT_SECRET")
     spotify_api_url: str = Field("https://api.spotify.com/v1/", alias="SPOTIFY_API_URL")

@@ -5,7 +5,8 @@
 by their chosen genres; ``reasons`` words the engine's evidence for users.
 """
 
-from madhur_gql.recommender.values import RecommendationRequest
+from madhur_gql.recommender.mood import Mood
+from madhur_gql.recommender.values import RecommendationRequest, Source
 from madhur_gql.services.recommendations.service import (
     MAX_RECOMMENDATIONS,
     Recommendation,
@@ -14,7 +15,9 @@ from madhur_gql.services.recommendations.service import (
 
 __all__ = [
     "MAX_RECOMMENDATIONS",
+    "Mood",
     "Recommendation",
     "RecommendationRequest",
     "RecommendationService",
+    "Source",
 ]

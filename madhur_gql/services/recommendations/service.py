@@ -20,11 +20,11 @@ from beanie import PydanticObjectId
 from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
+from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
-from madhur_gql.services.catalog import SongFilter, load_song_snapshot, songs_by_ids
-from madhur_gql.services.catalog_index import Catalog
-from madhur_gql.services.ids import parse_object_id
+from madhur_gql.services.catalog.browse import SongBrowser as Catalog
+from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
     onboarding_picks,
