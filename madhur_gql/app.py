@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
+from madhur_gql.db.group_commit import GroupCommit
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
@@ -37,9 +38,11 @@ from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
+from madhur_gql.services.live import LiveState
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -82,13 +85,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
             await ensure_catalog(settings)
-            snapshot = await load_song_snapshot()
+            snapshot = await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
-            browser = SongBrowser(index)
+            songs = SongStore()
+            songs.load(snapshot)
+            browser = SongBrowser(index, songs)
             recommendations = RecommendationService(browser)
+            accounts = AccountService(settings)
+            live = LiveState(index, songs, recommendations, accounts)
             for play in await recent_plays():
                 index.trending.add_play(str(play.song_id), play.created_at)
-            feed = ChangeFeed(index, recommendations)
+            commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
+            commit.start()
+            feed = ChangeFeed(live)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -99,11 +108,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             app.state.services = Services(
                 settings=settings,
-                accounts=AccountService(settings),
+                accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations),
-                song_admin=SongAdmin(index, recommendations),
+                history=ListeningHistory(live, commit),
+                song_admin=SongAdmin(live),
+                songs=songs,
                 metrics=metrics,
                 spotify=spotify,
             )
@@ -117,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 build.cancel()
                 await feed.stop()
+                await commit.stop()
                 await spotify.stop()
 
     graphiql = (

@@ -25,6 +25,8 @@ class Interaction(Document):
     kind: InteractionKind
     rating: int | None = None  # 1..5, only for RATING
     idempotency_key: str | None = None  # client-chosen: a retried write is stored once
+    # A LIKE of a liked song or an UNLIKE of a song not liked: history, not a new signal.
+    repeated: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -9,7 +9,6 @@ from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.types import Mood, Recommendation
-from madhur_gql.services.catalog import songs as catalog
 from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS, RecommendationRequest
 
 MAX_SEED_SONGS = 50
@@ -68,6 +67,6 @@ class RecommendationQuery:
         self, info: Info[Context, None], song_id: strawberry.ID, first: int = 20
     ) -> list[Recommendation]:
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)
-        song = await catalog.get_song(song_id)
+        song = await info.context.services.songs.get(song_id)
         results = await info.context.services.recommendations.similar(str(song.id), first)
         return [Recommendation.from_result(r) for r in results]

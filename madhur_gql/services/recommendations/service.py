@@ -17,14 +17,13 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.catalog.browse import SongBrowser as Catalog
-from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
+from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
     onboarding_picks,
@@ -64,8 +63,6 @@ class RecommendationService:
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
-        # ids of recently fed interactions, so an echo of our own write is not fed twice
-        self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
 
     @property
     def ready(self) -> bool:
@@ -140,19 +137,16 @@ class RecommendationService:
                 return
             delay = every_minutes * 60
 
-    def record(self, interaction: Interaction) -> bool:
-        """Feed one interaction to the engine; False if it was fed before (own write echoed)."""
+    def record(self, interaction: Interaction) -> None:
+        """Feed one interaction to the engine. Called once per interaction by the one door
+        into memory (services/live.py), which deduplicates own writes and their echoes."""
         key = str(interaction.id)
-        if key in self._recorded:
-            return False
-        self._recorded[key] = True
         event = to_event(interaction)
         self._listeners.add(event.user_id)
         if self._state.building:
             self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
-        return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
         if self._engine is not None and docs:
@@ -206,7 +200,7 @@ class RecommendationService:
         ids, _ = self.catalog.index.query(
             song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
         )
-        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        found = await self.catalog.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
@@ -222,7 +216,7 @@ class RecommendationService:
     async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
-        songs = await songs_by_ids(list(wanted))
+        songs = await self.catalog.songs.by_ids(list(wanted))
         results = []
         for pick in picks:
             song = songs.get(PydanticObjectId(pick.item_id))

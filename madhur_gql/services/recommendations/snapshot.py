@@ -48,7 +48,8 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
 async def load_events() -> dict[str, Event]:
     """Every stored interaction as an engine event, by interaction id."""
     events: dict[str, Event] = {}
-    cursor = Interaction.get_pymongo_collection().find({}, batch_size=EVENTS_BATCH)
+    query = {"repeated": {"$ne": True}}  # a repeated LIKE is history, not a second signal
+    cursor = Interaction.get_pymongo_collection().find(query, batch_size=EVENTS_BATCH)
     async for doc in cursor:
         events[str(doc["_id"])] = to_event(Interaction.model_validate(doc))
     return events
