@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 build.cancel()
+                recommendations.close()
                 await feed.stop()
                 await commit.stop()
                 await spotify.stop()

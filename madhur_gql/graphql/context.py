@@ -25,7 +25,7 @@ from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import songs_by_ids
 from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.library.history import ListeningHistory
-from madhur_gql.services.library.likes import liked_song_ids
+from madhur_gql.services.library.likes import LikeLookups
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
 from madhur_gql.services.spotify.service import SpotifyService
@@ -45,6 +45,7 @@ class Services:
     songs: SongStore
     song_admin: SongAdmin
     metrics: Metrics
+    likes: LikeLookups = field(default_factory=LikeLookups)
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
@@ -119,7 +120,7 @@ class Context:
             user_id = PydanticObjectId(self.claims.user_id)
 
             async def load(keys: list[PydanticObjectId]) -> list[bool]:
-                liked = await liked_song_ids(user_id, keys)
+                liked = await self.services.likes.liked(user_id, keys)
                 return [key in liked for key in keys]
 
             self.loaders.liked = DataLoader(load_fn=load)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
+from cachetools import TTLCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
@@ -30,14 +33,32 @@ from madhur_gql.services.recommendations.onboarding import (
     with_favourite_mood,
 )
 from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
-from madhur_gql.services.recommendations.snapshot import catalog_items, load_events, to_event
+from madhur_gql.services.recommendations.snapshot import (
+    catalog_items,
+    event_from_doc,
+    load_event_docs,
+    to_event,
+)
 
 log = structlog.get_logger(__name__)
+
+ANSWER_TTL_SECONDS = 0.5
+AnswerKey = tuple[str, RecommendationRequest, tuple[str, ...], tuple[str, ...]]
+ANSWER_CACHE_SIZE = 20_000
+
+
+def build_engine(
+    snapshot: Sequence[Mapping[str, Any]], event_docs: Sequence[Mapping[str, Any]]
+) -> RecommenderEngine:
+    """The full build, run in the build process (a module-level function, so it pickles)."""
+    return RecommenderEngine.build(
+        catalog_items(snapshot), [event_from_doc(doc) for doc in event_docs]
+    )
+
 
 MAX_RECOMMENDATIONS = 100
 REBUILD_RETRY_SECONDS = 10.0
 SEEDS_PER_GENRE = 3
-RECENT_IDS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +84,32 @@ class RecommendationService:
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        # Answers by (listener, request): a listener asking again within ANSWER_TTL_SECONDS,
+        # with no interaction of theirs in between and no engine swap, gets the same list.
+        # Other listeners' interactions move the graph slightly: the TTL bounds how long
+        # that takes to show (the README's 1 s for others' changes).
+        self._answers: TTLCache[AnswerKey, list[Recommendation]] = TTLCache(
+            maxsize=ANSWER_CACHE_SIZE, ttl=ANSWER_TTL_SECONDS
+        )
+        self._invalidations = 0
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("spawn")  # no fork of a running event loop
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the build process (a build in flight is abandoned)."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
 
     @property
     def ready(self) -> bool:
@@ -88,17 +135,23 @@ class RecommendationService:
             try:
                 if snapshot is None:
                     snapshot = await load_song_snapshot()
-                items = catalog_items(snapshot)
-                events = await load_events()
-                engine = await asyncio.to_thread(
-                    RecommenderEngine.build, items, list(events.values())
+                event_docs = await load_event_docs()
+                loaded = {str(doc["_id"]) for doc in event_docs}
+                # In another process: the build is CPU-bound Python and numpy, and in a thread
+                # it held the GIL long enough to stall every request (4.3 s). The engine is
+                # numpy/scipy state, so it comes back pickled and is swapped in whole.
+                loop = asyncio.get_running_loop()
+                engine = await loop.run_in_executor(
+                    self._pool(), build_engine, list(snapshot), event_docs
                 )
+                items_count = len(engine.items)
                 # Interactions recorded while we were building may be missing from the snapshot.
                 for interaction_id, event in self._state.pending:
-                    if interaction_id not in events:
+                    if interaction_id not in loaded:
                         engine.record(event)
-                self._listeners.update(event.user_id for event in events.values())
+                self._listeners.update(str(doc["user_id"]) for doc in event_docs)
                 self._engine = engine
+                self._forget_all_answers()
             finally:
                 self._state.building = False
                 self._state.pending.clear()
@@ -107,8 +160,8 @@ class RecommendationService:
             log.info(
                 "recommender built",
                 seconds=round(self._state.last_build_seconds, 2),
-                songs=len(items.ids),
-                interactions=len(events),
+                songs=items_count,
+                interactions=len(loaded),
             )
 
     async def keep_fresh(
@@ -142,17 +195,29 @@ class RecommendationService:
         into memory (services/live.py), which deduplicates own writes and their echoes."""
         key = str(interaction.id)
         event = to_event(interaction)
+        self._forget_answers(event.user_id)
         self._listeners.add(event.user_id)
         if self._state.building:
             self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
 
+    def _forget_answers(self, user_id: str) -> None:
+        self._invalidations += 1
+        for key in [k for k in list(self._answers.keys()) if k[0] == user_id]:
+            self._answers.pop(key, None)
+
+    def _forget_all_answers(self) -> None:
+        self._invalidations += 1
+        self._answers.clear()
+
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self._forget_all_answers()
         if self._engine is not None and docs:
             self._engine.add_or_update_items(catalog_items(docs))
 
     def remove_songs(self, song_ids: Sequence[str]) -> None:
+        self._forget_all_answers()
         if self._engine is not None and song_ids:
             self._engine.remove_items(song_ids)
 
@@ -170,6 +235,23 @@ class RecommendationService:
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
             return await self._popular_fallback(request.first, genre)
+        key = (user_id or "", request, tuple(favourite_genres), tuple(favourite_moods))
+        answer = self._answers.get(key)
+        if answer is None:
+            invalidations = self._invalidations
+            answer = await self._recommend(user_id, request, favourite_genres, favourite_moods)
+            if invalidations == self._invalidations:  # nothing changed while we awaited
+                self._answers[key] = answer
+        return answer
+
+    async def _recommend(
+        self,
+        user_id: str | None,
+        request: RecommendationRequest,
+        favourite_genres: Sequence[str],
+        favourite_moods: Sequence[str],
+    ) -> list[Recommendation]:
+        assert self._engine is not None
         if user_id is None or user_id in self._listeners:
             return await self._explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)

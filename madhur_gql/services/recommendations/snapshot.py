@@ -45,6 +45,29 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
     )
 
 
+EVENT_FIELDS = ("user_id", "song_id", "kind", "created_at", "rating")
+
+
+def event_from_doc(doc: Mapping[str, Any]) -> Event:
+    """An engine event from a raw interaction document (no Beanie: runs in a build process)."""
+    rating = doc.get("rating")
+    return Event(
+        user_id=str(doc["user_id"]),
+        item_id=str(doc["song_id"]),
+        kind=str(doc["kind"]).lower(),
+        at=doc["created_at"],
+        value=float(rating) if rating is not None else None,
+    )
+
+
+async def load_event_docs() -> list[dict[str, Any]]:
+    """Every interaction that is a signal (not a repeated LIKE), raw, in one pass."""
+    query = {"repeated": {"$ne": True}}
+    projection = dict.fromkeys(EVENT_FIELDS, 1)
+    cursor = Interaction.get_pymongo_collection().find(query, projection, batch_size=EVENTS_BATCH)
+    return [doc async for doc in cursor]
+
+
 async def load_events() -> dict[str, Event]:
     """Every stored interaction as an engine event, by interaction id."""
     events: dict[str, Event] = {}
