@@ -167,7 +167,7 @@ async def test_a_revoked_token_is_refused_everywhere_within_a_second(
             "UNAUTHENTICATED"
         ]
 
-        async def refused_on_b() -> bool:
+        async def refused_on_b(token: str = token) -> bool:
             body = await b.client.execute("{ myHistory { totalCount } }", token=token)
             return error_codes(body) == ["UNAUTHENTICATED"]
 

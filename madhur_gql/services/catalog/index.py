@@ -69,7 +69,9 @@ class _Columns:
     popularity: np.ndarray
     release_dates: np.ndarray  # ISO strings, "" when unknown
     genre_masks: dict[str, np.ndarray]
-    artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
+    # Rows by artist id and by lower-cased name: positions, not masks (a mask per artist is
+    # n bytes each, quadratic in the catalog: 250 GB at 1M songs and 125k artists).
+    artist_rows: dict[str, np.ndarray]
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
     artist_ranking: list[tuple[str, str]]  # (artist id, lower-cased name), most songs first
@@ -128,8 +130,8 @@ class CatalogIndex:
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
-        mask = self._materialise().artist_masks.get(artist_id)
-        return int(mask.sum()) if mask is not None else 0
+        rows = self._materialise().artist_rows.get(artist_id)
+        return int(rows.size) if rows is not None else 0
 
     def genre_counts(self) -> list[tuple[str, int]]:
         return self._materialise().genre_counts
@@ -172,9 +174,9 @@ class CatalogIndex:
         if song_filter.genre:
             mask &= columns.genre_masks.get(song_filter.genre, none)
         if song_filter.artist:
-            mask &= columns.artist_masks.get(song_filter.artist, none)
+            mask &= _rows_mask(n, columns.artist_rows.get(song_filter.artist))
         if song_filter.artist_id:
-            mask &= columns.artist_masks.get(song_filter.artist_id, none)
+            mask &= _rows_mask(n, columns.artist_rows.get(song_filter.artist_id))
         if song_filter.released_after:
             mask &= columns.release_dates >= song_filter.released_after
         if song_filter.released_before:
@@ -193,14 +195,15 @@ class CatalogIndex:
         features = np.array([s.features for s in songs], dtype=np.float32).reshape(
             n, len(FILTER_FEATURES)
         )
-        genre_masks: dict[str, np.ndarray] = {}
-        artist_masks: dict[str, np.ndarray] = {}
+        genre_rows: dict[str, list[int]] = {}
+        artist_rows: dict[str, list[int]] = {}
         for i, song in enumerate(songs):
             for genre in song.genres:
-                genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
-            artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
+                genre_rows.setdefault(genre, []).append(i)
+            artist_rows.setdefault(song.artist_lc, []).append(i)
             if song.artist_id:
-                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
+                artist_rows.setdefault(song.artist_id, []).append(i)
+        genre_masks = {genre: _rows_mask(n, np.array(rows)) for genre, rows in genre_rows.items()}
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
         # Ties broken by id so that pages never overlap or skip.
@@ -224,7 +227,7 @@ class CatalogIndex:
             popularity=popularity,
             release_dates=np.array([s.release_date for s in songs], dtype=str),
             genre_masks=genre_masks,
-            artist_masks=artist_masks,
+            artist_rows={key: np.array(rows, dtype=np.int32) for key, rows in artist_rows.items()},
             orders=orders,
             genre_counts=sorted(
                 ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
@@ -271,6 +274,13 @@ def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
     names = {song.artist_id: song.artist_lc for song in songs if song.artist_id}
     ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
     return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+
+
+def _rows_mask(n: int, rows: np.ndarray | None) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    if rows is not None:
+        mask[rows] = True
+    return mask
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:

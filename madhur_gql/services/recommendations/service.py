@@ -74,6 +74,7 @@ class BuildState:
     building: bool = False
     last_build_seconds: float = 0.0
     built_at: datetime | None = None
+    builds: int = 0
     pending: list[tuple[str, Event]] = field(default_factory=list)  # arrived during a build
 
 
@@ -122,6 +123,8 @@ class RecommendationService:
     def stats(self) -> dict[str, float | int]:
         stats: dict[str, float | int] = dict(self._engine.stats()) if self._engine else {}
         stats["build_seconds"] = self._state.last_build_seconds
+        stats["builds"] = self._state.builds
+        stats["building"] = int(self._state.building)
         if self._state.built_at is not None:
             stats["age_seconds"] = (datetime.now(UTC) - self._state.built_at).total_seconds()
         return stats
@@ -157,6 +160,7 @@ class RecommendationService:
                 self._state.pending.clear()
             self._state.last_build_seconds = time.perf_counter() - started
             self._state.built_at = datetime.now(UTC)
+            self._state.builds += 1
             log.info(
                 "recommender built",
                 seconds=round(self._state.last_build_seconds, 2),
