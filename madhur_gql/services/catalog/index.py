@@ -9,6 +9,7 @@ Edits mark it dirty; the numpy columns are rebuilt lazily on the next query.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class IndexedSong:
     title_lc: str
     artist_lc: str
     genres: tuple[str, ...]
-    features: tuple[float, ...]  # FILTER_FEATURES order
+    features: array[float]  # FILTER_FEATURES order, float32 like the filter columns
     popularity: int
     release_date: str
     artist_id: str
@@ -52,7 +53,7 @@ class IndexedSong:
             title_lc=doc.get("title_lc") or doc["title"].lower(),
             artist_lc=doc.get("artist_lc") or doc["artist"].lower(),
             genres=tuple(doc.get("genres") or ()),
-            features=tuple(float(audio[name]) for name in FILTER_FEATURES),
+            features=array("f", (float(audio[name]) for name in FILTER_FEATURES)),
             popularity=int(doc.get("popularity") or 0),
             release_date=doc.get("release_date") or "",
             artist_id=str(doc.get("artist_id") or ""),
