@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,7 +34,7 @@ from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+from madhur_gql.services.catalog.demo import import_demo_catalog
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.store import SongStore
@@ -44,32 +43,11 @@ from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.live import LiveState
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
-
-
-async def ensure_catalog(settings: Settings) -> None:
-    if not settings.import_catalog_on_start or not await catalog_is_empty():
-        return
-    path = settings.default_catalog_file
-    log.info("empty catalog: importing the demo catalog", file=str(path))
-    started = time.perf_counter()
-    done = 0
-
-    def progress(rows: int) -> None:
-        nonlocal done
-        done += rows
-        log.info("importing songs", rows=done)
-
-    report = await import_songs(path, on_progress=progress)
-    log.info(
-        "demo catalog imported",
-        songs=report.inserted,
-        rows=report.rows,
-        rejected=len(report.rejected),
-        seconds=round(time.perf_counter() - started, 1),
-    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -84,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
-            await ensure_catalog(settings)
+            await import_demo_catalog(settings)
             snapshot = await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
             songs = SongStore()
@@ -114,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 history=ListeningHistory(live, commit),
                 song_admin=SongAdmin(live),
                 songs=songs,
+                radio=RadioService(recommendations),
+                lists=GeneratedLists(recommendations),
                 metrics=metrics,
                 spotify=spotify,
             )

@@ -25,22 +25,13 @@ from madhur_gql.errors import NotFound
 FETCH_BATCH = 500  # ids per `$in` when a song is not in memory yet
 READY_SONGS = 50_000  # songs kept as ready documents (the hot set)
 AUDIO = tuple(AudioFeatures.model_fields)
-SCALARS = (
-    "track_id",
-    "title",
-    "artist",
-    "artist_id",
-    "album",
-    "album_id",
-    "release_date",
-    "popularity",
-    "duration_ms",
-    "title_lc",
-    "artist_lc",
-    "created_at",
-    "updated_at",
-)
-_GENRES, _PLAYLISTS, _AUDIO, _LIKES, _PLAYS = range(len(SCALARS), len(SCALARS) + 5)
+_SPECIAL = {"id", "revision_id", "genres", "subgenres", "playlist_ids", "audio"}
+_SPECIAL |= {"like_count", "play_count"}
+SCALARS = tuple(name for name in Song.model_fields if name not in _SPECIAL)
+_SHARED = {"artist", "artist_id", "album", "album_id", "release_date", "artist_lc"}
+_SHARED |= {"language", "country"}
+_GENRES, _SUBGENRES, _PLAYLISTS, _AUDIO, _LIKES, _PLAYS = range(len(SCALARS), len(SCALARS) + 6)
+_ARTIST_ID = SCALARS.index("artist_id")
 
 
 class SongStore:
@@ -75,14 +66,16 @@ class SongStore:
         scalars = [
             doc.get(name, defaults[name].get_default(call_default_factory=True)) for name in SCALARS
         ]
-        if scalars[3] is not None:
-            scalars[3] = PydanticObjectId(scalars[3])
-        for i in (2, 3, 4, 5, 6, 10):  # artist, artist_id, album, album_id, date, artist_lc
-            scalars[i] = self._share(scalars[i])
+        if scalars[_ARTIST_ID] is not None:
+            scalars[_ARTIST_ID] = PydanticObjectId(scalars[_ARTIST_ID])
+        for i, name in enumerate(SCALARS):
+            if name in _SHARED:  # values many songs have in common: one copy each
+                scalars[i] = self._share(scalars[i])
         audio = array("d", (float(doc["audio"][name]) for name in AUDIO))
         return [
             *scalars,
             self._share(tuple(doc.get("genres") or ())),
+            self._share(tuple(doc.get("subgenres") or ())),
             self._share(tuple(doc.get("playlist_ids") or ())),
             audio,
             int(doc.get("like_count") or 0),
@@ -97,7 +90,7 @@ class SongStore:
             id=song_id,
             **dict(zip(SCALARS, record, strict=False)),
             genres=list(record[_GENRES]),
-            subgenres=[],
+            subgenres=list(record[_SUBGENRES]),
             playlist_ids=list(record[_PLAYLISTS]),
             audio=AudioFeatures.model_construct(**audio),
             like_count=record[_LIKES],

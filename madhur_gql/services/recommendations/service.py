@@ -23,9 +23,10 @@ from cachetools import TTLCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
-from madhur_gql.services.catalog.browse import SongBrowser as Catalog
+from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
@@ -79,7 +80,7 @@ class BuildState:
 
 
 class RecommendationService:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: SongBrowser) -> None:
         self.catalog = catalog
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
@@ -235,10 +236,11 @@ class RecommendationService:
     ) -> list[Recommendation]:
         """Personal picks; a listener with no history yet is steered by their onboarding choices."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
-        genre = request.genre.strip().lower() if request.genre else None
+        genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            return await self._popular_fallback(request.first, genre)
+            hidden = request.steering.hidden_artists if request.steering else frozenset()
+            return await self._popular_fallback(request.first, genre, hidden)
         key = (user_id or "", request, tuple(favourite_genres), tuple(favourite_moods))
         answer = self._answers.get(key)
         if answer is None:
@@ -257,13 +259,13 @@ class RecommendationService:
     ) -> list[Recommendation]:
         assert self._engine is not None
         if user_id is None or user_id in self._listeners:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
         genres = onboarding_genres(request, favourite_genres)
         if not genres:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
-        results = await self._explain(picks)
+        results = await self.explain(picks)
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
             if shared:
@@ -279,15 +281,20 @@ class RecommendationService:
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
             return []
-        return await self._explain(self._engine.similar(song_id, first))
+        return await self.explain(self._engine.similar(song_id, first))
 
-    async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
-        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
+    async def _popular_fallback(
+        self, first: int, genre: str | None, hidden: frozenset[str] = frozenset()
+    ) -> list[Recommendation]:
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR
+        (none by an artist the listener hid)."""
+        extra = 3 * first if hidden else 0
         ids, _ = self.catalog.index.query(
-            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
+            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first + extra
         )
         found = await self.catalog.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(
@@ -299,7 +306,8 @@ class RecommendationService:
             for s in songs
         ]
 
-    async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
+    async def explain(self, picks: list[Pick]) -> list[Recommendation]:
+        """The picks as songs with reasons, in order (songs deleted since are left out)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await self.catalog.songs.by_ids(list(wanted))

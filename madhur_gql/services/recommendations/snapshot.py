@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from madhur_gql.documents import Interaction
+from madhur_gql.documents import Interaction, InteractionKind
 from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.recommender.values import CatalogItems, Event
 
@@ -15,12 +15,21 @@ EVENTS_BATCH = 5000
 
 
 def to_event(interaction: Interaction) -> Event:
+    """The engine's event; its value is the rating, a partial play's share, or the seconds
+    played before a skip."""
+    value: float | None = None
+    if interaction.kind is InteractionKind.RATING and interaction.rating is not None:
+        value = float(interaction.rating)
+    elif interaction.kind is InteractionKind.PLAY and interaction.played_share is not None:
+        value = interaction.played_share
+    elif interaction.kind is InteractionKind.SKIP and interaction.played_seconds is not None:
+        value = float(interaction.played_seconds)
     return Event(
         user_id=str(interaction.user_id),
         item_id=str(interaction.song_id),
         kind=interaction.kind.value.lower(),
         at=interaction.created_at,
-        value=float(interaction.rating) if interaction.rating is not None else None,
+        value=value,
     )
 
 
@@ -42,21 +51,38 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
         genres=[tuple(doc.get("genres") or ()) for doc in snapshot],
         popularity=np.array([doc.get("popularity") or 0 for doc in snapshot], dtype=np.float32),
         groups=[group for group in playlists.values() if len(group) > 1],
+        languages=[doc.get("language") or "" for doc in snapshot],
+        countries=[doc.get("country") or "" for doc in snapshot],
     )
 
 
-EVENT_FIELDS = ("user_id", "song_id", "kind", "created_at", "rating")
+EVENT_FIELDS = (
+    "user_id",
+    "song_id",
+    "kind",
+    "created_at",
+    "rating",
+    "played_seconds",
+    "played_share",
+)
 
 
 def event_from_doc(doc: Mapping[str, Any]) -> Event:
-    """An engine event from a raw interaction document (no Beanie: runs in a build process)."""
-    rating = doc.get("rating")
+    """`to_event` of a raw interaction document (no Beanie: this runs in the build process)."""
+    kind = str(doc["kind"])
+    value: float | None = None
+    if kind == InteractionKind.RATING and doc.get("rating") is not None:
+        value = float(doc["rating"])
+    elif kind == InteractionKind.PLAY and doc.get("played_share") is not None:
+        value = float(doc["played_share"])
+    elif kind == InteractionKind.SKIP and doc.get("played_seconds") is not None:
+        value = float(doc["played_seconds"])
     return Event(
         user_id=str(doc["user_id"]),
         item_id=str(doc["song_id"]),
-        kind=str(doc["kind"]).lower(),
+        kind=kind.lower(),
         at=doc["created_at"],
-        value=float(rating) if rating is not None else None,
+        value=value,
     )
 
 
