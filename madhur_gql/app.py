@@ -65,10 +65,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await import_demo_catalog(settings)
             snapshot = await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
+            index.genre_counts()  # build the columns now, not in the first request
             songs = SongStore()
             songs.load(snapshot)
             browser = SongBrowser(index, songs)
             recommendations = RecommendationService(browser)
+            recommendations.source = (database.uri, settings.database_name)
             accounts = AccountService(settings)
             live = LiveState(index, songs, recommendations, accounts)
             for play in await recent_plays():
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 spotify=spotify,
             )
             build = asyncio.create_task(
-                recommendations.keep_fresh(snapshot, settings.recommender_rebuild_minutes),
+                recommendations.keep_fresh(settings.recommender_rebuild_minutes),
                 name="recommender",
             )
             del snapshot

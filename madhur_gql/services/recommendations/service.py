@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 from beanie import PydanticObjectId
 from cachetools import TTLCache
+from pymongo import MongoClient
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
@@ -27,7 +28,7 @@ from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot
+from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS, SongFilter
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
     onboarding_picks,
@@ -35,9 +36,10 @@ from madhur_gql.services.recommendations.onboarding import (
 )
 from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
 from madhur_gql.services.recommendations.snapshot import (
+    EVENT_FIELDS,
+    SIGNAL_QUERY,
     catalog_items,
     event_from_doc,
-    load_event_docs,
     to_event,
 )
 
@@ -48,12 +50,32 @@ AnswerKey = tuple[str, RecommendationRequest, tuple[str, ...], tuple[str, ...]]
 ANSWER_CACHE_SIZE = 20_000
 
 
-def build_engine(
-    snapshot: Sequence[Mapping[str, Any]], event_docs: Sequence[Mapping[str, Any]]
-) -> RecommenderEngine:
-    """The full build, run in the build process (a module-level function, so it pickles)."""
-    return RecommenderEngine.build(
+@dataclass(frozen=True, slots=True)
+class Built:
+    engine: RecommenderEngine
+    interaction_ids: frozenset[str]  # what the build read, to add what arrived meanwhile
+    listeners: frozenset[str]
+
+
+def build_engine(uri: str, database: str) -> Built:
+    """The full build, run in the build process: it reads the songs and the interactions
+    itself (decoding them in the API process stalled requests for seconds) and builds."""
+    with MongoClient[dict[str, Any]](uri, tz_aware=True) as client:
+        db = client[database]
+        projection = dict.fromkeys(SNAPSHOT_FIELDS, 1)
+        snapshot = list(db[Song.Settings.name].find({}, projection, batch_size=5000))
+        event_docs = list(
+            db[Interaction.Settings.name].find(
+                SIGNAL_QUERY, dict.fromkeys(EVENT_FIELDS, 1), batch_size=5000
+            )
+        )
+    engine = RecommenderEngine.build(
         catalog_items(snapshot), [event_from_doc(doc) for doc in event_docs]
+    )
+    return Built(
+        engine,
+        frozenset(str(doc["_id"]) for doc in event_docs),
+        frozenset(str(doc["user_id"]) for doc in event_docs),
     )
 
 
@@ -87,6 +109,7 @@ class RecommendationService:
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self.source: tuple[str, str] | None = None  # (MongoDB URI, database) for builds
         # Answers by (listener, request): a listener asking again within ANSWER_TTL_SECONDS,
         # with no interaction of theirs in between and no engine swap, gets the same list.
         # Other listeners' interactions move the graph slightly: the TTL bounds how long
@@ -130,30 +153,27 @@ class RecommendationService:
             stats["age_seconds"] = (datetime.now(UTC) - self._state.built_at).total_seconds()
         return stats
 
-    async def rebuild(self, snapshot: Sequence[Mapping[str, Any]] | None = None) -> None:
+    async def rebuild(self) -> None:
         """Build a fresh engine off the event loop, then swap it in with no request waiting."""
         async with self._build_lock:
             started = time.perf_counter()
             self._state.building = True
             self._state.pending.clear()
             try:
-                if snapshot is None:
-                    snapshot = await load_song_snapshot()
-                event_docs = await load_event_docs()
-                loaded = {str(doc["_id"]) for doc in event_docs}
+                if self.source is None:  # pragma: no cover - the app always sets it
+                    raise RuntimeError("RecommendationService.source is not set")
                 # In another process: the build is CPU-bound Python and numpy, and in a thread
                 # it held the GIL long enough to stall every request (4.3 s). The engine is
                 # numpy/scipy state, so it comes back pickled and is swapped in whole.
                 loop = asyncio.get_running_loop()
-                engine = await loop.run_in_executor(
-                    self._pool(), build_engine, list(snapshot), event_docs
-                )
+                built = await loop.run_in_executor(self._pool(), build_engine, *self.source)
+                engine, loaded = built.engine, built.interaction_ids
                 items_count = len(engine.items)
                 # Interactions recorded while we were building may be missing from the snapshot.
                 for interaction_id, event in self._state.pending:
                     if interaction_id not in loaded:
                         engine.record(event)
-                self._listeners.update(str(doc["user_id"]) for doc in event_docs)
+                self._listeners.update(built.listeners)
                 self._engine = engine
                 self._forget_all_answers()
             finally:
@@ -169,9 +189,7 @@ class RecommendationService:
                 interactions=len(loaded),
             )
 
-    async def keep_fresh(
-        self, snapshot: Sequence[Mapping[str, Any]] | None, every_minutes: float
-    ) -> None:
+    async def keep_fresh(self, every_minutes: float) -> None:
         """First build, then a full rebuild every `every_minutes` (0: never), swapped in whole.
 
         Incremental updates keep lists current between builds; a rebuild re-learns the item
@@ -182,15 +200,13 @@ class RecommendationService:
         while True:
             await asyncio.sleep(delay)
             try:
-                await self.rebuild(snapshot)
+                await self.rebuild()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("recommender build failed; will retry")
                 delay = REBUILD_RETRY_SECONDS
                 continue
-            finally:
-                snapshot = None  # later builds read the catalog afresh
             if every_minutes <= 0:
                 return
             delay = every_minutes * 60

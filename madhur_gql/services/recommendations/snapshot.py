@@ -12,6 +12,7 @@ from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.recommender.values import CatalogItems, Event
 
 EVENTS_BATCH = 5000
+SIGNAL_QUERY = {"repeated": {"$ne": True}}  # a repeated LIKE is history, not a second signal
 
 
 def to_event(interaction: Interaction) -> Event:
@@ -86,18 +87,10 @@ def event_from_doc(doc: Mapping[str, Any]) -> Event:
     )
 
 
-async def load_event_docs() -> list[dict[str, Any]]:
-    """Every interaction that is a signal (not a repeated LIKE), raw, in one pass."""
-    query = {"repeated": {"$ne": True}}
-    projection = dict.fromkeys(EVENT_FIELDS, 1)
-    cursor = Interaction.get_pymongo_collection().find(query, projection, batch_size=EVENTS_BATCH)
-    return [doc async for doc in cursor]
-
-
 async def load_events() -> dict[str, Event]:
     """Every stored interaction as an engine event, by interaction id."""
     events: dict[str, Event] = {}
-    query = {"repeated": {"$ne": True}}  # a repeated LIKE is history, not a second signal
+    query = SIGNAL_QUERY
     cursor = Interaction.get_pymongo_collection().find(query, batch_size=EVENTS_BATCH)
     async for doc in cursor:
         events[str(doc["_id"])] = to_event(Interaction.model_validate(doc))
