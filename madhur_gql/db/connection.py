@@ -31,7 +31,7 @@ class Database:
     client: AsyncMongoClient
     db: AsyncDatabase
     embedded: EmbeddedMongo | None
-    uri: str = ""
+    uri: str  # for other processes that read the same database (the recommender build)
 
     async def ping(self) -> bool:
         try:

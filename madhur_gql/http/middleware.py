@@ -15,33 +15,13 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from madhur_gql.http.envelope import send_refusal
 from madhur_gql.metrics import KNOWN_PATHS, Metrics
 
 SIMPLE_CONTENT_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
 )
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
-
-
-def _error_body(message: str, code: str) -> bytes:
-    return json.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    ).encode()
-
-
-async def _send_error(send: Send, status: int, message: str, code: str) -> None:
-    body = _error_body(message, code)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -92,7 +72,7 @@ class BodySizeLimitMiddleware:
         too_large = f"Request body too large (at most {self.max_bytes} bytes)."
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+            await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
             return
         chunks: list[bytes] = []
         size = 0
@@ -103,14 +83,15 @@ class BodySizeLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
         if _has_lone_surrogate(body):
-            await _send_error(
+            await send_refusal(
+                scope,
                 send,
                 400,
                 "The request holds text that is not valid Unicode (a lone surrogate escape).",
@@ -153,7 +134,8 @@ class CSRFPreventionMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        await _send_error(
+        await send_refusal(
+            scope,
             send,
             400,
             "This request has been blocked as a potential cross-site request forgery. Send it "

@@ -8,8 +8,6 @@ Edits mark it dirty; the numpy columns are rebuilt lazily on the next query.
 
 from __future__ import annotations
 
-import re
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,13 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from cachetools import LRUCache
 
-from madhur_gql.domain.song_fields import FILTER_FEATURES
+from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
+from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
-
-SEARCH_CACHE_SIZE = 256  # distinct search terms whose matches are kept (per index build)
 
 
 class SongOrder(StrEnum):
@@ -39,11 +35,15 @@ class IndexedSong:
     id: str
     title_lc: str
     artist_lc: str
+    title_key: str  # search_key: what search compares
+    artist_key: str
     genres: tuple[str, ...]
-    features: array[float]  # FILTER_FEATURES order, float32 like the filter columns
+    features: tuple[float, ...]  # FILTER_FEATURES order
     popularity: int
     release_date: str
     artist_id: str
+    language: str  # "" when unknown
+    country: str
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
@@ -52,30 +52,35 @@ class IndexedSong:
             id=str(doc["_id"]),
             title_lc=doc.get("title_lc") or doc["title"].lower(),
             artist_lc=doc.get("artist_lc") or doc["artist"].lower(),
+            title_key=search_key(doc["title"]),
+            artist_key=search_key(doc["artist"]),
             genres=tuple(doc.get("genres") or ()),
-            features=array("f", (float(audio[name]) for name in FILTER_FEATURES)),
+            features=tuple(float(audio[name]) for name in FILTER_FEATURES),
             popularity=int(doc.get("popularity") or 0),
             release_date=doc.get("release_date") or "",
             artist_id=str(doc.get("artist_id") or ""),
+            language=doc.get("language") or "",
+            country=doc.get("country") or "",
         )
 
 
 @dataclass(slots=True)
 class _Columns:
     ids: list[str]
-    titles: list[str]
-    search: _SearchText
+    titles: list[str]  # search keys
     artists: list[str]
+    artist_positions: dict[str, np.ndarray]  # artist search key -> song positions
+    artist_matcher: ArtistMatcher
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
     popularity: np.ndarray
     release_dates: np.ndarray  # ISO strings, "" when unknown
+    languages: np.ndarray  # ISO 639-1 codes, "" when unknown
+    countries: np.ndarray  # ISO 3166-1 alpha-2 codes, "" when unknown
     genre_masks: dict[str, np.ndarray]
-    # Rows by artist id and by lower-cased name: positions, not masks (a mask per artist is
-    # n bytes each, quadratic in the catalog: 250 GB at 1M songs and 125k artists).
-    artist_rows: dict[str, np.ndarray]
+    artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
-    artist_ranking: list[tuple[str, str]]  # (artist id, lower-cased name), most songs first
+    artist_ranking: list[tuple[str, str]]  # (artist id, name's search key), most songs first
 
 
 @dataclass
@@ -126,13 +131,17 @@ class CatalogIndex:
 
     def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
         """Artist ids with songs in the catalog, most songs first, and how many match."""
-        ranking = self._materialise().artist_ranking
+        columns = self._materialise()
+        ranking = columns.artist_ranking
         matching = [artist_id for artist_id, name in ranking if not search or search in name]
+        if search and not matching:
+            near = columns.artist_matcher.near(search)
+            matching = [artist_id for artist_id, name in ranking if name in near]
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
-        rows = self._materialise().artist_rows.get(artist_id)
-        return int(rows.size) if rows is not None else 0
+        mask = self._materialise().artist_masks.get(artist_id)
+        return int(mask.sum()) if mask is not None else 0
 
     def genre_counts(self) -> list[tuple[str, int]]:
         return self._materialise().genre_counts
@@ -146,14 +155,25 @@ class CatalogIndex:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[str], int]:
-        """One page of song ids in `order`, and how many songs match in all."""
+        """One page of song ids in `order`, and how many songs match in all.
+
+        `search` (a search key) matches titles and artists; when nothing does, the songs of
+        artists whose name is a letter or two off (see fuzzy.py)."""
         columns = self._materialise()
         n = len(columns.ids)
         mask = np.ones(n, dtype=bool)
         if song_filter is not None:
             mask &= self._filter_mask(columns, song_filter)
         if search:
-            mask &= columns.search.matching(search)
+            candidates = np.flatnonzero(mask)
+            titles, artists = columns.titles, columns.artists
+            hits = [i for i in candidates if search in titles[i] or search in artists[i]]
+            if not hits:
+                for name in columns.artist_matcher.near(search):
+                    hits.extend(columns.artist_positions[name])
+            found = np.zeros(n, dtype=bool)
+            found[hits] = True
+            mask &= found
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
@@ -175,15 +195,19 @@ class CatalogIndex:
         if song_filter.genre:
             mask &= columns.genre_masks.get(song_filter.genre, none)
         if song_filter.artist:
-            mask &= _rows_mask(n, columns.artist_rows.get(song_filter.artist))
+            mask &= columns.artist_masks.get(song_filter.artist, none)
         if song_filter.artist_id:
-            mask &= _rows_mask(n, columns.artist_rows.get(song_filter.artist_id))
+            mask &= columns.artist_masks.get(song_filter.artist_id, none)
         if song_filter.released_after:
             mask &= columns.release_dates >= song_filter.released_after
         if song_filter.released_before:
             mask &= (columns.release_dates != "") & (
                 columns.release_dates <= song_filter.released_before
             )
+        if song_filter.language:
+            mask &= columns.languages == song_filter.language
+        if song_filter.country:
+            mask &= columns.countries == song_filter.country
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -196,15 +220,16 @@ class CatalogIndex:
         features = np.array([s.features for s in songs], dtype=np.float32).reshape(
             n, len(FILTER_FEATURES)
         )
-        genre_rows: dict[str, list[int]] = {}
-        artist_rows: dict[str, list[int]] = {}
+        genre_masks: dict[str, np.ndarray] = {}
+        artist_masks: dict[str, np.ndarray] = {}
+        positions: dict[str, list[int]] = {}
         for i, song in enumerate(songs):
+            positions.setdefault(song.artist_key, []).append(i)
             for genre in song.genres:
-                genre_rows.setdefault(genre, []).append(i)
-            artist_rows.setdefault(song.artist_lc, []).append(i)
+                genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
+            artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
             if song.artist_id:
-                artist_rows.setdefault(song.artist_id, []).append(i)
-        genre_masks = {genre: _rows_mask(n, np.array(rows)) for genre, rows in genre_rows.items()}
+                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
         # Ties broken by id so that pages never overlap or skip.
@@ -221,14 +246,17 @@ class CatalogIndex:
         }
         self._columns = _Columns(
             ids=ids,
-            titles=[s.title_lc for s in songs],
-            search=_SearchText([s.title_lc for s in songs], [s.artist_lc for s in songs]),
-            artists=[s.artist_lc for s in songs],
+            titles=[s.title_key for s in songs],
+            artists=[s.artist_key for s in songs],
+            artist_positions={k: np.array(v, dtype=np.int64) for k, v in positions.items()},
+            artist_matcher=ArtistMatcher(positions),
             features=features,
             popularity=popularity,
             release_dates=np.array([s.release_date for s in songs], dtype=str),
+            languages=np.array([s.language for s in songs], dtype="<U2"),
+            countries=np.array([s.country for s in songs], dtype="<U2"),
             genre_masks=genre_masks,
-            artist_rows={key: np.array(rows, dtype=np.int32) for key, rows in artist_rows.items()},
+            artist_masks=artist_masks,
             orders=orders,
             genre_counts=sorted(
                 ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
@@ -239,49 +267,11 @@ class CatalogIndex:
         return self._columns
 
 
-class _SearchText:
-    """Substring search over every title and artist at C speed, recent answers remembered.
-
-    All rows are one string ("title\x1fartist\n" each); a regular-expression scan finds the
-    matches and a binary search over the row offsets maps them to rows. A term holds neither
-    separator, so it matches inside one field of one row only, as `term in title` would.
-    """
-
-    def __init__(self, titles: list[str], artists: list[str]) -> None:
-        rows = [f"{t}\x1f{a}\n" for t, a in zip(titles, artists, strict=True)]
-        self._text = "".join(rows)
-        self._starts = np.cumsum([0, *map(len, rows)])[:-1]
-        self._n = len(rows)
-        self._recent: LRUCache[str, np.ndarray] = LRUCache(maxsize=SEARCH_CACHE_SIZE)
-
-    def matching(self, term: str) -> np.ndarray:
-        """A boolean mask of the rows whose title or artist contains `term`."""
-        cached = self._recent.get(term)
-        if cached is not None:
-            return cached
-        mask = np.zeros(self._n, dtype=bool)
-        clean = term.replace("\x1f", "").replace("\n", "")
-        if clean:
-            offsets = [m.start() for m in re.finditer(re.escape(clean), self._text)]
-            if offsets:
-                mask[np.searchsorted(self._starts, offsets, side="right") - 1] = True
-        mask.setflags(write=False)
-        self._recent[term] = mask
-        return mask
-
-
 def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
     counts = Counter(song.artist_id for song in songs if song.artist_id)
-    names = {song.artist_id: song.artist_lc for song in songs if song.artist_id}
+    names = {song.artist_id: song.artist_key for song in songs if song.artist_id}
     ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
     return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
-
-
-def _rows_mask(n: int, rows: np.ndarray | None) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    if rows is not None:
-        mask[rows] = True
-    return mask
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:

@@ -139,8 +139,8 @@ class SongStore:
             found.update(await self._fetch(missing))
         return found
 
-    async def get(self, song_id: str) -> Song:
-        oid = parse_object_id(song_id, field="id")
+    async def get(self, song_id: str, *, field: str = "id") -> Song:
+        oid = parse_object_id(song_id, field=field)
         found = await self.by_ids([oid])
         if oid not in found:
             raise NotFound(f"No song with id '{song_id}'.")

@@ -19,6 +19,7 @@ from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import BadUserInput, NotFound
 from madhur_gql.services.live import LiveState
 from madhur_gql.services.paging import Page, fetch_page
+from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 MAX_PLAYED_SECONDS = 24 * 3600
@@ -37,9 +38,10 @@ def _bson(document: Interaction | Like) -> dict[str, Any]:
 class ListeningHistory:
     """Writes to a listener's history; each write moves counters, trending and the recommender."""
 
-    def __init__(self, live: LiveState, commit: GroupCommit) -> None:
+    def __init__(self, live: LiveState, commit: GroupCommit, served_lists: ServedLists) -> None:
         self.live = live
         self.commit = commit
+        self.served_lists = served_lists
 
     async def add(
         self,
@@ -49,6 +51,7 @@ class ListeningHistory:
         rating: int | None = None,
         idempotency_key: str | None = None,
         played_seconds: int | None = None,
+        list_id: str | None = None,
     ) -> Interaction:
         """Store the interaction; a retry with the same idempotency key returns the first one.
 
@@ -59,6 +62,8 @@ class ListeningHistory:
         assert user.id is not None
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
+        if list_id is not None:
+            list_id = str(parse_object_id(list_id, field="listId"))
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
                 f"idempotencyKey must be 1..{MAX_IDEMPOTENCY_KEY} characters.",
@@ -89,7 +94,7 @@ class ListeningHistory:
                 return first
         if then is not None and isinstance(outcome, int) and not isinstance(outcome, bool):
             self.live.counters(song_oid, plays=outcome)
-        self.live.interaction(interaction)
+        await self._applied(interaction, list_id)
         return interaction
 
     async def like(self, user: User, song_id: str) -> PydanticObjectId:
@@ -105,8 +110,19 @@ class ListeningHistory:
         if await self._change_like(user.id, song_oid, kind):
             interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)
             await self.commit.insert(INTERACTIONS, _bson(interaction))
-            self.live.interaction(interaction)
+            await self._applied(interaction)
         return song_oid
+
+    async def _applied(self, interaction: Interaction, list_id: str | None = None) -> None:
+        """The stored interaction into memory (the one door) and the online metrics."""
+        self.live.interaction(interaction)
+        await self.served_lists.attribute_soon(
+            interaction.user_id,
+            interaction.song_id,
+            interaction.kind,
+            interaction.created_at,
+            list_id,
+        )
 
     async def _change_like(
         self, user_id: PydanticObjectId, song_id: PydanticObjectId, kind: InteractionKind
