@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
+from madhur_gql.db.group_commit import GroupCommit
 from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
@@ -41,9 +42,11 @@ from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.demo import import_demo_catalog
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
+from madhur_gql.services.live import LiveState
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.recommendations.lists import GeneratedLists
@@ -82,14 +85,21 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
             await import_demo_catalog(settings)
-            snapshot = await load_song_snapshot()
+            snapshot = await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
-            browser = SongBrowser(index)
+            index.genre_counts()  # build the columns now, not in the first request
+            songs = SongStore()
+            songs.load(snapshot)
+            browser = SongBrowser(index, songs)
             builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name))
             recommendations = RecommendationService(browser, builder)
+            accounts = AccountService(settings)
+            live = LiveState(index, songs, recommendations, accounts)
             for play in await recent_plays():
                 index.trending.add_play(str(play.song_id), play.created_at)
-            feed = ChangeFeed(index, recommendations)
+            commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
+            commit.start()
+            feed = ChangeFeed(live)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -108,11 +118,12 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             )
             app.state.services = Services(
                 settings=settings,
-                accounts=AccountService(settings),
+                accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations, served_lists),
-                song_admin=SongAdmin(index, recommendations),
+                history=ListeningHistory(live, commit, served_lists),
+                song_admin=SongAdmin(live),
+                songs=songs,
                 radio=RadioService(recommendations),
                 lists=GeneratedLists(recommendations),
                 metrics=metrics,
@@ -133,6 +144,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     await dashboard.stop()
                 build.cancel()
                 await feed.stop()
+                await commit.stop()
                 await served_lists.stop()
                 await spotify.stop()
                 if tracing is not None:

@@ -24,8 +24,9 @@ from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.artists import artists_by_ids
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import songs_by_ids
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.library.history import ListeningHistory
-from madhur_gql.services.library.likes import liked_song_ids
+from madhur_gql.services.library.likes import LikeLookups
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
@@ -45,11 +46,13 @@ class Services:
     browser: SongBrowser
     recommendations: RecommendationService
     history: ListeningHistory
+    songs: SongStore
     song_admin: SongAdmin
     radio: RadioService
     lists: GeneratedLists
     metrics: Metrics
     served_lists: ServedLists
+    likes: LikeLookups = field(default_factory=LikeLookups)
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
@@ -106,13 +109,15 @@ class Context:
     def user_id(self) -> str | None:
         return self.claims.user_id if self.claims else None
 
-    async def require_user(self) -> User:
-        """The caller, or UNAUTHENTICATED. Loaded from the database once per request."""
+    async def require_user(self, *, fresh: bool = False) -> User:
+        """The caller, or UNAUTHENTICATED. From the accounts' short-lived cache unless `fresh`."""
         if self.claims is None:
             raise self.auth_error or Unauthenticated("Log in to do this.")
-        if self._user is None:
+        if self._user is None or fresh:
             accounts = self.services.accounts
-            self._user = await accounts.current_user(self.claims.user_id, self.claims.version)
+            self._user = await accounts.current_user(
+                self.claims.user_id, self.claims.version, fresh=fresh
+            )
         return self._user
 
     async def renew(self) -> User:
@@ -146,7 +151,7 @@ class Context:
             user_id = PydanticObjectId(self.claims.user_id)
 
             async def load(keys: list[PydanticObjectId]) -> list[bool]:
-                liked = await liked_song_ids(user_id, keys)
+                liked = await self.services.likes.liked(user_id, keys)
                 return [key in liked for key in keys]
 
             self.loaders.liked = DataLoader(load_fn=load)
@@ -173,6 +178,7 @@ def build_context(
     request: Request | WebSocket, response: Response | WebSocket | None, services: Services
 ) -> Context:
     context = Context(request=request, response=response, services=services)
+    context.loaders.song = DataLoader(load_fn=_in_order(services.songs.by_ids))
     token = bearer_token(request)
     if token is None:
         return context

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from beanie import PydanticObjectId
+from cachetools import TTLCache
 from pymongo.errors import DuplicateKeyError
 
 from madhur_gql.auth.passwords import (
@@ -40,6 +41,9 @@ MAX_DISPLAY_NAME_LENGTH = 80
 INVALID_CREDENTIALS = "Invalid email or password."
 WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message
 MAX_FAVOURITES = 20
+
+AUTH_CACHE_SECONDS = 0.5  # under the 1 s the README promises for revocations
+AUTH_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +108,34 @@ class AccountService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.throttle = LoginThrottle(settings)
+        # The account behind each live token, for AUTH_CACHE_SECONDS: a request does not read
+        # it from the database, and a revocation elsewhere (another worker, another replica)
+        # is seen within that time even if the change stream lags. Writes here, and the users
+        # change stream (services/live.py), drop an entry at once.
+        self._users: TTLCache[str, User] = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=AUTH_CACHE_SECONDS)
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
-    async def current_user(self, user_id: str, token_version: int) -> User:
-        """The account an access token names, or UNAUTHENTICATED when it no longer holds."""
-        user = await User.get(PydanticObjectId(user_id))
+    def forget_user(self, user_id: object) -> None:
+        self._users.pop(str(user_id), None)
+
+    async def current_user(self, user_id: str, token_version: int, *, fresh: bool = False) -> User:
+        """The account an access token names, or UNAUTHENTICATED when it no longer holds.
+
+        `fresh` reads it from the database: for answers that show the account itself (`me`),
+        which must reflect the caller's own edits made through any worker.
+        """
+        if fresh:
+            self.forget_user(user_id)
+        user = self._users.get(user_id)
+        if user is None:
+            user = await User.get(PydanticObjectId(user_id))
+            if user is not None:
+                self._users[user_id] = user
         if user is None:  # deleted account with a still-valid token
             raise Unauthenticated("This account no longer exists.")
         if user.token_version != token_version:  # password changed, logged out
             raise Unauthenticated("This session has ended; log in again.")
-        return user
+        return user.model_copy()  # a request may change its copy; the cached one stays
 
     async def register(
         self,
@@ -183,6 +205,7 @@ class AccountService:
             raise BadUserInput("The new password must differ from the current one.", field="new")
         user.password_hash = await hash_password(new, self.settings.bcrypt_rounds)
         user.token_version += 1
+        self.forget_user(user.id)
         await user.save()
         assert user.id is not None
         await self.logout_everywhere(user.id, bump_version=False)
@@ -214,6 +237,7 @@ class AccountService:
         )
         home = locales.optional_country(country) if country is not None else user.country
         user.preferred_languages, user.country = languages, home
+        self.forget_user(user.id)
         await user.save()
         return user
 
@@ -310,6 +334,7 @@ class AccountService:
     async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
         """Revoke every refresh token; with `bump_version`, live access tokens die too."""
         if bump_version:
+            self.forget_user(user_id)
             await User.find_one(User.id == user_id).inc({User.token_version: 1})
         result = await RefreshToken.find(
             RefreshToken.user_id == user_id,
@@ -324,6 +349,7 @@ class AccountService:
         are undone one by one so the songs' like counters stay right.
         """
         assert user.id is not None
+        self.forget_user(user.id)
         await user.delete()
         await RefreshToken.find(RefreshToken.user_id == user.id).delete()
         await Interaction.find(Interaction.user_id == user.id).delete()
