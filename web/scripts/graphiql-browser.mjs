@@ -28,7 +28,7 @@ const assets = [];
 const pageErrors = [];
 try {
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(60_000); // a loaded 2-core machine parses GraphiQL slowly
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   // GraphiQL introspects the schema for autocomplete and the docs; record how that went.
   const introspection = page.waitForResponse(
