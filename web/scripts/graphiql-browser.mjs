@@ -60,7 +60,11 @@ try {
   await page.keyboard.type(query);
   await page.keyboard.press("Escape"); // close the autocomplete list
   await page.getByRole("button", { name: /Prettify/ }).click();
-  await page.locator(".graphiql-execute-button").click();
+  // GraphiQL re-parses the document after a debounce: until then it still counts the starter
+  // document's operations and the play button opens an operation menu instead of running.
+  const execute = page.locator(".graphiql-execute-button:not([aria-haspopup])");
+  await execute.waitFor();
+  await execute.click();
 
   const result = page.locator(".result-window .CodeMirror");
   await page.waitForFunction(
