@@ -12,7 +12,7 @@ import pytest
 
 from madhur_gql.db.connection import init_database
 from madhur_gql.db.embedded import EmbeddedMongo
-from madhur_gql.documents import Song
+from madhur_gql.documents import Artist, Song
 from madhur_gql.services.catalog.importer import import_songs
 from tests.conftest import DATA, SAMPLE_CATALOG
 
@@ -128,3 +128,52 @@ async def test_kaggle_layout_is_mapped(database: None) -> None:
     )
     comedy = await Song.find_one(Song.track_id == "5SuOikwiRyPMVoIQDJUgSV")
     assert comedy is not None and comedy.genres == ["acoustic", "j-pop"] and comedy.popularity == 73
+
+
+async def _stored_songs() -> dict[str, dict]:
+    """What a listener sees of each stored song, by track id (ids and times differ per run)."""
+    songs = {}
+    async for doc in Song.get_pymongo_collection().find({}):
+        for name in ("_id", "created_at", "updated_at"):
+            doc.pop(name)
+        for name in ("genres", "subgenres", "playlist_ids"):
+            doc[name] = sorted(doc[name])
+        songs[doc.pop("track_id")] = doc
+    return songs
+
+
+async def _fresh_catalog() -> None:
+    await Song.get_pymongo_collection().delete_many({})
+    await Artist.get_pymongo_collection().delete_many({})
+
+
+async def test_songs_split_over_chunks_are_stored_as_one_whole_file_would_be(
+    database: None,
+) -> None:
+    """Held back until their last row (the first pass), merged as they arrive (past
+    `max_held`), or read in one chunk: the same songs, and each stored document is the one
+    handed to `on_stored` for the read model."""
+    frame = pd.read_csv(SAMPLE_CATALOG)
+    chunks = (frame.index // 300).to_series(index=frame.track_id)
+    spread = chunks.groupby(level=0).nunique()
+    assert (spread > 1).sum() > 10, "the sample must have tracks over several chunks"
+
+    await _fresh_catalog()
+    await import_songs(SAMPLE_CATALOG, chunk_rows=len(frame))
+    whole = await _stored_songs()
+    assert len(whole) == frame.track_id.nunique()
+
+    await _fresh_catalog()
+    handed: list[dict] = []
+    report = await import_songs(SAMPLE_CATALOG, chunk_rows=300, on_stored=handed.extend)
+    assert report.inserted == len(whole)
+    assert await _stored_songs() == whole
+    assert len(handed) == len(whole)
+    async for doc in Song.get_pymongo_collection().find({}):
+        assert doc in handed
+
+    await _fresh_catalog()
+    report = await import_songs(SAMPLE_CATALOG, chunk_rows=300, max_held=0)
+    assert report.inserted == len(whole)
+    assert await _stored_songs() == whole
+    await _fresh_catalog()

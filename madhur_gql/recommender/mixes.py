@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from madhur_gql.recommender.features import FEATURE_INDEX
@@ -51,6 +50,10 @@ def taste_clusters(items: ItemTable, profile: Profile, count: int) -> list[Taste
         for g in items.genres[r][:1]:
             onehot[i, genres.index(g)] = GENRE_WEIGHT
     x = np.hstack([items.content.vectors[rows], onehot])
+    # Imported here: scikit-learn (with scipy.stats and pandas) is about half of the API's
+    # import time, and only a mix needs it.
+    from sklearn.cluster import KMeans
+
     with threadpool_limits(limits=1):  # a few hundred points: threads only add overhead
         model = KMeans(n_clusters=k, n_init=2, random_state=0)
         labels = model.fit_predict(x, sample_weight=weights)

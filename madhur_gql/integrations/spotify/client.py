@@ -16,16 +16,17 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 import structlog
-from spotipy import Spotify, SpotifyClientCredentials, SpotifyException, SpotifyOauthError
-from spotipy.cache_handler import MemoryCacheHandler
 
 from madhur_gql.config import Settings
 from madhur_gql.domain.spotify import FetchStatus
 from madhur_gql.integrations.spotify.ratelimit import RateLimiter
+
+if TYPE_CHECKING:  # spotipy (with redis, which it imports) loads only when Spotify is on
+    from spotipy import Spotify
 
 log = structlog.get_logger(__name__)
 
@@ -67,22 +68,6 @@ class CountingSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-class _LockedCredentials(SpotifyClientCredentials):
-    """Client-credentials manager safe to share between worker threads: one token refresh."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._refresh_lock = threading.Lock()
-
-    def get_access_token(self, as_dict: bool = True, check_cache: bool = True) -> Any:
-        with self._refresh_lock:
-            return super().get_access_token(as_dict=as_dict, check_cache=check_cache)
-
-    def forget_token(self) -> None:
-        with self._refresh_lock:
-            self.cache_handler.token_info = None
-
-
 def retry_after_seconds(headers: Any) -> float | None:
     value = (headers or {}).get("Retry-After")
     try:
@@ -108,7 +93,11 @@ class SpotifyClient:
         self._settings = settings
         self._prefix = settings.spotify_api_url.rstrip("/") + "/"
         self.limiter = limiter or RateLimiter(settings.spotify_requests_per_second)
-        self._auth = _LockedCredentials(
+        from spotipy.cache_handler import MemoryCacheHandler
+
+        from madhur_gql.integrations.spotify.credentials import LockedCredentials
+
+        self._auth = LockedCredentials(
             client_id=settings.spotify_client_id,
             client_secret=settings.spotify_client_secret.get_secret_value(),
             requests_session=CountingSession(self.requests, self._count_lock),
@@ -122,6 +111,8 @@ class SpotifyClient:
     def _spotify(self) -> Spotify:
         client = getattr(self._local, "client", None)
         if client is None:
+            from spotipy import Spotify
+
             client = Spotify(
                 auth_manager=self._auth,
                 requests_session=CountingSession(self.requests, self._count_lock),
@@ -145,6 +136,8 @@ class SpotifyClient:
         )
 
     async def _call(self, what: str, fn: Callable[[Spotify], Any]) -> Answer:
+        from spotipy import SpotifyException, SpotifyOauthError
+
         settings = self._settings
         error = "no attempt made"
         attempt = 0

@@ -106,6 +106,29 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFra
     yield from pd.read_csv(path, chunksize=chunk_rows, dtype={"track_id": "string"})
 
 
+def read_track_ids(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.Series] | None:
+    """The track id column alone, chunk by chunk; None when the file has no such column (the
+    full read then refuses it with the reason)."""
+    name = path.name.lower()
+    if not path.exists() or not name.endswith((".parquet", ".csv", ".csv.gz")):
+        return None
+    if name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        if "track_id" not in parquet.schema_arrow.names:
+            return None
+        batches = parquet.iter_batches(batch_size=chunk_rows, columns=["track_id"])
+        return (batch.to_pandas()["track_id"] for batch in batches)
+    header = pd.read_csv(path, nrows=0)
+    if "track_id" not in header.columns:
+        return None
+    chunks = pd.read_csv(
+        path, usecols=["track_id"], chunksize=chunk_rows, dtype={"track_id": "string"}
+    )
+    return (chunk["track_id"] for chunk in chunks)
+
+
 def _text(column: pd.Series) -> pd.Series:
     return column.astype("string").str.strip().fillna("")
 

@@ -220,16 +220,18 @@ class CatalogIndex:
         features = np.array([s.features for s in songs], dtype=np.float32).reshape(
             n, len(FILTER_FEATURES)
         )
-        genre_masks: dict[str, np.ndarray] = {}
-        artist_masks: dict[str, np.ndarray] = {}
         positions: dict[str, list[int]] = {}
+        genre_rows: dict[str, list[int]] = {}
+        artist_rows: dict[str, list[int]] = {}
         for i, song in enumerate(songs):
             positions.setdefault(song.artist_key, []).append(i)
             for genre in song.genres:
-                genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
-            artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
+                genre_rows.setdefault(genre, []).append(i)
+            artist_rows.setdefault(song.artist_lc, []).append(i)
             if song.artist_id:
-                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
+                artist_rows.setdefault(song.artist_id, []).append(i)
+        genre_masks = {genre: _mask(n, rows) for genre, rows in genre_rows.items()}
+        artist_masks = {key: _mask(n, rows) for key, rows in artist_rows.items()}
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
         # Ties broken by id so that pages never overlap or skip.
@@ -265,6 +267,12 @@ class CatalogIndex:
             artist_ranking=_artist_ranking(songs),
         )
         return self._columns
+
+
+def _mask(n: int, rows: list[int]) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:

@@ -34,6 +34,10 @@ _GENRES, _SUBGENRES, _PLAYLISTS, _AUDIO, _LIKES, _PLAYS = range(len(SCALARS), le
 _ARTIST_ID = SCALARS.index("artist_id")
 
 
+def _default(name: str) -> Any:
+    return Song.model_fields[name].get_default(call_default_factory=True)
+
+
 class SongStore:
     def __init__(self, ready: int = READY_SONGS) -> None:
         self._songs: dict[PydanticObjectId, list[Any]] = {}
@@ -62,10 +66,9 @@ class SongStore:
         return self._shared.setdefault(value, value)
 
     def _record(self, doc: Mapping[str, Any]) -> list[Any]:
-        defaults = Song.model_fields
-        scalars = [
-            doc.get(name, defaults[name].get_default(call_default_factory=True)) for name in SCALARS
-        ]
+        # A stored song has every field: the model's defaults (some are factories, slow to
+        # ask per field) only for the rare one that lacks some.
+        scalars = [doc[name] if name in doc else _default(name) for name in SCALARS]
         if scalars[_ARTIST_ID] is not None:
             scalars[_ARTIST_ID] = PydanticObjectId(scalars[_ARTIST_ID])
         for i, name in enumerate(SCALARS):
