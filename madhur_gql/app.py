@@ -39,7 +39,7 @@ from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.demo import import_demo_catalog
+from madhur_gql.services.catalog.demo import demo_catalog_wanted, start_demo_import
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.store import SongStore
@@ -64,6 +64,18 @@ def cache_hints(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return [partial(CacheHints, max_age=settings.catalog_cache_seconds)]
 
 
+async def keep_recommender_fresh(
+    recommendations: RecommendationService,
+    settings: Settings,
+    importing: asyncio.Task[None] | None,
+) -> None:
+    """Builds once the demo import (if any) is done, so the first engine knows every song;
+    until then the popular fallback answers."""
+    if importing is not None:
+        await asyncio.wait([importing])
+    await recommendations.keep_fresh(settings.recommender_rebuild_minutes)
+
+
 def create_app(settings: Settings | None = None, tracing: Tracing | None = None) -> Starlette:
     """The app; `tracing` defaults to what the OTEL_* environment asks for (off)."""
     settings = settings or get_settings()
@@ -84,8 +96,9 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
-            await import_demo_catalog(settings)
-            snapshot = await load_song_snapshot(full=True)
+            # A first start serves at once and imports the demo catalog beside it (below).
+            demo = await demo_catalog_wanted(settings)
+            snapshot = [] if demo else await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
             index.genre_counts()  # build the columns now, not in the first request
             songs = SongStore()
@@ -130,9 +143,12 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 served_lists=served_lists,
                 spotify=spotify,
             )
+            # Into memory as each chunk is stored, by the one door (the change stream's echo
+            # of these inserts is then skipped); the first build waits for the whole catalog.
+            importing = start_demo_import(settings, live.songs_changed) if demo else None
+            app.state.importing = importing
             build = asyncio.create_task(
-                recommendations.keep_fresh(settings.recommender_rebuild_minutes),
-                name="recommender",
+                keep_recommender_fresh(recommendations, settings, importing), name="recommender"
             )
             del snapshot
             if dashboard is not None:
@@ -143,6 +159,9 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 if dashboard is not None:
                     await dashboard.stop()
                 build.cancel()
+                if importing is not None:
+                    importing.cancel()
+                    await asyncio.gather(importing, return_exceptions=True)
                 await feed.stop()
                 await commit.stop()
                 await served_lists.stop()

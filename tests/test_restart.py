@@ -37,17 +37,21 @@ class ServeProcess:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(COMMAND, env=env, stdout=log, stderr=log)
 
-    def wait_healthy(self, timeout: float = 240) -> None:
+    def wait_healthy(self, timeout: float = 240, probe: str = "/healthz") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{probe}", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"server not healthy:\n{self.log.read_text()}")
+        raise AssertionError(f"server not {probe}:\n{self.log.read_text()}")
+
+    def wait_ready(self, timeout: float = 240) -> None:
+        """Until /readyz: on a first start, the demo catalog is imported (it serves before)."""
+        self.wait_healthy(timeout, probe="/readyz")
 
     def graphql(self, query: str, token: str | None = None) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -82,7 +86,7 @@ def embedded_server_alive(data_dir: Path) -> bool:
 def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path) -> None:
     first = ServeProcess(data_dir)
     try:
-        first.wait_healthy()
+        first.wait_ready()
         songs = first.graphql("{ songs(first: 1) { totalCount edges { node { id } } } }")["songs"]
         registered = first.graphql(
             'mutation { register(input: {email: "keep@example.com", password: "a long passphrase",'
@@ -98,7 +102,7 @@ def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path
 
     second = ServeProcess(data_dir)
     try:
-        second.wait_healthy()
+        second.wait_ready()
         again = second.graphql("{ songs(first: 1) { totalCount } }")["songs"]
         assert again["totalCount"] == songs["totalCount"]
         login = second.graphql(

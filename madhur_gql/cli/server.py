@@ -38,8 +38,13 @@ def serve(
             uri = running_server_uri(storage)
             if uri is None:
                 embedded = EmbeddedMongo(storage, sync_on_commit=settings.db_sync_on_commit)
-                stack.enter_context(embedded)
-                uri = embedded.uri
+                embedded.launch()
+                stack.callback(embedded.stop)
+                if (workers or settings.workers) == 1:
+                    # The app's modules load (seconds of CPU) while the database boots in its
+                    # own process; uvicorn then finds them imported.
+                    import madhur_gql.app  # noqa: F401
+                uri = embedded.wait_until_ready()
             os.environ["MONGODB_URI"] = uri
         if settings.jwt_secret_generated:
             # One key for every worker of this run; still gone after a restart.

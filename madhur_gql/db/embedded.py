@@ -73,6 +73,7 @@ class EmbeddedMongo:
         # asks for j:true itself (db/connection.py), which SecantusDB honours per write.
         self.sync_on_commit = sync_on_commit
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
 
     @property
     def uri(self) -> str:
@@ -87,10 +88,14 @@ class EmbeddedMongo:
         return self._process.pid if self._process else None
 
     def start(self) -> str:
+        self.launch()
+        return self.wait_until_ready()
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (the caller may work meanwhile)."""
         if self.running:
-            return self.uri
+            return
         self.storage_path.mkdir(parents=True, exist_ok=True)
-        log_path = self.storage_path / "secantusd.log"
         command = [
             server_executable(),
             "--host",
@@ -105,7 +110,7 @@ class EmbeddedMongo:
             "WARNING",
             *(["--sync-on-commit"] if self.sync_on_commit else []),
         ]
-        with log_path.open("ab") as log_file:
+        with self._log_path.open("ab") as log_file:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 command,
                 stdout=log_file,
@@ -114,10 +119,22 @@ class EmbeddedMongo:
                 start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop it cleanly
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-        self._wait_until_ready(log_path)
-        self._state_file.write_text(json.dumps({"uri": self.uri, "pid": self._process.pid}))
-        log.info("embedded database started", uri=self.uri, pid=self._process.pid)
+        self._ready = False
+
+    def wait_until_ready(self) -> str:
+        """Once the launched server answers: its URI (recorded for other processes)."""
+        if self._process is None:
+            raise EmbeddedServerError(f"{SERVER_COMMAND} was not launched")
+        if not self._ready:
+            self._wait_until_ready(self._log_path)
+            self._state_file.write_text(json.dumps({"uri": self.uri, "pid": self._process.pid}))
+            self._ready = True
+            log.info("embedded database started", uri=self.uri, pid=self._process.pid)
         return self.uri
+
+    @property
+    def _log_path(self) -> Path:
+        return self.storage_path / "secantusd.log"
 
     @property
     def _state_file(self) -> Path:

@@ -23,6 +23,9 @@ async def readyz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     if not await database.ping():
         return JSONResponse({"status": "database unavailable"}, status_code=503)
+    importing = getattr(request.app.state, "importing", None)
+    if importing is not None and not importing.done():
+        return JSONResponse({"status": "importing the demo catalog"}, status_code=503)
     if not services.recommendations.ready:
         return JSONResponse({"status": "recommender building"}, status_code=503)
     return JSONResponse({"status": "ready"})

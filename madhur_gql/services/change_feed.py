@@ -82,6 +82,8 @@ class ChangeFeed:
             if operation == "delete":
                 removed.append(song_id)
                 changed.discard(song_id)
+            elif operation == "insert" and self.live.holds_song(song_id) and not removed:
+                continue  # our own insert (an import, a new song), applied when acknowledged
             elif operation == "update" and _only_counters(change):
                 fields = change["updateDescription"]["updatedFields"]
                 self.live.counters(

@@ -63,6 +63,9 @@ class LiveState:
         self.index.set_counters(str(song_id), likes=likes, plays=plays)
         self.songs.set_counters(song_id, likes=likes, plays=plays)
 
+    def holds_song(self, song_id: PydanticObjectId) -> bool:
+        return song_id in self.songs
+
     def songs_changed(self, docs: Sequence[Mapping[str, Any]]) -> None:
         """Full song documents, new or edited."""
         for doc in docs:

@@ -19,8 +19,9 @@ class SongBrowser:
     """What the API reads of the catalog: pages of songs and artists, counts, genres."""
 
     def __init__(self, index: CatalogIndex | None = None, songs: SongStore | None = None) -> None:
-        self.index = index or CatalogIndex()
-        self.songs = songs or SongStore()
+        # `is None`, not `or`: an empty index or store (a first start) is still the one to use.
+        self.index = index if index is not None else CatalogIndex()
+        self.songs = songs if songs is not None else SongStore()
 
     async def find_songs(
         self,

@@ -1,25 +1,42 @@
-"""The demo catalog a first start imports, so a new install has songs to browse."""
+"""The demo catalog a first start imports, so a new install has songs to browse.
+
+The import runs beside the server, not before it: a first start answers within seconds while
+the songs arrive chunk by chunk (see README, "The first start").
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import structlog
 
 from madhur_gql.config import Settings
+from madhur_gql.documents import Song
 
 log = structlog.get_logger(__name__)
 
 
-async def import_demo_catalog(settings: Settings) -> None:
-    """Into an empty database only (and when the settings allow): a first start has songs."""
-    # Imported here: the importer brings pandas, a good part of a later start's import time.
-    from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+class StoredSongs(Protocol):
+    def __call__(self, docs: Sequence[dict[str, Any]], /) -> None: ...
 
-    if not settings.import_catalog_on_start or not await catalog_is_empty():
-        return
+
+async def demo_catalog_wanted(settings: Settings) -> bool:
+    """An empty database (and settings that allow it): this start imports the demo catalog."""
+    if not settings.import_catalog_on_start:
+        return False
+    return await Song.get_pymongo_collection().estimated_document_count() == 0
+
+
+async def import_demo_catalog(settings: Settings, on_stored: StoredSongs | None = None) -> None:
+    """Import the demo catalog; `on_stored` gets each chunk's songs once they are stored."""
+    # Imported here: the importer brings pandas, a good part of a later start's import time.
+    from madhur_gql.services.catalog.importer import import_songs
+
     path = settings.default_catalog_file
-    log.info("empty catalog: importing the demo catalog", file=str(path))
+    log.info("empty catalog: importing the demo catalog while serving", file=str(path))
     started = time.perf_counter()
     done = 0
 
@@ -28,7 +45,7 @@ async def import_demo_catalog(settings: Settings) -> None:
         done += rows
         log.info("importing songs", rows=done)
 
-    report = await import_songs(path, on_progress=progress)
+    report = await import_songs(path, on_progress=progress, on_stored=on_stored)
     log.info(
         "demo catalog imported",
         songs=report.inserted,
@@ -36,3 +53,17 @@ async def import_demo_catalog(settings: Settings) -> None:
         rejected=len(report.rejected),
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def start_demo_import(settings: Settings, on_stored: StoredSongs) -> asyncio.Task[None]:
+    """The import as a task of the serving loop; a failure is logged, the server stays up."""
+
+    async def run() -> None:
+        try:
+            await import_demo_catalog(settings, on_stored)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the demo catalog import failed; `madhur-gql import-songs` can finish it")
+
+    return asyncio.create_task(run(), name="demo-import")

@@ -351,7 +351,3 @@ async def import_songs(
         if not upcoming.done():  # a write failed: let the reader finish, drop its chunk
             await asyncio.gather(upcoming, return_exceptions=True)
     return report
-
-
-async def catalog_is_empty() -> bool:
-    return await Song.get_pymongo_collection().estimated_document_count() == 0
