@@ -37,6 +37,7 @@ from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
 from madhur_gql.http.view import GraphQLView
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
+from madhur_gql.services.catalog import saved as saved_model
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.demo import demo_catalog_wanted, start_demo_import
@@ -44,7 +45,7 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.catalog.trending import recent_plays
-from madhur_gql.services.change_feed import ChangeFeed
+from madhur_gql.services.change_feed import ChangeFeed, songs_position_now
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.live import LiveState
 from madhur_gql.services.recommendations import RecommendationService
@@ -96,13 +97,20 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
-            # A first start serves at once and imports the demo catalog beside it (below).
+            # A first start serves at once and imports the demo catalog beside it (below);
+            # a later one loads the read model the last one saved, else reads every song.
             demo = await demo_catalog_wanted(settings)
-            snapshot = [] if demo else await load_song_snapshot(full=True)
-            index = CatalogIndex.from_documents(snapshot)
-            index.genre_counts()  # build the columns now, not in the first request
-            songs = SongStore()
-            songs.load(snapshot)
+            saved_file = settings.read_model_file
+            saved = saved_model.load(saved_file) if saved_file and not demo else None
+            if saved is not None:
+                index, songs = saved.index, saved.store
+            else:
+                position = await songs_position_now()
+                snapshot = [] if demo else await load_song_snapshot(full=True)
+                index = CatalogIndex.from_documents(snapshot)
+                songs = SongStore()
+                songs.load(snapshot)
+                del snapshot
             browser = SongBrowser(index, songs)
             builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name))
             recommendations = RecommendationService(browser, builder)
@@ -113,6 +121,18 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
             commit.start()
             feed = ChangeFeed(live)
+            if saved is None:
+                feed.songs_position = position
+            elif await feed.catch_up_songs(saved.resume_token):
+                log.info("read model loaded", songs=len(songs), file=str(saved_file))
+            else:  # the oplog no longer reaches back to it: read every song after all
+                feed.songs_position = await songs_position_now()
+                snapshot = await load_song_snapshot(full=True)
+                index.replace_all(snapshot)
+                songs.replace_all(snapshot)
+                del snapshot
+            del saved
+            index.genre_counts()  # build the columns now, not in the first request
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -150,7 +170,6 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             build = asyncio.create_task(
                 keep_recommender_fresh(recommendations, settings, importing), name="recommender"
             )
-            del snapshot
             if dashboard is not None:
                 dashboard.start()
             try:
@@ -163,6 +182,11 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     importing.cancel()
                     await asyncio.gather(importing, return_exceptions=True)
                 await feed.stop()
+                if saved_file is not None and feed.songs_position is not None:
+                    # What memory holds and the stream position it reflects, for the next start.
+                    await asyncio.to_thread(
+                        saved_model.save, saved_file, feed.songs_position, index, songs
+                    )
                 await commit.stop()
                 await served_lists.stop()
                 await spotify.stop()

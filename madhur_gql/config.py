@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     database_name: str = Field("madhur", alias="MADHUR_DB_NAME")
     catalog_file: Path | None = Field(None, alias="MADHUR_CATALOG_FILE")
     import_catalog_on_start: bool = Field(True, alias="MADHUR_IMPORT_CATALOG")
+    # The read model saved at shutdown and loaded by the next start (services/catalog/saved.py);
+    # `serve` puts it in the data directory when it runs the embedded database. Unset: every
+    # start reads all songs from the database.
+    read_model_file: Path | None = Field(None, alias="MADHUR_READ_MODEL_FILE")
     workers: int = Field(1, alias="MADHUR_WORKERS", ge=1, le=64)
     graceful_shutdown_seconds: int = Field(20, alias="MADHUR_GRACEFUL_SHUTDOWN_SECONDS", ge=0)
     db_sync_on_commit: bool = Field(False, alias="MADHUR_DB_SYNC_ON_COMMIT")

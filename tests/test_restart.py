@@ -9,11 +9,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from bson import ObjectId
+from pymongo import MongoClient
 
-from madhur_gql.db.embedded import free_port
+from madhur_gql.db.embedded import EmbeddedMongo, free_port
 from tests.conftest import SAMPLE_CATALOG, TEST_SECRET
 
 COMMAND = [str(Path(sys.executable).parent / "madhur-gql"), "serve"]
@@ -99,12 +102,26 @@ def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path
         first.stop()
     assert not embedded_server_alive(data_dir), "the embedded database stops with the API"
     assert "demo catalog imported" in first.log.read_text()
+    assert (data_dir / "read-model.pickle").exists(), "the read model is saved at shutdown"
+    # While the API is down, another program renames the song: the next start must show it.
+    with (
+        EmbeddedMongo(data_dir.resolve()) as database,
+        MongoClient[dict[str, Any]](database.uri) as mongo,
+    ):
+        mongo["madhur"]["songs"].update_one(
+            {"_id": ObjectId(song_id)},
+            {"$set": {"title": "Renamed Meanwhile", "title_lc": "renamed meanwhile"}},
+        )
 
     second = ServeProcess(data_dir)
     try:
         second.wait_ready()
         again = second.graphql("{ songs(first: 1) { totalCount } }")["songs"]
         assert again["totalCount"] == songs["totalCount"]
+        renamed = second.graphql(f'{{ song(id: "{song_id}") {{ title }} }}')["song"]
+        assert renamed == {"title": "Renamed Meanwhile"}
+        found = second.graphql('{ songs(first: 5, search: "renamed meanwhile") { totalCount } }')
+        assert found["songs"]["totalCount"] == 1
         login = second.graphql(
             'mutation { login(email: "keep@example.com", password: "a long passphrase")'
             " { accessToken } }"
@@ -118,6 +135,7 @@ def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path
     finally:
         second.stop()
     assert "demo catalog imported" not in second.log.read_text()
+    assert "read model loaded" in second.log.read_text(), "the later start used the saved model"
 
 
 def test_the_start_up_log_says_each_thing_once(data_dir: Path) -> None:

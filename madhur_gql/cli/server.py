@@ -18,6 +18,8 @@ from madhur_gql.config import get_settings
 
 log = structlog.get_logger(__name__)
 
+READ_MODEL_FILE = "read-model.pickle"
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides MADHUR_HOST.")] = None,
@@ -46,6 +48,8 @@ def serve(
                     import madhur_gql.app  # noqa: F401
                 uri = embedded.wait_until_ready()
             os.environ["MONGODB_URI"] = uri
+            # Beside the database's files: a later start loads it (see services/catalog/saved.py).
+            os.environ.setdefault("MADHUR_READ_MODEL_FILE", str(storage / READ_MODEL_FILE))
         if settings.jwt_secret_generated:
             # One key for every worker of this run; still gone after a restart.
             os.environ["MADHUR_JWT_SECRET"] = settings.jwt_secret

@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 SERVER_COMMAND = "secantusd-py"
 STATE_FILE = "server.json"
+OPLOG_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 class EmbeddedServerError(RuntimeError):
@@ -108,6 +109,10 @@ class EmbeddedMongo:
             self.cache_size,
             "--log-level",
             "WARNING",
+            # A week of oplog (the entry cap still bounds it), so that a later start can
+            # resume the change streams where the last one stopped (a saved read model).
+            "--oplog-retention-seconds",
+            str(OPLOG_RETENTION_SECONDS),
             *(["--sync-on-commit"] if self.sync_on_commit else []),
         ]
         with self._log_path.open("ab") as log_file:

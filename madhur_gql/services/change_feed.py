@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from madhur_gql.documents import Interaction, Song, User
 from madhur_gql.services.live import LiveState
@@ -27,14 +27,52 @@ POLL_MS = 200
 RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
+async def songs_position_now() -> Mapping[str, Any]:
+    """The songs stream's position now: taken before the songs are read, the feed follows
+    from it, so no change made while they were read is missed."""
+    collection = Song.get_pymongo_collection()
+    async with await collection.watch(max_await_time_ms=POLL_MS) as stream:
+        await stream.try_next()
+        token = stream.resume_token
+    if token is None:
+        raise RuntimeError("the songs change stream gave no position")
+    return token
+
+
 class ChangeFeed:
     def __init__(self, live: LiveState) -> None:
         self.live = live
         self._tasks: list[asyncio.Task[None]] = []
+        # Where the songs stream stands: every change up to it is in memory (None: not yet).
+        self.songs_position: Mapping[str, Any] | None = None
+
+    async def catch_up_songs(self, after: Mapping[str, Any]) -> bool:
+        """Apply every song change since `after`, until none is left; False when the stream
+        cannot resume there (the oplog no longer holds it): memory must be read afresh."""
+        collection = Song.get_pymongo_collection()
+        try:
+            async with await collection.watch(
+                resume_after=after, max_await_time_ms=POLL_MS
+            ) as stream:
+                batch: list[Mapping[str, Any]] = []
+                while (change := await stream.try_next()) is not None:
+                    batch.append(change)
+                    if len(batch) >= BATCH_LIMIT:
+                        await self._apply_songs(batch)
+                        batch = []
+                if batch:
+                    await self._apply_songs(batch)
+                self.songs_position = stream.resume_token
+        except OperationFailure as error:
+            log.info("songs change stream cannot resume there", error=str(error))
+            return False
+        return True
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._follow(Song, self._apply_songs), name="feed-songs"),
+            asyncio.create_task(
+                self._follow(Song, self._apply_songs, self.songs_position), name="feed-songs"
+            ),
             asyncio.create_task(
                 self._follow(Interaction, self._apply_interactions), name="feed-interactions"
             ),
@@ -46,9 +84,13 @@ class ChangeFeed:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _follow(self, model: type[Song] | type[Interaction] | type[User], apply: Any) -> None:
+    async def _follow(
+        self,
+        model: type[Song] | type[Interaction] | type[User],
+        apply: Any,
+        resume_token: Mapping[str, Any] | None = None,
+    ) -> None:
         collection = model.get_pymongo_collection()
-        resume_token: Mapping[str, Any] | None = None
         failures = 0
         while True:
             try:
@@ -65,6 +107,8 @@ class ChangeFeed:
                             await apply(batch)
                             resume_token = stream.resume_token
                             batch = []
+                        if model is Song and not batch:
+                            self.songs_position = stream.resume_token
             except asyncio.CancelledError:
                 raise
             except PyMongoError as error:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from madhur_gql.config import Settings
 from madhur_gql.documents import Song
+
+if TYPE_CHECKING:
+    from madhur_gql.services.catalog.importer import ImportReport
 
 log = structlog.get_logger(__name__)
 
@@ -32,9 +35,9 @@ async def demo_catalog_wanted(settings: Settings) -> bool:
 
 async def import_demo_catalog(settings: Settings, on_stored: StoredSongs | None = None) -> None:
     """Import the demo catalog; `on_stored` gets each chunk's songs once they are stored."""
-    # Imported here: the importer brings pandas, a good part of a later start's import time.
-    from madhur_gql.services.catalog.importer import import_songs
-
+    # Loaded here, in a thread: the importer brings pandas, a good part of a later start's
+    # import time, and seconds of it on this loop would hold the first requests.
+    import_songs = await asyncio.to_thread(_load_importer)
     path = settings.default_catalog_file
     log.info("empty catalog: importing the demo catalog while serving", file=str(path))
     started = time.perf_counter()
@@ -53,6 +56,12 @@ async def import_demo_catalog(settings: Settings, on_stored: StoredSongs | None 
         rejected=len(report.rejected),
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def _load_importer() -> Callable[..., Awaitable[ImportReport]]:
+    from madhur_gql.services.catalog.importer import import_songs
+
+    return import_songs
 
 
 def start_demo_import(settings: Settings, on_stored: StoredSongs) -> asyncio.Task[None]:

@@ -98,6 +98,15 @@ class CatalogIndex:
             index._store(doc)
         return index
 
+    def replace_all(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Every song afresh (a saved read model that could not be brought up to date)."""
+        self.songs.clear()
+        self.likes.clear()
+        self.plays.clear()
+        for doc in docs:
+            self._store(doc)
+        self._columns = None
+
     def _store(self, doc: Mapping[str, Any]) -> None:
         song = IndexedSong.from_document(doc)
         self.songs[song.id] = song

@@ -55,6 +55,25 @@ class SongStore:
         for doc in docs:
             self._songs[PydanticObjectId(doc["_id"])] = self._record(doc)
 
+    def replace_all(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Every song afresh (a saved read model that could not be brought up to date)."""
+        self._songs.clear()
+        self._ready.clear()
+        self._shared.clear()
+        self.load(docs)
+
+    def saved_state(self) -> tuple[dict[PydanticObjectId, list[Any]], dict[Any, Any]]:
+        """The records and their shared values, for `services/catalog/saved.py`."""
+        return self._songs, self._shared
+
+    @classmethod
+    def from_saved(
+        cls, state: tuple[dict[PydanticObjectId, list[Any]], dict[Any, Any]]
+    ) -> SongStore:
+        store = cls()
+        store._songs, store._shared = state
+        return store
+
     def upsert(self, doc: Mapping[str, Any]) -> Song:
         """Keep a stored song document (what was stored passed the field rules on the way in)."""
         song_id = PydanticObjectId(doc["_id"])
