@@ -1,78 +1,49 @@
-"""The ASGI application: Starlette routes, the GraphQL endpoint and the service lifespan."""
+"""The composition root: settings, database, services and HTTP wired into one Starlette app."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from madhur_gql.config import Settings, get_settings
-from madhur_gql.db.connection import Database, open_database
-from madhur_gql.graphql.context import Context, Services, build_context
-from madhur_gql.graphql.graphiql import GraphiQLPage, GraphQLView
+from madhur_gql.db.connection import open_database
+from madhur_gql.graphql.context import Services
+from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
 from madhur_gql.graphql.schema import build_schema
-from madhur_gql.graphql.security import (
+from madhur_gql.http.graphiql import GraphiQLPage
+from madhur_gql.http.middleware import (
     PREFLIGHT_HEADERS,
     BodySizeLimitMiddleware,
     CSRFPreventionMiddleware,
+    HTTPMetricsMiddleware,
+    RequestIdMiddleware,
     SecurityHeadersMiddleware,
-    security_extensions,
 )
-from madhur_gql.observability import HTTPMetricsMiddleware, Metrics, metrics_endpoint
-from madhur_gql.services.accounts import AccountService
-from madhur_gql.services.catalog import load_song_snapshot
-from madhur_gql.services.catalog_import import catalog_is_empty, import_songs
-from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
+from madhur_gql.http.view import GraphQLApp
+from madhur_gql.metrics import Metrics
+from madhur_gql.services.accounts.service import AccountService
+from madhur_gql.services.catalog.admin import SongAdmin
+from madhur_gql.services.catalog.browse import SongBrowser
+from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+from madhur_gql.services.catalog.index import CatalogIndex
+from madhur_gql.services.catalog.songs import load_song_snapshot
+from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
-from madhur_gql.services.interactions import Listening
+from madhur_gql.services.library.history import Listening
 from madhur_gql.services.recommendations import RecommendationService
-from madhur_gql.services.trending import recent_plays
-from madhur_gql.spotify.service import SpotifyService
+from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
-
-
-class GraphQLApp(GraphQLView):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return build_context(request, response, request.app.state.services)
-
-
-class RequestIdMiddleware:
-    """Gives each request an id: in logs, in masked errors and in the X-Request-ID header."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            await self.app(scope, receive, send_with_id)
 
 
 async def ensure_catalog(settings: Settings) -> None:
@@ -98,23 +69,6 @@ async def ensure_catalog(settings: Settings) -> None:
     )
 
 
-async def healthz(request: Request) -> JSONResponse:
-    database: Database = request.app.state.database
-    if await database.ping():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "database unavailable"}, status_code=503)
-
-
-async def readyz(request: Request) -> JSONResponse:
-    database: Database = request.app.state.database
-    services: Services = request.app.state.services
-    if not await database.ping():
-        return JSONResponse({"status": "database unavailable"}, status_code=503)
-    if not services.recommendations.ready:
-        return JSONResponse({"status": "recommender building"}, status_code=503)
-    return JSONResponse({"status": "ready"})
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     metrics = Metrics()
@@ -129,12 +83,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with open_database(settings, [metrics.command_listener()]) as database:
             await ensure_catalog(settings)
             snapshot = await load_song_snapshot()
-            catalog = Catalog()
-            catalog.load(snapshot)
-            recommendations = RecommendationService(catalog)
+            index = CatalogIndex.from_documents(snapshot)
+            browser = SongBrowser(index)
+            recommendations = RecommendationService(browser)
             for play in await recent_plays():
-                catalog.index.trending.add_play(str(play.song_id), play.created_at)
-            feed = ChangeFeed(catalog, recommendations)
+                index.trending.add_play(str(play.song_id), play.created_at)
+            feed = ChangeFeed(index, recommendations)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -146,9 +100,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.services = Services(
                 settings=settings,
                 accounts=AccountService(settings),
-                catalog=catalog,
+                browser=browser,
                 recommendations=recommendations,
-                listening=Listening(catalog, recommendations),
+                listening=Listening(index, recommendations),
+                song_admin=SongAdmin(index, recommendations),
                 metrics=metrics,
                 spotify=spotify,
             )

@@ -13,7 +13,7 @@ import pytest
 from madhur_gql.db.connection import init_database
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import Song
-from madhur_gql.services.catalog_import import import_songs
+from madhur_gql.services.catalog.importer import import_songs
 from tests.conftest import DATA, SAMPLE_CATALOG
 
 BAD_ROWS = DATA / "songs_bad_rows.csv"

@@ -6,8 +6,8 @@ from madhur_gql.documents.like import Like
 from madhur_gql.documents.playlist import Playlist
 from madhur_gql.documents.refresh_token import RefreshToken
 from madhur_gql.documents.song import AudioFeatures, Song
+from madhur_gql.documents.spotify import SpotifyArtistInfo, SpotifyTrackInfo
 from madhur_gql.documents.user import Role, User
-from madhur_gql.spotify.documents import SpotifyArtistInfo, SpotifyTrackInfo
 
 ALL_DOCUMENTS = (
     User,

@@ -11,7 +11,7 @@ from madhur_gql.errors import TooManyRequests
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.inputs import RegisterInput, UpdateMeInput
 from madhur_gql.graphql.types import AuthPayload, User
-from madhur_gql.services.accounts import ActiveSession, Session
+from madhur_gql.services.accounts.service import ActiveSession, Session
 
 
 def auth_payload(context: Context, session: Session) -> AuthPayload:

@@ -9,8 +9,8 @@ from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.types import Artist, Song
-from madhur_gql.services import artists
-from madhur_gql.services.songs_admin import SongAdmin
+from madhur_gql.services.catalog import artists
+from madhur_gql.services.catalog.admin import SongAdmin
 
 
 @strawberry.input
@@ -75,8 +75,7 @@ def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
 
 
 def _admin(info: Info[Context, None]) -> SongAdmin:
-    services = info.context.services
-    return SongAdmin(services.catalog, services.recommendations)
+    return info.context.services.song_admin
 
 
 @strawberry.type

@@ -6,9 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.inputs import SongFilterInput
 from madhur_gql.graphql.types import Connection, Genre, Song, SongOrder
-from madhur_gql.services import catalog
+from madhur_gql.services.catalog import songs as catalog
 
 
 @strawberry.type
@@ -27,17 +28,18 @@ class CatalogQuery:
         filter: SongFilterInput | None = None,
         order: SongOrder = SongOrder.POPULARITY,  # type: ignore[valid-type]
     ) -> Connection[Song]:
-        page = await info.context.services.catalog.find_songs(
-            first=first,
-            after=after,
+        offset, limit = window(first, after)
+        page = await info.context.services.browser.find_songs(
+            offset=offset,
+            limit=limit,
             search=search,
             song_filter=filter.to_filter() if filter else None,
             order=order,
         )
-        songs = [Song.from_document(song) for song in page.songs]
+        songs = [Song.from_document(song) for song in page.items]
         return Connection.of(songs, page.offset, page.total)
 
     @strawberry.field(description="Genres with the number of songs in each, largest first.")
     async def genres(self, info: Info[Context, None]) -> list[Genre]:
-        counts = info.context.services.catalog.genre_counts()
+        counts = info.context.services.browser.genre_counts()
         return [Genre(name=name, song_count=n) for name, n in counts]

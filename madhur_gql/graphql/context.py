@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from beanie import Document, PydanticObjectId
+from beanie import PydanticObjectId
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,18 +15,21 @@ from strawberry.dataloader import DataLoader
 from madhur_gql.auth.tokens import AccessClaims, decode_access_token
 from madhur_gql.config import Settings
 from madhur_gql.documents import Artist, Role, Song, User
+from madhur_gql.documents.spotify import SpotifyTrackInfo
 from madhur_gql.errors import Forbidden, Unauthenticated
-from madhur_gql.observability import Metrics
-from madhur_gql.services.accounts import AccountService
-from madhur_gql.services.catalog import songs_by_ids
-from madhur_gql.services.catalog_index import Catalog
-from madhur_gql.services.interactions import Listening
-from madhur_gql.services.likes import liked_song_ids
+from madhur_gql.metrics import Metrics
+from madhur_gql.services.accounts.service import AccountService, users_by_ids
+from madhur_gql.services.catalog.admin import SongAdmin
+from madhur_gql.services.catalog.artists import artists_by_ids
+from madhur_gql.services.catalog.browse import SongBrowser
+from madhur_gql.services.catalog.songs import songs_by_ids
+from madhur_gql.services.library.history import Listening
+from madhur_gql.services.library.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
-from madhur_gql.spotify.documents import SpotifyTrackInfo
-from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
+from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
+from madhur_gql.services.spotify.service import SpotifyService
 
-DocumentT = TypeVar("DocumentT", bound=Document)
+ItemT = TypeVar("ItemT")
 
 
 @dataclass
@@ -35,25 +38,22 @@ class Services:
 
     settings: Settings
     accounts: AccountService
-    catalog: Catalog
+    browser: SongBrowser
     recommendations: RecommendationService
     listening: Listening
+    song_admin: SongAdmin
     metrics: Metrics
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
-async def _load_songs(keys: list[PydanticObjectId]) -> list[Song | None]:
-    found = await songs_by_ids(keys)
-    return [found.get(key) for key in keys]
+def _in_order(
+    fetch: Callable[[Sequence[PydanticObjectId]], Awaitable[dict[PydanticObjectId, ItemT]]],
+) -> Callable[[list[PydanticObjectId]], Awaitable[list[ItemT | None]]]:
+    """A DataLoader batch function from a service's "these ids, by id" lookup."""
 
-
-def _by_id_loader(
-    model: type[DocumentT],
-) -> Callable[[list[PydanticObjectId]], Awaitable[list[DocumentT | None]]]:
-    async def load(keys: list[PydanticObjectId]) -> list[DocumentT | None]:
-        found = await model.find({"_id": {"$in": list(set(keys))}}).to_list()
-        by_id = {doc.id: doc for doc in found}
-        return [by_id.get(key) for key in keys]
+    async def load(keys: list[PydanticObjectId]) -> list[ItemT | None]:
+        found = await fetch(keys)
+        return [found.get(key) for key in keys]
 
     return load
 
@@ -63,13 +63,13 @@ class Loaders:
     """Per-request DataLoaders: N resolvers asking for N songs make one query."""
 
     song: DataLoader[PydanticObjectId, Song | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_load_songs)
+        default_factory=lambda: DataLoader(load_fn=_in_order(songs_by_ids))
     )
     artist: DataLoader[PydanticObjectId, Artist | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id_loader(Artist))
+        default_factory=lambda: DataLoader(load_fn=_in_order(artists_by_ids))
     )
     user: DataLoader[PydanticObjectId, User | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_by_id_loader(User))
+        default_factory=lambda: DataLoader(load_fn=_in_order(users_by_ids))
     )
     liked: DataLoader[PydanticObjectId, bool] | None = None
     spotify_track: DataLoader[str, SpotifyTrackInfo | None] = field(
@@ -103,12 +103,8 @@ class Context:
         if self.claims is None:
             raise self.auth_error or Unauthenticated("Log in to do this.")
         if self._user is None:
-            user = await User.get(PydanticObjectId(self.claims.user_id))
-            if user is None:  # deleted account with a still-valid token
-                raise Unauthenticated("This account no longer exists.")
-            if user.token_version != self.claims.version:  # password changed, logged out
-                raise Unauthenticated("This session has ended; log in again.")
-            self._user = user
+            accounts = self.services.accounts
+            self._user = await accounts.current_user(self.claims.user_id, self.claims.version)
         return self._user
 
     def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from madhur_gql.domain.song_fields import FILTER_FEATURES
 from madhur_gql.graphql.types import InteractionKind, Mood
-from madhur_gql.services.catalog import Range, SongFilter
+from madhur_gql.services.catalog.songs import Range, SongFilter
 
 
 @strawberry.input(description="An inclusive range; either end may be left open.")
@@ -34,7 +35,7 @@ class SongFilterInput:
     def to_filter(self) -> SongFilter:
         ranges = {
             name: Range(bounds.min, bounds.max)
-            for name in ("energy", "valence", "danceability", "acousticness", "tempo")
+            for name in FILTER_FEATURES
             if (bounds := getattr(self, name)) is not None
         }
         return SongFilter(

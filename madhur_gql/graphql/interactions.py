@@ -6,9 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.inputs import RecordInteractionInput
 from madhur_gql.graphql.types import Connection, Interaction
-from madhur_gql.services import interactions
+from madhur_gql.services.library import history as interactions
 
 
 @strawberry.type
@@ -19,7 +20,8 @@ class InteractionQuery:
     ) -> Connection[Interaction]:
         user = await info.context.require_user()
         assert user.id is not None
-        page = await interactions.user_history(user.id, first=first, after=after)
+        offset, limit = window(first, after)
+        page = await interactions.user_history(user.id, offset=offset, limit=limit)
         nodes = [Interaction.from_document(item) for item in page.items]
         return Connection.of(nodes, page.offset, page.total)
 

@@ -7,11 +7,12 @@ from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.types import Artist, Connection, Playlist, Song
-from madhur_gql.services import artists, likes, playlists
-from madhur_gql.services.catalog import SongFilter, get_song, normalise_search, songs_by_ids
-from madhur_gql.services.catalog_index import SongOrder as Order
-from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.services.catalog import artists
+from madhur_gql.services.catalog.index import SongOrder as Order
+from madhur_gql.services.catalog.songs import SongFilter, get_song
+from madhur_gql.services.library import likes, playlists
 
 
 @strawberry.input
@@ -31,14 +32,14 @@ class UpdatePlaylistInput:
 async def _ranked_songs(
     info: Info[Context, None], order: Order, first: int, after: str | None, genre: str | None
 ) -> Connection[Song]:
-    page = await info.context.services.catalog.find_songs(
-        first=first,
-        after=after,
-        search=None,
+    offset, limit = window(first, after)
+    page = await info.context.services.browser.find_songs(
+        offset=offset,
+        limit=limit,
         song_filter=SongFilter(genre=genre) if genre else None,
         order=order,
     )
-    return Connection.of([Song.from_document(s) for s in page.songs], page.offset, page.total)
+    return Connection.of([Song.from_document(s) for s in page.items], page.offset, page.total)
 
 
 @strawberry.type
@@ -51,14 +52,12 @@ class LibraryQuery:
         after: str | None = None,
         search: str | None = None,
     ) -> Connection[Artist]:
-        check_page_size(first)
-        offset = decode_cursor(after)
-        ids, total = info.context.services.catalog.index.artists(
-            normalise_search(search), offset, first
+        offset, limit = window(first, after)
+        page = await info.context.services.browser.find_artists(
+            offset=offset, limit=limit, search=search
         )
-        found = await info.context.loaders.artist.load_many([PydanticObjectId(i) for i in ids])
-        artists = [Artist.from_document(artist) for artist in found if artist is not None]
-        return Connection.of(artists, offset, total)
+        artists = [Artist.from_document(artist) for artist in page.items]
+        return Connection.of(artists, page.offset, page.total)
 
     @strawberry.field
     async def artist(self, id: strawberry.ID) -> Artist:
@@ -90,11 +89,10 @@ class LibraryQuery:
     ) -> Connection[Song]:
         user = await info.context.require_user()
         assert user.id is not None
-        page = await likes.liked_songs_page(user.id, first=first, after=after)
-        found = await songs_by_ids([like.song_id for like in page.items])
-        songs = [
-            Song.from_document(found[like.song_id]) for like in page.items if like.song_id in found
-        ]
+        offset, limit = window(first, after)
+        page = await likes.liked_songs_page(user.id, offset=offset, limit=limit)
+        found = await info.context.loaders.song.load_many([like.song_id for like in page.items])
+        songs = [Song.from_document(song) for song in found if song is not None]
         return Connection.of(songs, page.offset, page.total)
 
     @strawberry.field(description="The caller's playlists, newest first.")
@@ -103,7 +101,8 @@ class LibraryQuery:
     ) -> Connection[Playlist]:
         user = await info.context.require_user()
         assert user.id is not None
-        page = await playlists.playlists_page(user.id, first=first, after=after)
+        offset, limit = window(first, after)
+        page = await playlists.playlists_page(user.id, offset=offset, limit=limit)
         nodes = [Playlist.from_document(playlist) for playlist in page.items]
         return Connection.of(nodes, page.offset, page.total)
 

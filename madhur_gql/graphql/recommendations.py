@@ -7,9 +7,9 @@ from strawberry.types import Info
 
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.types import Mood, Recommendation
-from madhur_gql.services import catalog
-from madhur_gql.services.pagination import check_page_size
+from madhur_gql.services.catalog import songs as catalog
 from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS
 
 MAX_SEED_SONGS = 50

@@ -20,8 +20,8 @@ from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
 from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
+from madhur_gql.graphql.observer import RequestObserver
 from madhur_gql.graphql.recommendations import RecommendationQuery
-from madhur_gql.observability import RequestObserver
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 # Parsing and validating the same few documents again took a quarter of a request's CPU.

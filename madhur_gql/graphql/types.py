@@ -12,13 +12,13 @@ from strawberry.types import Info
 
 from madhur_gql import documents
 from madhur_gql.graphql.context import Context
-from madhur_gql.recommender.engine import Source
-from madhur_gql.recommender.mood import Mood as MoodEnum
-from madhur_gql.services import catalog_index
-from madhur_gql.services.catalog import SongFilter
-from madhur_gql.services.pagination import encode_cursor
+from madhur_gql.graphql.cursors import encode_cursor, window
+from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
+from madhur_gql.services.catalog import index as catalog_index
+from madhur_gql.services.catalog.songs import SongFilter
+from madhur_gql.services.recommendations import Mood as MoodEnum
 from madhur_gql.services.recommendations import Recommendation as RecommendationResult
-from madhur_gql.spotify.graphql import CoverSize, spotify_track_info
+from madhur_gql.services.recommendations import Source
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
 InteractionKind = strawberry.enum(documents.InteractionKind, description="What a listener did.")
@@ -127,7 +127,7 @@ class Artist:
 
     @strawberry.field(description="How many songs of this artist are in the catalog.")
     def song_count(self, info: Info[Context, None]) -> int:
-        return info.context.services.catalog.index.artist_song_count(str(self.id))
+        return info.context.services.browser.artist_song_count(str(self.id))
 
     @strawberry.field(description="The artist's songs in `order`.")
     async def songs(
@@ -137,14 +137,11 @@ class Artist:
         after: str | None = None,
         order: SongOrder = catalog_index.SongOrder.POPULARITY,  # type: ignore[valid-type]
     ) -> Connection[Song]:
-        page = await info.context.services.catalog.find_songs(
-            first=first,
-            after=after,
-            search=None,
-            song_filter=SongFilter(artist_id=str(self.id)),
-            order=order,
+        offset, limit = window(first, after)
+        page = await info.context.services.browser.find_songs(
+            offset=offset, limit=limit, song_filter=SongFilter(artist_id=str(self.id)), order=order
         )
-        return Connection.of([Song.from_document(s) for s in page.songs], page.offset, page.total)
+        return Connection.of([Song.from_document(s) for s in page.items], page.offset, page.total)
 
     @classmethod
     def from_document(cls, artist: documents.Artist) -> Artist:

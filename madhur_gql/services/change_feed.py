@@ -17,8 +17,8 @@ from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
 from madhur_gql.documents import Interaction, InteractionKind, Song
-from madhur_gql.services.catalog import SNAPSHOT_FIELDS
-from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.catalog.index import CatalogIndex
+from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS
 from madhur_gql.services.recommendations import RecommendationService
 
 log = structlog.get_logger(__name__)
@@ -30,8 +30,8 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
 class ChangeFeed:
-    def __init__(self, catalog: Catalog, recommendations: RecommendationService) -> None:
-        self.catalog = catalog
+    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+        self.index = index
         self.recommendations = recommendations
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -76,7 +76,7 @@ class ChangeFeed:
                 await asyncio.sleep(delay)
 
     async def _apply_songs(self, changes: list[Mapping[str, Any]]) -> None:
-        index = self.catalog.index
+        index = self.index
         changed: set[PydanticObjectId] = set()
         removed: list[str] = []
         for change in changes:
@@ -113,9 +113,7 @@ class ChangeFeed:
                 self.recommendations.record(interaction)
                 and interaction.kind is InteractionKind.PLAY
             ):
-                self.catalog.index.trending.add_play(
-                    str(interaction.song_id), interaction.created_at
-                )
+                self.index.trending.add_play(str(interaction.song_id), interaction.created_at)
 
 
 def _only_counters(change: Mapping[str, Any]) -> bool:

@@ -20,6 +20,7 @@ import structlog
 from beanie import PydanticObjectId
 
 from madhur_gql.documents import Interaction, Song
+from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.recommender.engine import (
     FEATURE_NAMES,
     CatalogItems,
@@ -29,9 +30,8 @@ from madhur_gql.recommender.engine import (
     Source,
 )
 from madhur_gql.recommender.mood import Mood, describe
-from madhur_gql.services.catalog import SongFilter, load_song_snapshot, songs_by_ids
-from madhur_gql.services.catalog_index import Catalog
-from madhur_gql.services.ids import parse_object_id
+from madhur_gql.services.catalog.browse import SongBrowser as Catalog
+from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from madhur_gql.graphql.graphiql import ASSET_PREFIX, GraphiQLPage
+from madhur_gql.http.graphiql import ASSET_PREFIX, GraphiQLPage
 from tests.conftest import GraphQLClient, LiveServer, register_user
 from tests.ecosystem.conftest import ARTIFACTS, WEB, run
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from madhur_gql.documents import Role, User
-from madhur_gql.services.throttle import COLLECTION
+from madhur_gql.services.accounts.throttle import COLLECTION
 from tests.conftest import GraphQLClient, register_user
 
 PASSWORD = "correct horse battery"

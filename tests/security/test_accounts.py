@@ -11,7 +11,7 @@ from bson import ObjectId
 from madhur_gql.auth.passwords import check_password, dummy_hash, validate_new_password
 from madhur_gql.documents import User
 from madhur_gql.errors import BadUserInput
-from madhur_gql.services.accounts import normalise_email
+from madhur_gql.services.accounts.service import normalise_email
 from tests.conftest import REGISTER, GraphQLClient
 from tests.security.conftest import PASSWORD, codes, execute_ascii, new_account
 

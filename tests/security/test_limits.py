@@ -246,12 +246,12 @@ async def test_one_password_check_per_request(client: GraphQLClient) -> None:
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     client: GraphQLClient, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = live_server.app.state.services.catalog
+    browser = live_server.app.state.services.browser
 
     def broken() -> None:
         raise RuntimeError("mongodb://admin:hunter2@db.internal failed")
 
-    monkeypatch.setattr(catalog, "genre_counts", broken)
+    monkeypatch.setattr(browser, "genre_counts", broken)
     with capture_logs() as logs:
         response = await client.http.post("/graphql", json={"query": "{ genres { name } }"})
     body = response.json()

@@ -14,7 +14,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import User
-from madhur_gql.services.throttle import COLLECTION
+from madhur_gql.services.accounts.throttle import COLLECTION
 from tests.conftest import GraphQLClient, make_settings
 from tests.security.conftest import PASSWORD, codes, execute_ascii, new_account
 

@@ -101,7 +101,7 @@ async def test_unexpected_errors_are_masked_in_production(
     def broken() -> None:
         raise KeyError("users.password_hash")
 
-    monkeypatch.setattr(live_server.app.state.services.catalog, "genre_counts", broken)
+    monkeypatch.setattr(live_server.app.state.services.browser, "genre_counts", broken)
     response = await client.http.post("/graphql", json={"query": "{ genres { name } }"})
     error = response.json()["errors"][0]
     assert error["message"] == "Unexpected error."

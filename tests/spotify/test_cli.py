@@ -10,8 +10,9 @@ import pytest
 from madhur_gql.db.connection import Database
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import Song
-from madhur_gql.spotify.cli import enrich_songs
-from madhur_gql.spotify.documents import FetchStatus, SpotifyTrackInfo
+from madhur_gql.documents.spotify import SpotifyTrackInfo
+from madhur_gql.domain.spotify import FetchStatus
+from madhur_gql.services.spotify.batch import enrich_songs
 from tests.spotify.conftest import FEATURES, spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify
 

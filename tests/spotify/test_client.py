@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from madhur_gql.spotify.client import SpotifyClient, SpotifyCredentialsRejected
-from madhur_gql.spotify.documents import FetchStatus
+from madhur_gql.domain.spotify import FetchStatus
+from madhur_gql.integrations.spotify.client import SpotifyClient, SpotifyCredentialsRejected
 from tests.conftest import make_settings
 from tests.spotify.fake_spotify import FakeSpotify
 

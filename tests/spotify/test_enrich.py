@@ -16,10 +16,12 @@ from madhur_gql.db.connection import Database
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import Song
 from madhur_gql.documents.common import utcnow
-from madhur_gql.spotify.client import SpotifyClient
-from madhur_gql.spotify.documents import FetchStatus, SpotifyArtistInfo, SpotifyTrackInfo
-from madhur_gql.spotify.enrich import Enricher
-from madhur_gql.spotify.service import SpotifyService, load_artist_images, load_track_infos
+from madhur_gql.documents.spotify import SpotifyArtistInfo, SpotifyTrackInfo
+from madhur_gql.domain.spotify import FetchStatus
+from madhur_gql.integrations.spotify.client import SpotifyClient
+from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
+from madhur_gql.services.spotify.enricher import Enricher
+from madhur_gql.services.spotify.service import SpotifyService
 from tests.conftest import SAMPLE_CATALOG
 from tests.spotify.conftest import FEATURES, spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify

@@ -13,8 +13,8 @@ import pytest
 
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
-from madhur_gql.spotify import service as service_module
-from madhur_gql.spotify.service import SpotifyService
+from madhur_gql.services.spotify import service as service_module
+from madhur_gql.services.spotify.service import SpotifyService
 from tests.conftest import SAMPLE_CATALOG, GraphQLClient, LiveServer, make_settings
 from tests.spotify.conftest import spotify_settings
 from tests.spotify.fake_spotify import FakeSpotify

@@ -1,0 +1,45 @@
+"""One structured log line and the operation metrics for every GraphQL operation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import structlog
+from strawberry.extensions import SchemaExtension
+
+from madhur_gql.metrics import Metrics
+
+log = structlog.get_logger("madhur.requests")
+
+
+class RequestObserver(SchemaExtension):
+    """Outermost extension: sees the final error codes, times the whole operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        context = self.execution_context
+        services = getattr(context.context, "services", None)
+        metrics: Metrics | None = getattr(services, "metrics", None)
+        try:
+            operation_type = context.operation_type.value
+        except RuntimeError:  # the document did not parse (or was refused before parsing)
+            operation_type = "unknown"
+        errors = context.result.errors if context.result else None
+        outcome = "ok"
+        if errors:
+            outcome = str((errors[0].extensions or {}).get("code", "ERROR"))
+        name = context.operation_name
+        if metrics is not None:
+            label = metrics.operation_label(name)
+            metrics.operations.labels(label, operation_type, outcome).inc()
+            metrics.latency.labels(label, operation_type).observe(seconds)
+        log.info(
+            "graphql operation",
+            operation=name or "anonymous",
+            type=operation_type,
+            outcome=outcome,
+            ms=round(seconds * 1000, 1),
+        )

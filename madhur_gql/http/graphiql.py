@@ -1,0 +1,97 @@
+"""The /graphql view: GraphiQL that works offline, GraphQL-over-HTTP media types, APQ.
+
+Strawberry's GraphiQL page loads React and GraphiQL from unpkg, so it is blank on an
+air-gapped machine. `make install` puts the same packages, at the same versions, in
+web/node_modules (from web/package-lock.json); when every file the page names is there,
+the page is served with those URLs rewritten to /graphiql-assets/ (the page's integrity
+hashes still apply, so the bytes are checked to be the CDN's). When any is missing the
+CDN page is served as before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from strawberry.http.ides import get_graphql_ide_html
+
+log = structlog.get_logger(__name__)
+
+ASSET_PREFIX = "/graphiql-assets"
+DEFAULT_NODE_MODULES = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+_CDN_URL = re.compile(
+    r"https://unpkg\.com/(?P<package>(?:@[\w.-]+/)?[\w.-]+)@(?P<version>[\w.-]+)/(?P<file>[\w./-]+)"
+)
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+@dataclass(frozen=True)
+class GraphiQLPage:
+    """The page to serve and, when offline, the only files /graphiql-assets/ will serve."""
+
+    html: str
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        return bool(self.files)
+
+    @classmethod
+    def discover(cls, node_modules: Path | None = None) -> GraphiQLPage:
+        """The offline page if node_modules has every asset at the CDN page's version."""
+        node_modules = node_modules or DEFAULT_NODE_MODULES
+        cdn_html = get_graphql_ide_html("graphiql")
+        files: dict[str, Path] = {}
+        missing: list[str] = []
+        for match in _CDN_URL.finditer(cdn_html):
+            package, version, name = match["package"], match["version"], match["file"]
+            path = _asset_file(node_modules / package, version, name)
+            if path is None:
+                missing.append(f"{package}@{version}/{name}")
+            else:
+                files[f"{package}@{version}/{name}"] = path
+        if missing or not files:
+            log.warning(
+                "GraphiQL assets not installed: the page loads them from the CDN "
+                "(run `make install`)",
+                node_modules=str(node_modules),
+                missing=missing,
+            )
+            return cls(html=cdn_html)
+        html = _CDN_URL.sub(
+            lambda m: f"{ASSET_PREFIX}/{m[0].removeprefix('https://unpkg.com/')}", cdn_html
+        )
+        return cls(html=html, files=files)
+
+    def routes(self) -> list[BaseRoute]:
+        """/graphiql-assets/<package>@<version>/<file>, for the files the page names only."""
+
+        async def asset(request: Request) -> Response:
+            path = self.files.get(request.path_params["asset"])
+            if path is None:
+                return PlainTextResponse("Not Found", status_code=404)
+            # The URL carries the version, so the file never changes under it.
+            return FileResponse(
+                path, headers={"cache-control": "public, max-age=31536000, immutable"}
+            )
+
+        return [Route(f"{ASSET_PREFIX}/{{asset:path}}", asset, methods=["GET", "HEAD"])]
+
+
+def _asset_file(package_dir: Path, version: str, name: str) -> Path | None:
+    try:
+        installed = json.loads((package_dir / "package.json").read_text()).get("version")
+    except (OSError, ValueError):
+        return None
+    path = (package_dir / name).resolve()
+    if installed != version or not path.is_file() or not path.is_relative_to(package_dir.resolve()):
+        return None
+    return path

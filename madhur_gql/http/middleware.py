@@ -1,0 +1,255 @@
+"""ASGI middlewares: request ids, metrics, security headers, body limits and CSRF defence.
+
+Each wraps the whole app, so a request refused here never reaches GraphQL; refusals answer
+in GraphQL's error shape (`errors[].extensions.code`) so clients handle them like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import structlog
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from madhur_gql.metrics import KNOWN_PATHS, Metrics
+
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
+PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return json.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    ).encode()
+
+
+async def _send_error(send: Send, status: int, message: str, code: str) -> None:
+    body = _error_body(message, code)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(body: bytes) -> bool:
+    """True when JSON escapes spell a lone surrogate ("\ud800"): json.loads accepts it, but
+    the string cannot be encoded, and every layer that encodes it (hashing a persisted query,
+    echoing an operation name, the database) would fail with a 500."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False  # the usual case: no escaped surrogates at all, nothing to decode
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return False  # not JSON: Strawberry answers that itself
+    stack = [decoded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted);
+    400 for a JSON body with text that is not valid Unicode.
+
+    The body is read here, up to the limit, and replayed to the app: GraphQL bodies are
+    small, and the app never sees a request it would have to abandon half-read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"Request body too large (at most {self.max_bytes} bytes)."
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _has_lone_surrogate(body):
+            await _send_error(
+                send,
+                400,
+                "The request holds text that is not valid Unicode (a lone surrogate escape).",
+                "BAD_USER_INPUT",
+            )
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class CSRFPreventionMiddleware:
+    """Apollo Server's CSRF prevention for `path`.
+
+    A browser sends a cross-site GET or a POST with a "simple" content type (text/plain,
+    form-urlencoded, multipart) without asking the server first (no CORS preflight). Such a
+    request is refused unless it carries a preflight header (`apollo-require-preflight` or
+    `x-apollo-operation-name`), which a cross-site page can only add after a preflight that
+    CORS decides. JSON POSTs (what every GraphQL client sends) pass. A GET without a query
+    (the GraphiQL page) passes; GET can never run a mutation anyway (Strawberry refuses).
+    """
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or scope["method"] not in ("GET", "POST")
+            or self._safe(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        await _send_error(
+            send,
+            400,
+            "This request has been blocked as a potential cross-site request forgery. Send it "
+            "with a content-type other than application/x-www-form-urlencoded, "
+            "multipart/form-data or text/plain, or with a non-empty "
+            "'apollo-require-preflight' header.",
+            "CSRF_PREVENTED",
+        )
+
+    @staticmethod
+    def _safe(scope: Scope) -> bool:
+        headers = Headers(scope=scope)
+        query_string = scope.get("query_string", b"")
+        if scope["method"] == "GET" and not any(
+            key in query_string for key in (b"query=", b"extensions=")
+        ):
+            return True  # no operation (the IDE page): nothing runs
+        content_type = headers.get("content-type")
+        if content_type is not None:
+            media_type = content_type.split(";", 1)[0].strip().lower()
+            if media_type and media_type not in SIMPLE_CONTENT_TYPES:
+                return True
+        return any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
+
+
+class SecurityHeadersMiddleware:
+    """Headers on every HTTP response, unless the route set its own.
+
+    `no-store` because GraphQL answers carry tokens and personal data that no shared cache
+    or browser history should keep; `nosniff` so a JSON error is never run as a script;
+    `frame-ancestors 'none'` / `DENY` so no page can frame GraphiQL and click for a user.
+    """
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+        (b"cache-control", b"no-store"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.HEADERS if name not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id: in logs, in masked errors and in the X-Request-ID header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
+
+
+class HTTPMetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.metrics.http_responses.labels(path, str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counting_send)

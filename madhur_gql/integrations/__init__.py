@@ -1,0 +1,1 @@
+"""Clients of outside services; they know nothing of MongoDB or GraphQL."""

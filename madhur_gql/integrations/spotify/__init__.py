@@ -1,0 +1,1 @@
+"""The Spotify Web API through spotipy, with our own pacing and retry policy."""

@@ -1,0 +1,1 @@
+"""The song catalog: reading and browsing it, importing into it, editing it, its artists."""

@@ -1,0 +1,52 @@
+"""Browsing the catalog: the in-memory index chooses the songs and their order, MongoDB serves
+the page's documents by `_id`, so a page costs one indexed query whatever the catalog size."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+
+from madhur_gql.documents import Artist, Song
+from madhur_gql.services.catalog.artists import artists_by_ids
+from madhur_gql.services.catalog.index import CatalogIndex, SongOrder
+from madhur_gql.services.catalog.songs import SongFilter, normalise_search, songs_by_ids
+from madhur_gql.services.paging import Page
+
+
+class SongBrowser:
+    """What the API reads of the catalog: pages of songs and artists, counts, genres."""
+
+    def __init__(self, index: CatalogIndex | None = None) -> None:
+        self.index = index or CatalogIndex()
+
+    async def find_songs(
+        self,
+        *,
+        offset: int,
+        limit: int,
+        search: str | None = None,
+        song_filter: SongFilter | None = None,
+        order: SongOrder = SongOrder.POPULARITY,
+    ) -> Page[Song]:
+        ids, total = self.index.query(
+            search=normalise_search(search),
+            song_filter=song_filter.normalised() if song_filter else None,
+            order=order,
+            offset=offset,
+            limit=limit,
+        )
+        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        return Page(items=songs, offset=offset, total=total)
+
+    async def find_artists(self, *, offset: int, limit: int, search: str | None) -> Page[Artist]:
+        """Artists with songs in the catalog, most songs first."""
+        ids, total = self.index.artists(normalise_search(search), offset, limit)
+        found = await artists_by_ids([PydanticObjectId(i) for i in ids])
+        artists = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        return Page(items=artists, offset=offset, total=total)
+
+    def artist_song_count(self, artist_id: str) -> int:
+        return self.index.artist_song_count(artist_id)
+
+    def genre_counts(self) -> list[tuple[str, int]]:
+        return self.index.genre_counts()

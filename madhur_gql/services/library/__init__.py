@@ -1,0 +1,1 @@
+"""A listener's library: favourites, their playlists and their listening history."""

@@ -1,0 +1,1 @@
+"""Spotify metadata (covers, links, previews, artist images): cached, enriched in the background."""
