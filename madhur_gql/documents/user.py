@@ -8,6 +8,8 @@ from pydantic import Field
 
 from madhur_gql.documents.common import utcnow
 
+MAX_ENDED_SESSIONS = 100
+
 
 class Role(StrEnum):
     USER = "USER"
@@ -22,6 +24,9 @@ class User(Document):
     favourite_genres: list[str] = Field(default_factory=list)
     favourite_moods: list[str] = Field(default_factory=list)
     token_version: int = 0  # in every access token; bumping it revokes them all
+    # Sessions (refresh-token families) ended lately: their access tokens are refused. The
+    # newest MAX_ENDED_SESSIONS are kept, far more than end within one access-token lifetime.
+    ended_sessions: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -94,25 +94,36 @@ class Context:
     def settings(self) -> Settings:
         return self.services.settings
 
-    @property
-    def user_id(self) -> str | None:
-        return self.claims.user_id if self.claims else None
-
     async def require_user(self) -> User:
-        """The caller, or UNAUTHENTICATED. Loaded from the database once per request."""
+        """The caller, or UNAUTHENTICATED. Checked once per request, by the accounts service
+        (token version, session, account): the only way a resolver learns who is calling."""
         if self.claims is None:
             raise self.auth_error or Unauthenticated("Log in to do this.")
         if self._user is None:
-            accounts = self.services.accounts
-            self._user = await accounts.current_user(self.claims.user_id, self.claims.version)
+            try:
+                self._user = await self.services.accounts.current_user(self.claims)
+            except Unauthenticated as error:
+                self.claims, self.auth_error = None, error  # anonymous from here on
+                raise
         return self._user
 
-    def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:
-        """Batches "do I like this song?" for a whole page; None when anonymous."""
+    async def viewer(self) -> User | None:
+        """The caller for public fields that show more to their owner; None when anonymous
+        or when the token no longer holds (a revoked token reads like no token)."""
         if self.claims is None:
             return None
+        try:
+            return await self.require_user()
+        except Unauthenticated:
+            return None
+
+    async def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:
+        """Batches "do I like this song?" for a whole page; None when anonymous."""
+        viewer = await self.viewer()
+        if viewer is None or viewer.id is None:
+            return None
         if self.loaders.liked is None:
-            user_id = PydanticObjectId(self.claims.user_id)
+            user_id = viewer.id
 
             async def load(keys: list[PydanticObjectId]) -> list[bool]:
                 liked = await liked_song_ids(user_id, keys)

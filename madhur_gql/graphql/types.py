@@ -67,7 +67,7 @@ class Song:
 
     @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
     async def liked_by_me(self, info: Info[Context, None]) -> bool:
-        loader = info.context.liked_loader()
+        loader = await info.context.liked_loader()
         return False if loader is None else await loader.load(PydanticObjectId(self.id))
 
     @strawberry.field(description="Album cover from Spotify; null until fetched or if none.")

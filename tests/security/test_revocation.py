@@ -19,17 +19,28 @@ import pytest
 from madhur_gql.documents import Role
 from tests.conftest import GraphQLClient
 from tests.security.conftest import PASSWORD, Account, codes, new_account
-from tests.security.test_authorization import OPERATIONS, Access, Caller, World, world  # noqa: F401
+from tests.security.test_authorization import OPERATIONS, Access, Caller, World
+from tests.security.test_authorization import world as world
 
 ME = "{ me { id } }"
 REFRESH = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }"
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }"
 
 
+async def _ok(
+    client: GraphQLClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> dict[str, Any]:
+    body = await client.execute(query, variables, token=token)
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
 async def _second_login(client: GraphQLClient, account: Account) -> dict[str, str]:
-    login: dict[str, str] = (await client.data(LOGIN, {"e": account.email, "p": PASSWORD}))[
-        "login"
-    ]
+    login: dict[str, str] = (await client.data(LOGIN, {"e": account.email, "p": PASSWORD}))["login"]
     return login
 
 
@@ -43,7 +54,7 @@ Revoke = Callable[[GraphQLClient, Account], Awaitable[str]]
 
 
 async def _logout_everywhere(client: GraphQLClient, account: Account) -> str:
-    await client.data("mutation { logoutEverywhere }", token=account.access_token)
+    await _ok(client, "mutation { logoutEverywhere }", token=account.access_token)
     return account.access_token
 
 
@@ -76,7 +87,9 @@ async def _logout(client: GraphQLClient, account: Account) -> str:
 
 
 async def _delete_me(client: GraphQLClient, account: Account) -> str:
-    await client.data(f'mutation {{ deleteMe(password: "{PASSWORD}") }}', token=account.access_token)
+    await _ok(
+        client, f'mutation {{ deleteMe(password: "{PASSWORD}") }}', token=account.access_token
+    )
     return account.access_token
 
 
@@ -95,7 +108,9 @@ def _shape(body: dict[str, Any]) -> tuple[list[str], bool]:
 
 @pytest.mark.parametrize("how", REVOCATIONS)
 async def test_a_revoked_token_reads_nothing_anywhere(
-    client: GraphQLClient, world: World, how: str  # noqa: F811
+    client: GraphQLClient,
+    world: World,
+    how: str,
 ) -> None:
     assert world.admin is not None
     wrong: dict[str, Any] = {}
@@ -109,7 +124,8 @@ async def test_a_revoked_token_reads_nothing_anywhere(
         if row.access is Access.PUBLIC:
             # Anonymous is the reference: the same variables, no token at all.
             anonymous = await client.execute(
-                row.document, await row.args(world, Caller("anonymous", bystander, world.admin, None))
+                row.document,
+                await row.args(world, Caller("anonymous", bystander, world.admin, None)),
             )
             if name.startswith("Mutation."):
                 continue  # login, register, refresh, logout: their own token is the credential
@@ -122,7 +138,9 @@ async def test_a_revoked_token_reads_nothing_anywhere(
 
 @pytest.mark.parametrize("how", REVOCATIONS)
 async def test_a_revoked_token_sees_no_private_field(
-    client: GraphQLClient, world: World, how: str  # noqa: F811
+    client: GraphQLClient,
+    world: World,
+    how: str,
 ) -> None:
     """The fields below public root fields that use the caller: likedByMe and private
     playlists. These were read with the old token after logoutEverywhere (issue 15)."""
@@ -133,11 +151,10 @@ async def test_a_revoked_token_sees_no_private_field(
         {"s": world.song_id},
         token=account.access_token,
     )
-    read = (
-        "query($p: ID!, $s: ID!) { song(id: $s) { likedByMe } "
-        "mine: playlist(id: $p) { id } }"
+    read = "query($p: ID!, $s: ID!) { song(id: $s) { likedByMe } mine: playlist(id: $p) { id } }"
+    live = await client.execute(
+        read, {"p": private, "s": world.song_id}, token=account.access_token
     )
-    live = await client.execute(read, {"p": private, "s": world.song_id}, token=account.access_token)
     assert live["data"] == {"song": {"likedByMe": True}, "mine": {"id": private}}  # the control
     revoked = await REVOCATIONS[how](client, account)
     liked = await client.execute(
@@ -183,7 +200,7 @@ async def test_refresh_races_never_leave_a_live_token(client: GraphQLClient) -> 
 
 async def test_an_admins_revoked_token_is_not_an_admin(client: GraphQLClient) -> None:
     admin = await new_account(client, Role.ADMIN)
-    await client.data("mutation { logoutEverywhere }", token=admin.access_token)
+    await _ok(client, "mutation { logoutEverywhere }", token=admin.access_token)
     body = await client.execute(
         'mutation { createArtist(name: "Revoked Admin Artist") { id } }', token=admin.access_token
     )

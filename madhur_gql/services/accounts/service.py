@@ -23,9 +23,15 @@ from madhur_gql.auth.passwords import (
     needs_rehash,
     validate_new_password,
 )
-from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from madhur_gql.auth.tokens import (
+    AccessClaims,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+)
 from madhur_gql.config import Settings
 from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
+from madhur_gql.documents.user import MAX_ENDED_SESSIONS
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
@@ -105,12 +111,18 @@ class AccountService:
         self.throttle = LoginThrottle(settings)
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
-    async def current_user(self, user_id: str, token_version: int) -> User:
-        """The account an access token names, or UNAUTHENTICATED when it no longer holds."""
-        user = await User.get(PydanticObjectId(user_id))
+    async def current_user(self, claims: AccessClaims) -> User:
+        """The account an access token names, or UNAUTHENTICATED when the token no longer holds.
+
+        The one check of a caller's identity: every field that uses it comes through here.
+        A token holds while its account exists, its token version is the account's (bumped
+        by changePassword and logoutEverywhere) and its session has not ended (logout,
+        revokeSession, refresh-token reuse). One read of the account answers all three.
+        """
+        user = await User.get(PydanticObjectId(claims.user_id))
         if user is None:  # deleted account with a still-valid token
             raise Unauthenticated("This account no longer exists.")
-        if user.token_version != token_version:  # password changed, logged out
+        if user.token_version != claims.version or claims.session_id in user.ended_sessions:
             raise Unauthenticated("This session has ended; log in again.")
         return user
 
@@ -246,7 +258,7 @@ class AccountService:
         if stored is None:
             spent = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
             if spent is not None and spent.revoked_at is None:
-                await self._revoke_family(spent.family_id, now)
+                await self._end_session(spent.user_id, spent.family_id, now)
             raise Unauthenticated("Invalid refresh token; log in again.")
         token = RefreshToken.model_validate(stored)
         if _aware(token.expires_at) <= now:
@@ -255,10 +267,11 @@ class AccountService:
             days=self.settings.session_max_days
         ):
             # Rotation slides the expiry; this is the absolute limit (RFC 9700 4.14.2).
-            await self._revoke_family(token.family_id, now)
+            await self._end_session(token.user_id, token.family_id, now)
             raise Unauthenticated("This session is too old; log in again.")
         user = await User.get(token.user_id)
-        if user is None:
+        if user is None or token.family_id in user.ended_sessions:
+            # Ended by a concurrent reuse: the token it may have issued dies with it.
             raise Unauthenticated("Invalid refresh token; log in again.")
         return await self._start_session(user, family_id=token.family_id)
 
@@ -268,7 +281,7 @@ class AccountService:
         )
         if token is None:
             return False
-        await self._revoke_family(token.family_id, datetime.now(UTC))
+        await self._end_session(token.user_id, token.family_id, datetime.now(UTC))
         return True
 
     async def sessions(self, user_id: PydanticObjectId) -> list[ActiveSession]:
@@ -279,7 +292,9 @@ class AccountService:
             RefreshToken.revoked_at == None,  # noqa: E711
             RefreshToken.rotated_at == None,  # noqa: E711
         ).to_list()
-        live = [t for t in tokens if _aware(t.expires_at) > now]
+        user = await User.get(user_id)
+        ended = set(user.ended_sessions) if user else set()
+        live = [t for t in tokens if _aware(t.expires_at) > now and t.family_id not in ended]
         live.sort(key=lambda t: _aware(t.created_at), reverse=True)
         return [
             ActiveSession(t.family_id, _aware(t.created_at), _aware(t.expires_at)) for t in live
@@ -292,7 +307,7 @@ class AccountService:
         )
         if owned is None:
             raise NotFound(f"No session with id '{session_id}'.")
-        await self._revoke_family(session_id, datetime.now(UTC))
+        await self._end_session(user_id, session_id, datetime.now(UTC))
 
     async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
         """Revoke every refresh token; with `bump_version`, live access tokens die too."""
@@ -327,6 +342,19 @@ class AccountService:
         )
         return _aware(first.created_at) if first else datetime.now(UTC)
 
+    async def _end_session(self, user_id: PydanticObjectId, family_id: str, now: datetime) -> None:
+        """End one login: its access tokens (through the account's ended sessions, one atomic
+        update that `current_user` and `refresh` read) and its refresh tokens.
+
+        Marking the account first closes the refresh race: a token issued to a concurrent
+        winner after this point, or before it, belongs to an ended session either way.
+        """
+        await User.get_pymongo_collection().update_one(
+            {"_id": user_id},
+            {"$push": {"ended_sessions": {"$each": [family_id], "$slice": -MAX_ENDED_SESSIONS}}},
+        )
+        await self._revoke_family(family_id, now)
+
     async def _revoke_family(self, family_id: str, now: datetime) -> None:
         await RefreshToken.find(
             RefreshToken.family_id == family_id,
@@ -347,7 +375,7 @@ class AccountService:
             expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days),
         ).insert()
         access_token = issue_access_token(
-            self.settings, str(user.id), user.role.value, user.token_version
+            self.settings, str(user.id), user.role.value, user.token_version, session_id=family_id
         )
         return Session(access_token=access_token, refresh_token=refresh_token, user=user)
 
