@@ -142,7 +142,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         )
     middleware.append(Middleware(SecurityHeadersMiddleware))
-    middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
+    middleware.append(
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout=settings.body_timeout,
+        )
+    )
     if settings.csrf_prevention:
         middleware.append(Middleware(CSRFPreventionMiddleware))
     return Starlette(

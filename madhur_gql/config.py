@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
     session_max_days: int = Field(90, alias="MADHUR_SESSION_MAX_DAYS", ge=1, le=3650)
     register_max_conflicts: int = Field(10, alias="MADHUR_REGISTER_MAX_CONFLICTS", ge=1)
+    register_max_per_address: int = Field(10, alias="MADHUR_REGISTER_MAX_PER_ADDRESS", ge=1)
+    login_max_failures_per_account: int = Field(
+        20, alias="MADHUR_LOGIN_MAX_FAILURES_PER_ACCOUNT", ge=1
+    )
+    login_known_address_days: float = Field(30, alias="MADHUR_LOGIN_KNOWN_ADDRESS_DAYS", gt=0)
+
+    # The HTTP server (http/server.py): trusted proxies, connection limits, read deadlines.
+    forwarded_allow_ips: str = Field("", alias="MADHUR_FORWARDED_ALLOW_IPS")
+    header_timeout: float = Field(10, alias="MADHUR_HEADER_TIMEOUT_SECONDS", gt=0)
+    body_timeout: float = Field(10, alias="MADHUR_BODY_TIMEOUT_SECONDS", gt=0)
+    keep_alive_timeout: int = Field(5, alias="MADHUR_KEEP_ALIVE_SECONDS", ge=1)
+    max_connections: int = Field(1000, alias="MADHUR_MAX_CONNECTIONS", ge=1)
 
     # Spotify metadata (madhur_gql/spotify): off unless both credentials are set.
     spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from madhur_gql.config import get_settings
+from madhur_gql.http.server import server_options
 from madhur_gql.log_config import configure_logging
 
 app = typer.Typer(
@@ -72,6 +73,7 @@ def serve(
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
             access_log=False,
+            **server_options(settings, in_process=False),
         )
 
 

@@ -6,6 +6,7 @@ in GraphQL's error shape (`errors[].extensions.code`) so clients handle them lik
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -29,18 +30,17 @@ def _error_body(message: str, code: str) -> bytes:
     ).encode()
 
 
-async def _send_error(send: Send, status: int, message: str, code: str) -> None:
+async def _send_error(
+    send: Send, status: int, message: str, code: str, *, close: bool = False
+) -> None:
     body = _error_body(message, code)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:  # the rest of the request will not be read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -75,15 +75,18 @@ def _has_lone_surrogate(body: bytes) -> bool:
 
 class BodySizeLimitMiddleware:
     """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted);
-    400 for a JSON body with text that is not valid Unicode.
+    408 for a body not complete within `timeout` seconds (a client trickling bytes would
+    hold the connection as long as it liked); 400 for a JSON body with text that is not
+    valid Unicode.
 
     The body is read here, up to the limit, and replayed to the app: GraphQL bodies are
     small, and the app never sees a request it would have to abandon half-read.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -96,18 +99,29 @@ class BodySizeLimitMiddleware:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return  # the client went away
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _send_error(
+                send,
+                408,
+                f"The request body did not arrive within {self.timeout:g} seconds.",
+                "REQUEST_TIMEOUT",
+                close=True,
+            )
+            return
         body = b"".join(chunks)
         if _has_lone_surrogate(body):
             await _send_error(

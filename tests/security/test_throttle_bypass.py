@@ -17,7 +17,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import User
-from madhur_gql.services.throttle import COLLECTION
+from madhur_gql.services.accounts.throttle import COLLECTION
 from tests.conftest import GraphQLClient, LiveServer, make_settings
 from tests.security.conftest import PASSWORD, codes, new_account
 

@@ -135,12 +135,14 @@ class AccountService:
         address: str | None = None,
     ) -> Session:
         keys = self.throttle.registration_keys(address)
-        await self.throttle.check(keys)
+        signups = self.throttle.signup_keys(address)
+        await self.throttle.check(keys + signups)
         try:
             user = await self.create_user(email, password, display_name, role)
         except Conflict:
             await self.throttle.record_failure(keys, in_flight=False)
             raise
+        await self.throttle.record_failure(signups, in_flight=False)  # counted like a failure
         return await self._start_session(user, family_id=uuid.uuid4().hex)
 
     async def create_user(
@@ -224,7 +226,7 @@ class AccountService:
     async def _verify_password(
         self, user: User | None, email: str, password: str, address: str | None, message: str
     ) -> None:
-        keys = self.throttle.keys(email, address)
+        keys = await self.throttle.keys(email, address)
         await self.throttle.acquire(keys)
         password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
         try:
@@ -236,6 +238,7 @@ class AccountService:
             await self.throttle.record_failure(keys)
             raise Unauthenticated(message)
         await self.throttle.record_success(keys)
+        await self.throttle.remember_address(email, address)
         if needs_rehash(user.password_hash, self.settings.bcrypt_rounds):
             user.password_hash = await hash_password(password, self.settings.bcrypt_rounds)
             await user.save()
