@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - the bench accounts' password
 
 
 def rss(pid: int | None) -> int | None:
@@ -101,16 +101,24 @@ async def playlists(client: Client, playlists: int, size: int) -> dict[str, Any]
                 token=token,
             )
         made.append(playlist)
-    query = "{ " + " ".join(f'p{i}: playlist(id: "{p}") {{ songs {{ id }} }}' for i, p in enumerate(made)) + " }"
+    query = (
+        "{ "
+        + " ".join(f'p{i}: playlist(id: "{p}") {{ songs {{ id }} }}' for i, p in enumerate(made))
+        + " }"
+    )
     seconds, body = await client.post({"query": query})
     returned = sum(len((v or {}).get("songs") or []) for v in (body.get("data") or {}).values())
-    return {"seconds": round(seconds, 2), "songs_returned": returned, "codes": sorted(set(codes(body)))}
+    return {
+        "seconds": round(seconds, 2),
+        "songs_returned": returned,
+        "codes": sorted(set(codes(body))),
+    }
 
 
 async def trending_search(client: Client, aliases: int) -> dict[str, Any]:
     fields = " ".join(
         f'a{i}: songs(first: 1, search: "{c}", order: TRENDING) {{ totalCount }}'
-        for i, c in zip(range(aliases), "aeiounrstlmdkpgh")
+        for i, c in zip(range(aliases), "aeiounrstlmdkpgh", strict=False)
     )
     seconds, body = await client.post({"query": "{ " + fields + " }"})
     return {"seconds": round(seconds, 3), "codes": sorted(set(codes(body)))}
@@ -201,9 +209,14 @@ async def trending_manipulation(client: Client, plays: int) -> dict[str, Any]:
                 token,
             )
     attacker, _ = await client.account()
-    mutation = "mutation($s: ID!) { " + " ".join(
-        f"p{i}: recordInteraction(input: {{songId: $s, kind: PLAY}}) {{ id }}" for i in range(10)
-    ) + " }"
+    mutation = (
+        "mutation($s: ID!) { "
+        + " ".join(
+            f"p{i}: recordInteraction(input: {{songId: $s, kind: PLAY}}) {{ id }}"
+            for i in range(10)
+        )
+        + " }"
+    )
     for _ in range(plays // 10):
         await client.gql(mutation, {"s": target}, attacker)
 
@@ -238,9 +251,7 @@ async def shilling(client: Client, accounts: int, wait: float) -> dict[str, Any]
         "query($s: ID!) { similarSongs(songId: $s, first: 20) { song { id } } }", {"s": popular}
     )
     ids = [r["song"]["id"] for r in similar["data"]["similarSongs"]]
-    recs = await client.gql(
-        "{ recommendations(first: 20) { reasons song { id } } }", token=victim
-    )
+    recs = await client.gql("{ recommendations(first: 20) { reasons song { id } } }", token=victim)
     picks = recs["data"]["recommendations"]
     victim_rank = next((i + 1 for i, r in enumerate(picks) if r["song"]["id"] == target), None)
     return {
@@ -273,7 +284,7 @@ async def main() -> None:
                 continue
             try:
                 result = await attack()
-            except Exception as error:  # noqa: BLE001 - a refused attack is a figure too
+            except Exception as error:
                 result = {"error": repr(error)[:300]}
             print(json.dumps({name: result}), flush=True)
 

@@ -54,7 +54,11 @@ async def test_playlist_songs_cost_what_the_playlists_hold(client: GraphQLClient
     full = await _public_playlist(client, owner.access_token, songs, 1000)
     one = await client.execute("query($p: ID!) { playlist(id: $p) { songs { id } } }", {"p": full})
     assert not one.get("errors") and len(one["data"]["playlist"]["songs"]) == 1000  # control
-    many = "{ " + " ".join(f'p{i}: playlist(id: "{full}") {{ songs {{ id }} }}' for i in range(12)) + " }"
+    many = (
+        "{ "
+        + " ".join(f'p{i}: playlist(id: "{full}") {{ songs {{ id }} }}' for i in range(12))
+        + " }"
+    )
     body = await client.execute(many)
     assert "QUERY_TOO_COMPLEX" in codes(body), codes(body)
     served = sum(len(v["songs"]) for v in (body.get("data") or {}).values() if v)
@@ -115,10 +119,24 @@ async def test_documents_that_cannot_run_are_not_kept(
     they are within the token limit), never held in the document cache."""
     persisted_cache = live_server.app.state.persisted_queries
     document_cache = live_server.app.state.document_cache
-    deep = "{ songs(first: 1) { edges { node { " + "artistProfile { songs(first: 1) { edges { node { " * 4 + "id" + " } } } }" * 4 + " } } } }"
+    deep = (
+        "{ songs(first: 1) { edges { node { "
+        + "artistProfile { songs(first: 1) { edges { node { " * 4
+        + "id"
+        + " } } } }" * 4
+        + " } } } }"
+    )
     aliased = "{ " + " ".join(f"g{i}: genres {{ name }}" for i in range(20)) + " }"
-    costly = "{ " + " ".join(f"p{i}: songs(first: 100) {{ edges {{ node {{ id title artist }} }} }}" for i in range(10)) + " }"
+    costly = (
+        "{ "
+        + " ".join(
+            f"p{i}: songs(first: 100) {{ edges {{ node {{ id title artist }} }} }}"
+            for i in range(10)
+        )
+        + " }"
+    )
     runnable = "{ genres { name songCount } }"
+
     def digest(document: str) -> str:
         return hashlib.sha256(document.encode()).hexdigest()
 
@@ -140,7 +158,9 @@ async def test_operation_names_are_cut_short_in_logs(client: GraphQLClient) -> N
         )
     lines = [e for e in logs if e.get("event") == "graphql operation"]
     assert len(lines) == 2
-    assert all(len(str(e["operation"])) <= 120 for e in lines), [len(str(e["operation"])) for e in lines]
+    assert all(len(str(e["operation"])) <= 120 for e in lines), [
+        len(str(e["operation"])) for e in lines
+    ]
 
 
 async def test_genre_input_is_capped_and_its_cache_bounded(
@@ -180,6 +200,7 @@ async def test_a_client_that_spends_its_budget_waits(
     page = "{ songs(first: 100) { edges { node { id title artist album genres } } } }"
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+
             async def ask(address: str, token: str | None = None) -> dict[str, Any]:
                 headers = {"x-forwarded-for": address}
                 if token:
@@ -195,11 +216,18 @@ async def test_a_client_that_spends_its_budget_waits(
             assert not (await ask("203.0.113.8")).get("errors")  # another address: its own budget
             user = await GraphQLClient(http).data(
                 "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-                {"i": {"email": f"budget-{uuid.uuid4().hex[:8]}@example.com",
-                       "password": "correct horse battery", "displayName": "B"}},
+                {
+                    "i": {
+                        "email": f"budget-{uuid.uuid4().hex[:8]}@example.com",
+                        "password": "correct horse battery",
+                        "displayName": "B",
+                    }
+                },
             )
             token = user["register"]["accessToken"]
-            spent = [await ask(f"198.51.100.{i}", token) for i in range(4)]  # one account, many addresses
+            spent = [
+                await ask(f"198.51.100.{i}", token) for i in range(4)
+            ]  # one account, many addresses
             assert codes(spent[-1]) == ["TOO_MANY_REQUESTS"], [codes(b) for b in spent]
     finally:
         await server.stop()

@@ -46,7 +46,13 @@ async def _raw(client: GraphQLClient, body: bytes) -> httpx.Response:
         b'{"version": 1, "sha256Hash": "' + b"0" * 64 + b'"}}}',
         b'{"query": "{ __typename }", "variables": {"\xed\xa0\x80": 1}}',
     ],
-    ids=["huge-int-variable", "huge-int-extension", "raw-surrogate-name", "raw-surrogate-apq", "raw-surrogate-key"],
+    ids=[
+        "huge-int-variable",
+        "huge-int-extension",
+        "raw-surrogate-name",
+        "raw-surrogate-apq",
+        "raw-surrogate-key",
+    ],
 )
 async def test_odd_json_is_a_graphql_refusal(client: GraphQLClient, body: bytes) -> None:
     response = await _raw(client, body)
@@ -56,7 +62,11 @@ async def test_odd_json_is_a_graphql_refusal(client: GraphQLClient, body: bytes)
 
 async def test_a_big_number_that_python_can_hold_is_a_plain_bad_int(client: GraphQLClient) -> None:
     """Under the digit limit, a huge number is just a value GraphQL's Int refuses."""
-    body = b'{"query": "query($n: Int) { songs(first: $n) { totalCount } }", "variables": {"n": ' + b"9" * 100 + b"}}"
+    body = (
+        b'{"query": "query($n: Int) { songs(first: $n) { totalCount } }", "variables": {"n": '
+        + b"9" * 100
+        + b"}}"
+    )
     answer = _refusal(await _raw(client, body))
     assert codes(answer) == ["BAD_USER_INPUT"]
 
@@ -67,7 +77,9 @@ def _cursor(offset: int) -> str:
 
 @pytest.mark.parametrize("field", ["myHistory", "myPlaylists", "myLikedSongs", "songs", "artists"])
 @pytest.mark.parametrize("offset", [2**63, 10**30, 10**6])
-async def test_crafted_cursors_are_bad_input(client: GraphQLClient, field: str, offset: int) -> None:
+async def test_crafted_cursors_are_bad_input(
+    client: GraphQLClient, field: str, offset: int
+) -> None:
     account = await new_account(client)
     body = await client.execute(
         f"query($a: String) {{ {field}(first: 2, after: $a) {{ totalCount }} }}",
@@ -79,7 +91,9 @@ async def test_crafted_cursors_are_bad_input(client: GraphQLClient, field: str, 
 
 
 async def test_a_cursor_inside_the_list_still_works(client: GraphQLClient) -> None:
-    body = await client.data("query($a: String) { songs(first: 2, after: $a) { edges { cursor } } }", {"a": _cursor(3)})
+    body = await client.data(
+        "query($a: String) { songs(first: 2, after: $a) { edges { cursor } } }", {"a": _cursor(3)}
+    )
     assert len(body["songs"]["edges"]) == 2
 
 
@@ -104,7 +118,13 @@ async def test_csrf_prevention_decodes_parameter_names(
     assert allowed.json()["data"] == {"__typename": "Query"}
 
 
-NAMES = ["nul\x00name", "bidi \u202etxt.exe", "bell\x07", "isolate \u2066x\u2069", "line\u2028break"]
+NAMES = [
+    "nul\x00name",
+    "bidi \u202etxt.exe",
+    "bell\x07",
+    "isolate \u2066x\u2069",
+    "line\u2028break",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -23,9 +23,13 @@ from tests.security.conftest import PASSWORD, Account, codes, new_account
 
 PLAY = "mutation($s: ID!) { recordInteraction(input: {songId: $s, kind: PLAY}) { id } }"
 LIKE = "mutation($s: ID!) { like(songId: $s) { id } }"
-TEN_PLAYS = "mutation($s: ID!) { " + " ".join(
-    f"p{i}: recordInteraction(input: {{songId: $s, kind: PLAY}}) {{ id }}" for i in range(10)
-) + " }"
+TEN_PLAYS = (
+    "mutation($s: ID!) { "
+    + " ".join(
+        f"p{i}: recordInteraction(input: {{songId: $s, kind: PLAY}}) {{ id }}" for i in range(10)
+    )
+    + " }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +81,10 @@ async def test_one_listener_cannot_buy_the_top_of_trending(client: GraphQLClient
     rank = await _rank(client, "trending", target)
     assert rank is None or rank > len(background), rank
     # The account goes, and its plays with it.
-    await client.data(f'mutation {{ deleteMe(password: "{PASSWORD}") }}', token=attacker.access_token)
-    after = await client.data(
-        "{ trending(first: 20) { edges { node { id } } } }"
+    await client.data(
+        f'mutation {{ deleteMe(password: "{PASSWORD}") }}', token=attacker.access_token
     )
+    after = await client.data("{ trending(first: 20) { edges { node { id } } } }")
     leaders = [e["node"]["id"] for e in after["trending"]["edges"]][: len(background)]
     assert set(leaders) == set(background) and target not in leaders
     song = await client.data("query($s: ID!) { song(id: $s) { playCount } }", {"s": target})
