@@ -122,11 +122,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphiql = (
         GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
     )
+    schema = build_schema(security_extensions(settings))
+    persisted = PersistedQueryCache(settings.apq_cache_size)
     graphql_app = GraphQLApp(
-        build_schema(security_extensions(settings)),
-        graphiql=graphiql,
-        persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
-        allow_queries_via_get=True,
+        schema, graphiql=graphiql, persisted_query_cache=persisted, allow_queries_via_get=True
     )
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -151,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     if settings.csrf_prevention:
         middleware.append(Middleware(CSRFPreventionMiddleware))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/healthz", healthz),
@@ -162,3 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
         lifespan=lifespan,
     )
+    # Both caches are keyed by what clients send: bounded, and holding runnable documents only.
+    app.state.document_cache = schema.document_cache
+    app.state.persisted_queries = persisted
+    return app

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(15, alias="MADHUR_MAX_QUERY_ALIASES", ge=0)
     max_query_cost: int = Field(10_000, alias="MADHUR_MAX_QUERY_COST", ge=1)
     max_body_bytes: int = Field(100_000, alias="MADHUR_MAX_BODY_BYTES", ge=1024)
+    # Each client's (address's, account's) budget of query cost over time; 0 turns it off.
+    client_cost_budget: int = Field(200_000, alias="MADHUR_CLIENT_COST_BUDGET", ge=0)
+    client_cost_window_seconds: float = Field(60, alias="MADHUR_CLIENT_COST_WINDOW_SECONDS", gt=0)
+    operation_timeout: float = Field(10, alias="MADHUR_OPERATION_TIMEOUT_SECONDS", gt=0)
     csrf_prevention: bool = Field(True, alias="MADHUR_CSRF_PREVENTION")
     max_password_checks_per_request: int = Field(1, alias="MADHUR_MAX_PASSWORD_CHECKS", ge=1)
     login_max_failures_per_email: int = Field(5, alias="MADHUR_LOGIN_MAX_FAILURES", ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -17,6 +18,7 @@ from madhur_gql.config import Settings
 from madhur_gql.documents import Artist, Role, Song, User
 from madhur_gql.documents.spotify import SpotifyTrackInfo
 from madhur_gql.errors import Forbidden, Unauthenticated
+from madhur_gql.graphql.cost import CostMeter
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService, users_by_ids
 from madhur_gql.services.catalog.admin import SongAdmin
@@ -88,11 +90,25 @@ class Context:
     claims: AccessClaims | None = None
     auth_error: Unauthenticated | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    cost: CostMeter | None = None  # set when execution starts (graphql/cost.py)
+    deadline: asyncio.Timeout | None = None  # armed for queries (graphql/cost.py)
     _user: User | None = None
 
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    def budget_keys(self) -> list[str]:
+        """Whose cost budget this request spends: its address's, and its account's."""
+        keys = []
+        if self.request.client is not None:
+            keys.append(f"addr:{self.request.client.host}")
+        if self.claims is not None:
+            keys.append(f"user:{self.claims.user_id}")
+        return keys
+
+    def catalog_size(self) -> int:
+        return self.services.browser.song_count()
 
     async def require_user(self) -> User:
         """The caller, or UNAUTHENTICATED. Checked once per request, by the accounts service

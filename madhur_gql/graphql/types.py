@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from madhur_gql import documents
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import encode_cursor, window
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
@@ -302,6 +303,7 @@ class Playlist:
 
     @strawberry.field(description="The songs in playlist order; deleted songs drop out.")
     async def songs(self, info: Info[Context, None]) -> list[Song]:
+        charge_list(info, len(self.song_ids), LIST_SIZE_HINTS["Playlist.songs"])
         found = await info.context.loaders.song.load_many(self.song_ids)
         return [Song.from_document(song) for song in found if song is not None]
 

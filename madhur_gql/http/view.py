@@ -6,9 +6,12 @@ the GraphQL-over-HTTP spec asks; application/json keeps the 200 legacy clients e
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -20,7 +23,10 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
+from madhur_gql.graphql.observer import short_name as _short
 from madhur_gql.http.graphiql import GraphiQLPage
+
+log = structlog.get_logger(__name__)
 
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -137,14 +143,31 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        if self.persisted_query_cache is not None:
+        cache = self.persisted_query_cache
+        to_register = None
+        if cache is not None:
             try:
-                request_data = persisted_queries.resolve(request_data, self.persisted_query_cache)
+                request_data, to_register = persisted_queries.resolve(request_data, cache)
             except persisted_queries.PersistedQueryError as error:
                 return ExecutionResult(data=None, errors=[error.as_graphql_error()])
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        # A query's deadline: armed by the cost extension once the operation is known to be
+        # a query (mutations are not cut short halfway), so parsing and checks come first.
+        context.deadline = asyncio.timeout(None)
+        try:
+            async with context.deadline:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            log.warning(
+                "graphql operation timed out", operation=_short(request_data.operation_name)
+            )
+            return ExecutionResult(data=None, errors=[_timeout(context)])
+        if cache is not None and to_register is not None and request_data.query is not None:
+            persisted_queries.register(
+                cache, to_register, request_data.query, result.data is not None
+            )
+        return result
 
     def create_response(
         self,
@@ -162,6 +185,14 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         return response
+
+
+def _timeout(context: Context) -> GraphQLError:
+    seconds = context.settings.operation_timeout
+    return GraphQLError(
+        f"The query did not finish within {seconds:g} seconds; ask for less.",
+        extensions={"code": "REQUEST_TIMEOUT", "timeoutSeconds": seconds},
+    )
 
 
 class GraphQLApp(GraphQLView):
