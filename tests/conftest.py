@@ -52,6 +52,7 @@ def make_settings(uri: str, database: str, **overrides: Any) -> Settings:
         "MADHUR_JWT_SECRET": TEST_SECRET,
         # Every test registers from 127.0.0.1; the throttle's own tests set it low again.
         "MADHUR_REGISTER_MAX_PER_ADDRESS": 100_000,
+        "MADHUR_CLIENT_COST_BUDGET": 10_000_000,  # one client (127.0.0.1) runs every test
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
