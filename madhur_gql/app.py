@@ -32,6 +32,7 @@ from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
 from madhur_gql.http.view import GraphQLApp
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
+from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
@@ -86,9 +87,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
             recommendations = RecommendationService(browser)
+            standing = ListenerStanding(
+                StandingRules(
+                    settings.established_account_days,
+                    settings.established_min_songs,
+                    settings.thin_account_weight,
+                )
+            )
+            standing.on_change(index.trending.reweigh)
             for play in await recent_plays():
-                index.trending.add_play(str(play.song_id), play.created_at)
-            feed = ChangeFeed(index, recommendations)
+                listener = str(play.user_id)
+                weight = standing.weight(listener)  # thin until the build has seen them all
+                index.trending.add_play(str(play.song_id), play.created_at, listener, weight)
+            feed = ChangeFeed(index, recommendations, standing)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -97,12 +108,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.watch_recommender(
                 lambda: {**recommendations.stats(), "ready": recommendations.ready}
             )
+            accounts = AccountService(settings)
+            accounts.deleted += [index.trending.forget_listener, standing.forget]
             app.state.services = Services(
                 settings=settings,
-                accounts=AccountService(settings),
+                accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                listening=Listening(index, recommendations),
+                listening=Listening(index, recommendations, standing),
                 song_admin=SongAdmin(index, recommendations),
                 metrics=metrics,
                 spotify=spotify,

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
     session_max_days: int = Field(90, alias="MADHUR_SESSION_MAX_DAYS", ge=1, le=3650)
     register_max_conflicts: int = Field(10, alias="MADHUR_REGISTER_MAX_CONFLICTS", ge=1)
+    # Shared lists (trending, the item graph) weigh a fresh or thin account at `thin weight`
+    # until it is this old and has this many different songs (services/accounts/standing.py).
+    established_account_days: float = Field(7, alias="MADHUR_ESTABLISHED_ACCOUNT_DAYS", ge=0)
+    established_min_songs: int = Field(5, alias="MADHUR_ESTABLISHED_MIN_SONGS", ge=0)
+    thin_account_weight: float = Field(0.1, alias="MADHUR_THIN_ACCOUNT_WEIGHT", ge=0, le=1)
     register_max_per_address: int = Field(10, alias="MADHUR_REGISTER_MAX_PER_ADDRESS", ge=1)
     login_max_failures_per_account: int = Field(
         20, alias="MADHUR_LOGIN_MAX_FAILURES_PER_ACCOUNT", ge=1

@@ -92,7 +92,7 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     cost: CostMeter | None = None  # set when execution starts (graphql/cost.py)
     deadline: asyncio.Timeout | None = None  # armed for queries (graphql/cost.py)
-    _user: User | None = None
+    _user: asyncio.Future[User] | None = None  # the one check, shared by every resolver
 
     @property
     def settings(self) -> Settings:
@@ -113,20 +113,20 @@ class Context:
     async def require_user(self) -> User:
         """The caller, or UNAUTHENTICATED. Checked once per request, by the accounts service
         (token version, session, account): the only way a resolver learns who is calling."""
-        if self.claims is None:
-            raise self.auth_error or Unauthenticated("Log in to do this.")
         if self._user is None:
-            try:
-                self._user = await self.services.accounts.current_user(self.claims)
-            except Unauthenticated as error:
-                self.claims, self.auth_error = None, error  # anonymous from here on
-                raise
-        return self._user
+            if self.claims is None:
+                raise self.auth_error or Unauthenticated("Log in to do this.")
+            self._user = asyncio.ensure_future(self.services.accounts.current_user(self.claims))
+        try:
+            return await asyncio.shield(self._user)
+        except Unauthenticated as error:
+            self.auth_error = error
+            raise
 
     async def viewer(self) -> User | None:
         """The caller for public fields that show more to their owner; None when anonymous
         or when the token no longer holds (a revoked token reads like no token)."""
-        if self.claims is None:
+        if self.claims is None and self._user is None:
             return None
         try:
             return await self.require_user()

@@ -17,6 +17,7 @@ from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
 from madhur_gql.documents import Interaction, InteractionKind, Song
+from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS
 from madhur_gql.services.recommendations import RecommendationService
@@ -30,9 +31,15 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
 class ChangeFeed:
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        recommendations: RecommendationService,
+        standing: ListenerStanding | None = None,
+    ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.standing = standing or ListenerStanding()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -109,11 +116,13 @@ class ChangeFeed:
             if change["operationType"] != "insert":
                 continue
             interaction = Interaction.model_validate(change["fullDocument"])
-            if (
-                self.recommendations.record(interaction)
-                and interaction.kind is InteractionKind.PLAY
-            ):
-                self.index.trending.add_play(str(interaction.song_id), interaction.created_at)
+            listener, song = str(interaction.user_id), str(interaction.song_id)
+            if not self.recommendations.record(interaction):
+                continue  # this process's own write, applied already
+            if interaction.kind is InteractionKind.PLAY:
+                weight = self.standing.weight(listener)
+                self.index.trending.add_play(song, interaction.created_at, listener, weight)
+            self.standing.observe_song(listener, song)
 
 
 def _only_counters(change: Mapping[str, Any]) -> bool:

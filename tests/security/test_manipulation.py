@@ -8,9 +8,7 @@ MADHUR_ESTABLISHED_ACCOUNT_DAYS, with MADHUR_ESTABLISHED_MIN_SONGS songs of hist
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from bson import ObjectId
@@ -19,7 +17,7 @@ from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import User
 from tests.conftest import GraphQLClient, LiveServer, make_settings
-from tests.security.conftest import PASSWORD, Account, codes, new_account
+from tests.security.conftest import PASSWORD, Account, new_account
 
 PLAY = "mutation($s: ID!) { recordInteraction(input: {songId: $s, kind: PLAY}) { id } }"
 LIKE = "mutation($s: ID!) { like(songId: $s) { id } }"
@@ -81,9 +79,10 @@ async def test_one_listener_cannot_buy_the_top_of_trending(client: GraphQLClient
     rank = await _rank(client, "trending", target)
     assert rank is None or rank > len(background), rank
     # The account goes, and its plays with it.
-    await client.data(
+    deleted = await client.execute(
         f'mutation {{ deleteMe(password: "{PASSWORD}") }}', token=attacker.access_token
     )
+    assert deleted["data"] == {"deleteMe": True}, deleted
     after = await client.data("{ trending(first: 20) { edges { node { id } } } }")
     leaders = [e["node"]["id"] for e in after["trending"]["edges"]][: len(background)]
     assert set(leaders) == set(background) and target not in leaders
@@ -154,7 +153,3 @@ async def test_established_listeners_still_make_links(
         "query($s: ID!) { similarSongs(songId: $s, first: 10) { song { id } } }", {"s": popular}
     )
     assert target in [r["song"]["id"] for r in similar["similarSongs"]]
-
-
-def _unused(*_: Any) -> None:  # keep imports honest for the linters
-    _ = (uuid, codes)

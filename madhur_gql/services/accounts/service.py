@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +31,16 @@ from madhur_gql.auth.tokens import (
     new_refresh_token,
 )
 from madhur_gql.config import Settings
-from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
+from madhur_gql.documents import (
+    Interaction,
+    InteractionKind,
+    Like,
+    Playlist,
+    RefreshToken,
+    Role,
+    Song,
+    User,
+)
 from madhur_gql.documents.user import MAX_ENDED_SESSIONS
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
@@ -109,6 +119,8 @@ class AccountService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.throttle = LoginThrottle(settings)
+        # Called with the id of each deleted account: shared in-memory state forgets it.
+        self.deleted: list[Callable[[str], None]] = []
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
     async def current_user(self, claims: AccessClaims) -> User:
@@ -326,15 +338,27 @@ class AccountService:
         """The one place an account is deleted: everything that belongs to it goes with it.
 
         The account goes first, so a still-valid access token stops working at once. Likes
-        are undone one by one so the songs' like counters stay right.
+        are undone one by one so the songs' like counters stay right, and so are plays; what
+        the account added to shared lists (trending) is taken back by the `deleted` hooks.
         """
         assert user.id is not None
         await user.delete()
         await RefreshToken.find(RefreshToken.user_id == user.id).delete()
+        plays: Counter[PydanticObjectId] = Counter()
+        async for doc in Interaction.get_pymongo_collection().find(
+            {"user_id": user.id, "kind": InteractionKind.PLAY.value}, {"song_id": 1}
+        ):
+            plays[doc["song_id"]] += 1
+        for song_id, count in plays.items():
+            await Song.get_pymongo_collection().update_one(
+                {"_id": song_id}, {"$inc": {"play_count": -count}}
+            )
         await Interaction.find(Interaction.user_id == user.id).delete()
         async for liked in Like.find(Like.user_id == user.id):
             await likes.unlike(user.id, liked.song_id)
         await Playlist.find(Playlist.owner_id == user.id).delete()
+        for forget in self.deleted:
+            forget(str(user.id))
 
     async def _session_started(self, family_id: str) -> datetime:
         """When the login behind a token family happened: its first token (family index)."""

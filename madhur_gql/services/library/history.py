@@ -8,6 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from madhur_gql.documents import Interaction, InteractionKind, Song, User
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import BadUserInput, NotFound
+from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.counters import increment
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
@@ -18,9 +19,15 @@ MAX_IDEMPOTENCY_KEY = 100
 
 
 class Listening:
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        recommendations: RecommendationService,
+        standing: ListenerStanding | None = None,
+    ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.standing = standing or ListenerStanding()
 
     async def record(
         self,
@@ -32,6 +39,7 @@ class Listening:
     ) -> Interaction:
         """Store the interaction; a retry with the same idempotency key returns the first one."""
         assert user.id is not None
+        self.standing.observe_account(str(user.id), user.created_at)
         validate_rating(kind, rating)
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
@@ -78,13 +86,16 @@ class Listening:
         return song_oid
 
     async def _apply(self, interaction: Interaction) -> None:
-        """Counters and the recommender follow the stored interaction."""
+        """Counters, trending (weighed by the listener's standing) and the recommender follow
+        the stored interaction."""
         song_key = str(interaction.song_id)
         if interaction.kind is InteractionKind.PLAY:
             plays = await increment(interaction.song_id, "play_count")
             if plays is not None:
                 self.index.set_counters(song_key, plays=plays)
-            self.index.trending.add_play(song_key, interaction.created_at)
+            listener = str(interaction.user_id)
+            weight = self.standing.weight(listener)
+            self.index.trending.add_play(song_key, interaction.created_at, listener, weight)
         elif interaction.kind in (InteractionKind.LIKE, InteractionKind.UNLIKE):
             change = likes.like if interaction.kind is InteractionKind.LIKE else likes.unlike
             count = await change(interaction.user_id, interaction.song_id)
@@ -93,6 +104,7 @@ class Listening:
             self.index.set_counters(song_key, likes=count)
             if interaction.id is None:
                 await interaction.insert()
+        self.standing.observe_song(str(interaction.user_id), song_key)
         self.recommendations.record(interaction)
 
 
