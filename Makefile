@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.package-lock.json
 ARIADNE := $(VENV)/tools/ariadne-codegen/bin/ariadne-codegen
 
-.PHONY: install run test lint format schema bench clean web node chromium
+.PHONY: install run test lint format schema bench clean web node chromium wrk
 
 install: $(STAMP) web $(ARIADNE)
 
@@ -35,6 +35,13 @@ $(ARIADNE): | $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || echo "warning: chromium could not be installed: the browser test will be skipped"
 
+# Debian's wrk for bench/wrk_bench.py (throughput against the `{ __typename }` floor).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+
+bench: install wrk
+	$(BIN)/python bench/wrk_bench.py
+
 run: install
 	$(BIN)/madhur-gql serve
 
@@ -46,6 +53,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m tools.schema_check
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -32,6 +32,7 @@ from madhur_gql.recommender.engine import (
     CatalogItems,
     EngineConfig,
     Event,
+    RecommendationRequest,
     RecommenderEngine,
 )
 from madhur_gql.recommender.evaluation import (
@@ -46,6 +47,7 @@ from madhur_gql.recommender.evaluation import (
     split_protocol,
 )
 
+UNDIVERSIFIED_TOP10 = RecommendationRequest(first=10, diversity=0.0, max_per_artist=0)
 DEFAULT_INTERACTIONS = "/work/shared/data/lastfm_dev_user_artists.tsv"
 DEFAULT_FEATURES = "/work/shared/data/lastfm_artist_audio_features.csv"
 
@@ -156,7 +158,7 @@ class EngineModel:
         assert self.engine is not None
         out = np.zeros(user_rows.shape, dtype=np.float32)
         for row, u in enumerate(user_idx):
-            picks = self.engine.recommend(str(u), 10, diversity=0.0, max_per_artist=0, now=self.now)
+            picks = self.engine.recommend(str(u), UNDIVERSIFIED_TOP10, now=self.now)
             for rank, pick in enumerate(picks):
                 out[row, int(pick.item_id)] = 100.0 - rank
         return out

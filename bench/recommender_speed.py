@@ -1,13 +1,13 @@
 """Engine speed and memory: fixture scale (real catalog, synthetic users) and a large scale.
 
 Usage:
-    .venv/bin/python bench/recommender_speed.py --scale fixture
-    .venv/bin/python bench/recommender_speed.py --scale large --items 1000000 \\
+    .venv/bin/python -m bench.recommender_speed --scale fixture
+    .venv/bin/python -m bench.recommender_speed --scale large --items 1000000 \\
         --interactions 10000000 --users 100000
 
 For each scale: index build time, index bytes (engine.stats) and process peak RSS, latency of
 recommend() (personalised, cold, mood, seeds) and similar(), record() cost, and the scoring step
-(``engine.scores`` + argpartition) against the bare floor (one sparse vector x item-graph
+(``engine.score_candidates`` + argpartition) against the bare floor (one sparse vector x item-graph
 product + argpartition on the same arrays), as a ratio measured in the same run.
 """
 
@@ -32,12 +32,16 @@ from madhur_gql.recommender.engine import (
     CatalogItems,
     Event,
     Mood,
+    RecommendationRequest,
     RecommenderEngine,
 )
-from madhur_gql.recommender.synthetic import large_interactions
+from testsupport.synthetic import large_interactions
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "spotify_songs.csv.gz"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+TOP20 = RecommendationRequest(first=20)
+CALM20 = RecommendationRequest(first=20, mood=Mood.CALM)
+PARTY20 = RecommendationRequest(first=20, mood=Mood.PARTY)
 
 
 def fixture_catalog() -> CatalogItems:
@@ -112,12 +116,13 @@ def floor_vs_scoring(engine: RecommenderEngine, users: list[str], k: int = 20) -
     The scoring step is ``engine.score_candidates`` (profile, both CF graphs, content, blend)
     plus the same argpartition; above ``dense_limit`` items it scores a candidate set only.
     """
-    graph: sp.csr_matrix = engine._graphs[0]  # the RP3beta item graph the engine serves
+    graph: sp.csr_matrix = engine.graphs.matrices[0]  # the RP3beta item graph the engine serves
     n = graph.shape[0]
     t_now = NOW.timestamp()
     vectors = []
     for u in users:
-        idx, w, _ = engine._profile(u, t_now)
+        taste = engine.profiles.profile(u, t_now)
+        idx, w = taste.items, taste.weights
         pos = w > 0
         vectors.append(sp.csr_matrix((w[pos], (np.zeros(pos.sum(), int), idx[pos])), shape=(1, n)))
 
@@ -158,8 +163,9 @@ def measure(engine: RecommenderEngine, users: list[str], seeds: list[str]) -> di
     it = iter(rng.permutation(len(users)).tolist() * 1000)
 
     def personal() -> None:
-        engine.recommend(users[next(it)], 20, now=NOW)
+        engine.recommend(users[next(it)], TOP20, now=NOW)
 
+    seeded = RecommendationRequest(first=20, seeds=tuple(seeds[:3]))
     record_events = [
         Event(users[i % len(users)], seeds[i % len(seeds)], "like", NOW) for i in range(2000)
     ]
@@ -170,11 +176,11 @@ def measure(engine: RecommenderEngine, users: list[str], seeds: list[str]) -> di
     return {
         "recommend_personal": timed(personal, 200),
         "recommend_personal_mood": timed(
-            lambda: engine.recommend(users[next(it)], 20, mood=Mood.CALM, now=NOW), 100
+            lambda: engine.recommend(users[next(it)], CALM20, now=NOW), 100
         ),
-        "recommend_cold_user": timed(lambda: engine.recommend(None, 20, now=NOW), 100),
-        "recommend_mood_only": timed(lambda: engine.recommend(None, 20, mood=Mood.PARTY), 100),
-        "recommend_seeds": timed(lambda: engine.recommend(None, 20, seeds=seeds[:3]), 100),
+        "recommend_cold_user": timed(lambda: engine.recommend(None, TOP20, now=NOW), 100),
+        "recommend_mood_only": timed(lambda: engine.recommend(None, PARTY20), 100),
+        "recommend_seeds": timed(lambda: engine.recommend(None, seeded), 100),
         "similar": timed(lambda: engine.similar(seeds[next(it) % len(seeds)], 20), 200),
         "record_us_per_event": record_us,
         "scoring_vs_floor": floor_vs_scoring(engine, users[:200]),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,45 +28,22 @@ from madhur_gql.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
-from madhur_gql.http.view import GraphQLApp
+from madhur_gql.http.view import GraphQLView
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+from madhur_gql.services.catalog.demo import import_demo_catalog
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
 from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
-from madhur_gql.services.library.history import Listening
+from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
-
-
-async def ensure_catalog(settings: Settings) -> None:
-    if not settings.import_catalog_on_start or not await catalog_is_empty():
-        return
-    path = settings.default_catalog_file
-    log.info("empty catalog: importing the demo catalog", file=str(path))
-    started = time.perf_counter()
-    done = 0
-
-    def progress(rows: int) -> None:
-        nonlocal done
-        done += rows
-        log.info("importing songs", rows=done)
-
-    report = await import_songs(path, on_progress=progress)
-    log.info(
-        "demo catalog imported",
-        songs=report.inserted,
-        rows=report.rows,
-        rejected=len(report.rejected),
-        seconds=round(time.perf_counter() - started, 1),
-    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -82,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
-            await ensure_catalog(settings)
+            await import_demo_catalog(settings)
             snapshot = await load_song_snapshot()
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
@@ -115,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                listening=Listening(index, recommendations, standing),
+                history=ListeningHistory(index, recommendations, standing),
                 song_admin=SongAdmin(index, recommendations),
                 metrics=metrics,
                 spotify=spotify,
@@ -137,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     schema = build_schema(security_extensions(settings))
     persisted = PersistedQueryCache(settings.apq_cache_size)
-    graphql_app = GraphQLApp(
+    graphql_app = GraphQLView(
         schema, graphiql=graphiql, persisted_query_cache=persisted, allow_queries_via_get=True
     )
     middleware = [

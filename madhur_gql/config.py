@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     import_catalog_on_start: bool = Field(True, alias="MADHUR_IMPORT_CATALOG")
     workers: int = Field(1, alias="MADHUR_WORKERS", ge=1, le=64)
     graceful_shutdown_seconds: int = Field(20, alias="MADHUR_GRACEFUL_SHUTDOWN_SECONDS", ge=0)
-    db_sync_on_commit: bool = Field(True, alias="MADHUR_DB_SYNC_ON_COMMIT")
+    db_sync_on_commit: bool = Field(False, alias="MADHUR_DB_SYNC_ON_COMMIT")
     recommender_rebuild_minutes: float = Field(30, alias="MADHUR_RECOMMENDER_REBUILD_MINUTES", ge=0)
     log_level: str = Field("INFO", alias="MADHUR_LOG_LEVEL")
     log_json: bool | None = Field(None, alias="MADHUR_LOG_JSON")
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     keep_alive_timeout: int = Field(5, alias="MADHUR_KEEP_ALIVE_SECONDS", ge=1)
     max_connections: int = Field(1000, alias="MADHUR_MAX_CONNECTIONS", ge=1)
 
-    # Spotify metadata (madhur_gql/spotify): off unless both credentials are set.
+    # Spotify metadata (services/spotify/): off unless both credentials are set.
     spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")
     spotify_client_secret: SecretStr | None = Field(None, alias="SPOTIFY_CLIENT_SECRET")
     spotify_api_url: str = Field("https://api.spotify.com/v1/", alias="SPOTIFY_API_URL")

@@ -29,6 +29,7 @@ async def test_first_out_of_range_is_bad_input(client: GraphQLClient, first: int
     body = await client.execute(SONGS, {"first": first})
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert "between 1 and 100" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["field"] == "first"
 
 
 async def test_first_beyond_32_bits_is_refused_by_the_type_system(client: GraphQLClient) -> None:
@@ -39,6 +40,7 @@ async def test_first_beyond_32_bits_is_refused_by_the_type_system(client: GraphQ
 async def test_malformed_cursor_is_bad_input(client: GraphQLClient) -> None:
     body = await client.execute(SONGS, {"first": 5, "after": "not-a-cursor"})
     assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "after"
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(client: GraphQLClient) -> None:
@@ -121,8 +123,10 @@ async def test_syntax_and_validation_errors_carry_codes(client: GraphQLClient) -
     assert error_codes(await client.execute("{ songs { nope } }")) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
-async def test_invalid_json_body_is_a_client_error(client: GraphQLClient) -> None:
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe{}", b"[" * 50_000])
+async def test_a_body_that_is_not_json_is_a_400(client: GraphQLClient, body: bytes) -> None:
     response = await client.http.post(
-        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+        "/graphql", content=body, headers={"content-type": "application/json"}
     )
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    assert response.text == "Unable to parse request body as JSON"

@@ -12,7 +12,6 @@ import bcrypt
 from madhur_gql.errors import BadUserInput
 
 MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 72  # characters; the byte limit below is the one that bites
 BCRYPT_MAX_BYTES = 72  # bcrypt 5 raises beyond this instead of silently truncating
 _COST = re.compile(r"^\$2[aby]?\$(\d{2})\$")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from madhur_gql.cli.output import console
 from madhur_gql.config import get_settings
 from madhur_gql.documents.spotify import SpotifyTrackInfo
 from madhur_gql.domain.spotify import FetchStatus
@@ -23,16 +25,16 @@ from madhur_gql.integrations.spotify.client import SpotifyClient, SpotifyCredent
 from madhur_gql.services.spotify.batch import EnrichReport, enrich_songs
 
 
-def enrich_command(console: Console, *, all_songs: bool, missing: bool, limit: int | None) -> None:
+def enrich_command(out: Console, *, all_songs: bool, missing: bool, limit: int | None) -> None:
     """What `madhur-gql enrich` runs: checks, a progress bar, a summary table."""
     from madhur_gql.db.connection import open_database
 
     if all_songs and missing:
-        console.print("[red]error:[/red] choose --all or --missing, not both")
+        out.print("[red]error:[/red] choose --all or --missing, not both")
         raise typer.Exit(2)
     settings = get_settings()
     if not settings.spotify_client_id or settings.spotify_client_secret is None:
-        console.print(
+        out.print(
             "[red]error:[/red] set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET "
             "(an app at https://developer.spotify.com/dashboard)"
         )
@@ -49,7 +51,7 @@ def enrich_command(console: Console, *, all_songs: bool, missing: bool, limit: i
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[status]}"),
-                console=console,
+                console=out,
             ) as progress:
                 task = progress.add_task("enrich", total=None, status="selecting songs")
 
@@ -76,7 +78,7 @@ def enrich_command(console: Console, *, all_songs: bool, missing: bool, limit: i
     try:
         report = asyncio.run(run())
     except SpotifyCredentialsRejected as error:
-        console.print(f"[red]error:[/red] Spotify rejected the client credentials ({error})")
+        out.print(f"[red]error:[/red] Spotify rejected the client credentials ({error})")
         raise typer.Exit(1) from error
     table = Table(title=f"enrichment finished in {report.seconds:.0f} s")
     columns = ("selected", "ok", "not found", "ambiguous", "errors", "requests", "per song")
@@ -92,4 +94,17 @@ def enrich_command(console: Console, *, all_songs: bool, missing: bool, limit: i
         str(report.requests["api"] + report.requests["token"]),
         f"{report.requests_per_song:.2f}",
     )
-    console.print(table)
+    out.print(table)
+
+
+def enrich(
+    all_songs: Annotated[
+        bool, typer.Option("--all", help="Fetch every song again, even fresh ones.")
+    ] = False,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Only songs never fetched or due (the default).")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many songs.")] = None,
+) -> None:
+    """Fetch album covers, Spotify links and previews into the cache (needs SPOTIFY_*)."""
+    enrich_command(console, all_songs=all_songs, missing=missing, limit=limit)

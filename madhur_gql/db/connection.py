@@ -10,6 +10,7 @@ import structlog
 from beanie import init_beanie
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.write_concern import WriteConcern
 
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo, running_server_uri
@@ -18,6 +19,11 @@ from madhur_gql.documents import ALL_DOCUMENTS
 log = structlog.get_logger(__name__)
 
 SERVER_SELECTION_TIMEOUT_MS = 3000
+
+# The application's own durability, whatever the server's defaults or the URI say: a write is
+# acknowledged once it is in the journal (of a majority, on a replica set). Standalone mongod
+# and SecantusDB default to w:1, j:false, where a crash loses the last acknowledged writes.
+WRITE_CONCERN = WriteConcern(w="majority", j=True)
 
 
 @dataclass
@@ -36,9 +42,11 @@ class Database:
 
 def make_client(uri: str, listeners: Sequence[monitoring.CommandListener] = ()) -> AsyncMongoClient:
     # Short timeouts: when the database is gone, requests fail fast with a clear error
-    # instead of hanging for pymongo's 30 s default.
+    # instead of hanging for pymongo's 30 s default. Keyword options override the URI's.
     return AsyncMongoClient(
         uri,
+        w=WRITE_CONCERN.document["w"],
+        journal=True,
         serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
         connectTimeoutMS=2000,
         tz_aware=True,
@@ -51,7 +59,7 @@ async def init_database(
     uri: str, name: str, listeners: Sequence[monitoring.CommandListener] = ()
 ) -> tuple[AsyncMongoClient, AsyncDatabase]:
     client = make_client(uri, listeners)
-    database = client[name]
+    database = client.get_database(name, write_concern=WRITE_CONCERN)
     await init_beanie(database=database, document_models=list(ALL_DOCUMENTS))
     return client, database
 

@@ -11,7 +11,11 @@ from madhur_gql.documents.common import utcnow
 
 
 class AudioFeatures(BaseModel):
-    """Spotify's audio features; 0..1 unless noted."""
+    """Spotify's audio features; 0..1 unless noted. Bounds and order: domain/song_fields.py.
+
+    Not validated here: what is stored passed the table's checks on the way in, and a stored
+    value must stay readable even if a bound is ever narrowed.
+    """
 
     danceability: float
     energy: float
@@ -36,7 +40,9 @@ class Song(Document):
     release_date: str | None = None  # ISO date, possibly partial ("2019" or "2019-06-14")
     genres: list[str] = Field(default_factory=list)
     subgenres: list[str] = Field(default_factory=list)
-    playlist_ids: list[str] = Field(default_factory=list)  # seed co-occurrence for item-CF
+    # The source data set's (Spotify's) playlists this track was listed in: they seed item-CF
+    # co-occurrence. Not listeners' playlists (documents/playlist.py), which hold song ids.
+    playlist_ids: list[str] = Field(default_factory=list)
     popularity: int = 0
     duration_ms: int = 0
     audio: AudioFeatures

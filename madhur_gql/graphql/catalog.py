@@ -9,14 +9,14 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.inputs import SongFilterInput
 from madhur_gql.graphql.types import Connection, Genre, Song, SongOrder
-from madhur_gql.services.catalog import songs as catalog
+from madhur_gql.services.catalog import songs
 
 
 @strawberry.type
 class CatalogQuery:
     @strawberry.field
     async def song(self, id: strawberry.ID) -> Song:
-        return Song.from_document(await catalog.get_song(id))
+        return Song.from_document(await songs.get_song(id))
 
     @strawberry.field(description="Songs in `order`; `search` matches title or artist.")
     async def songs(
@@ -36,8 +36,8 @@ class CatalogQuery:
             song_filter=filter.to_filter() if filter else None,
             order=order,
         )
-        songs = [Song.from_document(song) for song in page.items]
-        return Connection.of(songs, page.offset, page.total)
+        nodes = [Song.from_document(song) for song in page.items]
+        return Connection.of(nodes, page.offset, page.total)
 
     @strawberry.field(description="Genres with the number of songs in each, largest first.")
     async def genres(self, info: Info[Context, None]) -> list[Genre]:

@@ -25,7 +25,7 @@ from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.artists import artists_by_ids
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import songs_by_ids
-from madhur_gql.services.library.history import Listening
+from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.library.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
@@ -42,7 +42,7 @@ class Services:
     accounts: AccountService
     browser: SongBrowser
     recommendations: RecommendationService
-    listening: Listening
+    history: ListeningHistory
     song_admin: SongAdmin
     metrics: Metrics
     spotify: SpotifyService = field(default_factory=SpotifyService.off)

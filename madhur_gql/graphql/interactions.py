@@ -9,7 +9,7 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.inputs import RecordInteractionInput
 from madhur_gql.graphql.types import Connection, Interaction
-from madhur_gql.services.library import history as interactions
+from madhur_gql.services.library import history
 
 
 @strawberry.type
@@ -21,7 +21,7 @@ class InteractionQuery:
         user = await info.context.require_user()
         assert user.id is not None
         offset, limit = window(first, after)
-        page = await interactions.user_history(user.id, offset=offset, limit=limit)
+        page = await history.user_history(user.id, offset=offset, limit=limit)
         nodes = [Interaction.from_document(item) for item in page.items]
         return Connection.of(nodes, page.offset, page.total)
 
@@ -33,7 +33,7 @@ class InteractionMutation:
         self, info: Info[Context, None], input: RecordInteractionInput
     ) -> Interaction:
         user = await info.context.require_user()
-        interaction = await info.context.services.listening.record(
+        interaction = await info.context.services.history.add(
             user, input.song_id, input.kind, input.rating, input.idempotency_key
         )
         return Interaction.from_document(interaction)

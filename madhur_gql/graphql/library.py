@@ -117,13 +117,13 @@ class LibraryMutation:
     @strawberry.mutation(description="Add a song to the caller's favourites (idempotent).")
     async def like(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
-        await info.context.services.listening.like(user, song_id)
+        await info.context.services.history.like(user, song_id)
         return Song.from_document(await get_song(song_id))
 
     @strawberry.mutation(description="Remove a song from the caller's favourites (idempotent).")
     async def unlike(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
-        await info.context.services.listening.unlike(user, song_id)
+        await info.context.services.history.unlike(user, song_id)
         return Song.from_document(await get_song(song_id))
 
     @strawberry.mutation

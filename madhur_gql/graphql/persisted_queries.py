@@ -10,10 +10,10 @@ CDNs. The cache is an in-process LRU: a miss costs one round trip, never a wrong
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import replace
 from threading import Lock
 
+from cachetools import LRUCache
 from graphql import GraphQLError
 from strawberry.http import GraphQLRequestData
 
@@ -34,25 +34,19 @@ class PersistedQueryCache:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
         self.max_size = max_size
-        self._queries: OrderedDict[str, str] = OrderedDict()
-        self._lock = Lock()
+        self._queries: LRUCache[str, str] = LRUCache(maxsize=max_size)
+        self._lock = Lock()  # a cachetools cache reorders itself on reads: not thread-safe
 
     def __len__(self) -> int:
         return len(self._queries)
 
     def get(self, sha256_hash: str) -> str | None:
         with self._lock:
-            query = self._queries.get(sha256_hash)
-            if query is not None:
-                self._queries.move_to_end(sha256_hash)
-            return query
+            return self._queries.get(sha256_hash)
 
     def put(self, sha256_hash: str, query: str) -> None:
         with self._lock:
             self._queries[sha256_hash] = query
-            self._queries.move_to_end(sha256_hash)
-            while len(self._queries) > self.max_size:
-                self._queries.popitem(last=False)
 
 
 class PersistedQueryError(Exception):

@@ -10,7 +10,7 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.types import Mood, Recommendation
 from madhur_gql.services.catalog import songs as catalog
-from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS
+from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS, RecommendationRequest
 
 MAX_SEED_SONGS = 50
 
@@ -46,15 +46,18 @@ class RecommendationQuery:
         seeds = seed_song_ids or []
         if len(seeds) > MAX_SEED_SONGS:
             raise BadUserInput(f"At most {MAX_SEED_SONGS} seed songs.", field="seedSongIds")
-        results = await info.context.services.recommendations.recommend(
-            str(user.id),
-            first,
+        request = RecommendationRequest(
+            first=first,
             mood=mood,
             valence=_unit(valence, "valence"),
             energy=_unit(energy, "energy"),
-            seed_song_ids=seeds,
+            seeds=tuple(seeds),
             genre=genre,
             diversity=_unit(diversity, "diversity") or 0.0,
+        )
+        results = await info.context.services.recommendations.recommend(
+            str(user.id),
+            request,
             favourite_genres=user.favourite_genres,
             favourite_moods=user.favourite_moods,
         )

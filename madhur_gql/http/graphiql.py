@@ -1,4 +1,4 @@
-"""The /graphql view: GraphiQL that works offline, GraphQL-over-HTTP media types, APQ.
+"""GraphiQL that works offline.
 
 Strawberry's GraphiQL page loads React and GraphiQL from unpkg, so it is blank on an
 air-gapped machine. `make install` puts the same packages, at the same versions, in

@@ -98,6 +98,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
 
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return build_context(request, response, request.app.state.services)
+
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
         try:
@@ -193,10 +198,3 @@ def _timeout(context: Context) -> GraphQLError:
         f"The query did not finish within {seconds:g} seconds; ask for less.",
         extensions={"code": "REQUEST_TIMEOUT", "timeoutSeconds": seconds},
     )
-
-
-class GraphQLApp(GraphQLView):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return build_context(request, response, request.app.state.services)

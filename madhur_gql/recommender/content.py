@@ -6,8 +6,8 @@ product of float32 rows. Two uses:
 * on-demand scoring of the whole catalog against a profile (a weighted sum of unit vectors):
   the mean cosine to many liked items is linear, so it costs one (n, 9) @ (9,) product even for
   a million items - no neighbour lists needed at serving time;
-* :func:`topk_neighbours` builds compact ``(n, K)`` int32 / float32 neighbour arrays blockwise
-  for catalogs where an explicit list is wanted (similar-item pages, evaluation, cold start).
+* :class:`ContentIVF`, an inverted file over the same vectors, shortlists candidates when the
+  catalog is too big for a full pass per request.
 
 Content is what ranks items nobody has played yet (cold start): it needs no interactions.
 """
@@ -17,10 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from madhur_gql.recommender.features import feature_stats, standardise
-from madhur_gql.recommender.model_api import ItemFeatures
 
 
 @dataclass(slots=True)
@@ -75,69 +73,6 @@ class ContentIndex:
     def nbytes(self) -> int:
         """Memory held by the index arrays."""
         return int(self.vectors.nbytes + self.present.nbytes + self.mean.nbytes + self.std.nbytes)
-
-
-def topk_neighbours(
-    vectors: np.ndarray, k: int, *, block: int = 1024, candidates: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(n, k) neighbour indices (int32) and cosines (float32), best first, self excluded.
-
-    ``candidates`` (bool mask) restricts which items may appear as neighbours. Dense blocks of
-    ``block x n`` keep peak memory bounded; cost is O(n^2 d), so for very large catalogs prefer
-    :meth:`ContentIndex.score_profile` on demand.
-    """
-    n = vectors.shape[0]
-    k = max(0, min(k, n - 1))
-    idx = np.zeros((n, k), dtype=np.int32)
-    sim = np.zeros((n, k), dtype=np.float32)
-    if k == 0:
-        return idx, sim
-    allowed = np.ones(n, dtype=bool) if candidates is None else candidates
-    for start in range(0, n, block):
-        s = vectors[start : start + block] @ vectors.T
-        s[:, ~allowed] = -np.inf
-        rows = np.arange(s.shape[0])
-        s[rows, rows + start] = -np.inf
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(s, part, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        idx[start : start + s.shape[0]] = np.take_along_axis(part, order, axis=1)
-        sim[start : start + s.shape[0]] = np.take_along_axis(vals, order, axis=1)
-    return idx, sim
-
-
-def neighbours_to_csr(idx: np.ndarray, sim: np.ndarray, n: int) -> sp.csr_matrix:
-    """Neighbour arrays as an items x items CSR (non-positive and -inf entries dropped)."""
-    rows = np.repeat(np.arange(idx.shape[0]), idx.shape[1])
-    vals = sim.ravel()
-    keep = np.isfinite(vals) & (vals > 0)
-    return sp.csr_matrix((vals[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n))
-
-
-class ContentKNN:
-    """Evaluation model: score = user's log1p-weighted history @ content kNN graph."""
-
-    def __init__(self, k: int = 100, name: str = "content_knn") -> None:
-        self.k, self.name = k, name
-        self.w: sp.csr_matrix | None = None
-
-    def fit(self, interactions: sp.csr_matrix, features: ItemFeatures | None = None) -> None:
-        """Neighbour graph over items that have features; items without stay unreachable."""
-        n = interactions.shape[1]
-        if features is None:
-            self.w = sp.csr_matrix((n, n), dtype=np.float32)
-            return
-        index = ContentIndex.build(np.where(features.present[:, None], features.values, np.nan))
-        idx, sim = topk_neighbours(index.vectors, self.k, candidates=index.present)
-        sim[~index.present] = 0.0
-        self.w = neighbours_to_csr(idx, sim, n)
-
-    def score(self, user_rows: sp.csr_matrix) -> np.ndarray:
-        """user_row @ W."""
-        assert self.w is not None, "fit first"
-        u = user_rows.astype(np.float32)
-        u.data = np.log1p(u.data)
-        return np.asarray((u @ self.w).toarray(), dtype=np.float32)
 
 
 @dataclass(slots=True)

@@ -118,18 +118,3 @@ def blockwise_topk(
     if not parts:
         return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
     return sp.vstack(parts, format="csr").astype(np.float32)
-
-
-def l2_normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit length (empty rows stay empty)."""
-    m = m.tocsr().astype(np.float32, copy=True)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ m, dtype=np.float32)
-
-
-def scale_rows(m: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
-    """Multiply row i by factors[i] in place-friendly CSR form."""
-    m = m.tocsr().copy()
-    m.data = (m.data * np.repeat(factors, np.diff(m.indptr))).astype(m.dtype)
-    return m

@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.ecosystem.conftest import ROOT, WEB, run
+from tools import bundle_operations
 
 ARIADNE = ROOT / ".venv" / "tools" / "ariadne-codegen" / "bin" / "ariadne-codegen"
 OPERATIONS = ROOT / "examples" / "operations"
@@ -48,11 +49,14 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleTy
     if not ARIADNE.exists():
         pytest.fail("ariadne-codegen missing: run `make install`")
     target = tmp_path_factory.mktemp("client")
+    # ariadne-codegen reads one document and refuses a fragment defined twice.
+    operations = target / "operations.graphql"
+    operations.write_text(bundle_operations.bundle(OPERATIONS))
     config = target / "codegen.toml"
     config.write_text(
         "[tool.ariadne-codegen]\n"
         f'schema_path = "{ROOT / "schema.graphql"}"\n'
-        f'queries_path = "{OPERATIONS}"\n'
+        f'queries_path = "{operations}"\n'
         'target_package_name = "madhur_client"\n'
         f'target_package_path = "{target}"\n'
         'client_name = "MadhurClient"\n'

@@ -22,7 +22,7 @@ from madhur_gql.graphql.admin import AudioFeaturesInput
 from madhur_gql.graphql.types import AudioFeatures as AudioFeaturesType
 from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.services.catalog.admin import validated
-from madhur_gql.services.catalog.importer import validate_chunk
+from madhur_gql.services.catalog.import_rows import validate_chunk
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "spotify_songs.csv.gz"
 

@@ -30,6 +30,7 @@ from madhur_gql.integrations.spotify.ratelimit import RateLimiter
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
+SEARCH_LIMIT = 10  # the most Spotify's search returns to development-mode apps (2026)
 REJECTED_CREDENTIALS = {"invalid_client", "unauthorized_client"}
 
 # spotipy logs every non-2xx at ERROR through stdlib logging; 404s are routine here and our
@@ -118,10 +119,6 @@ class SpotifyClient:
         # requests.Session is not thread-safe: each worker thread gets its own spotipy client.
         self._local = threading.local()
 
-    @property
-    def request_count(self) -> int:
-        return sum(self.requests.values())
-
     def _spotify(self) -> Spotify:
         client = getattr(self._local, "client", None)
         if client is None:
@@ -142,7 +139,7 @@ class SpotifyClient:
     async def artist(self, artist_id: str) -> Answer:
         return await self._call(f"artist {artist_id}", lambda sp: sp.artist(artist_id))
 
-    async def search_tracks(self, query: str, limit: int = 10) -> Answer:
+    async def search_tracks(self, query: str, limit: int = SEARCH_LIMIT) -> Answer:
         return await self._call(
             f"search {query!r}", lambda sp: sp.search(query, limit=limit, type="track")
         )

@@ -10,7 +10,6 @@ from madhur_gql.domain.spotify import FetchStatus
 from madhur_gql.integrations.spotify.client import Answer
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-SEARCH_LIMIT = 10  # the most Spotify's search returns to development-mode apps (2026)
 COVER_PIXELS = {"small": 64, "medium": 300, "large": 640}
 ARTIST_IMAGE_PIXELS = 320
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 from beanie import PydanticObjectId
+from cachetools import LRUCache
 from pymongo.errors import BulkWriteError
 
 from madhur_gql.documents import Artist, Song
@@ -47,14 +47,14 @@ class ArtistResolver:
 
     def __init__(self, cache_size: int = 200_000) -> None:
         self.cache_size = cache_size
-        self._known: OrderedDict[str, PydanticObjectId] = OrderedDict()
+        self._known: LRUCache[str, PydanticObjectId] = LRUCache(maxsize=cache_size)
 
     async def ids(self, names: Mapping[str, str]) -> dict[str, PydanticObjectId]:
         result: dict[str, PydanticObjectId] = {}
         for key in names:
-            if key in self._known:
-                self._known.move_to_end(key)
-                result[key] = self._known[key]
+            known = self._known.get(key)  # a read marks it recently used
+            if known is not None:
+                result[key] = known
         missing = [key for key in names if key not in result]
         if missing:
             now = utcnow()
@@ -80,8 +80,6 @@ class ArtistResolver:
             result.update(await find_artist_ids(refused))  # existing artists keep their own id
             for key in missing:
                 self._known[key] = result[key]
-            while len(self._known) > self.cache_size:
-                self._known.popitem(last=False)
         return result
 
 

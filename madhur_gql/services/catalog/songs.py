@@ -1,7 +1,7 @@
-"""Reading the song catalog: search, filters, orderings and pages.
+"""Songs as the other services ask for them: a filter's rules, lookups by id, the snapshot.
 
-The in-memory CatalogIndex decides which songs and in which order; MongoDB supplies the
-page's documents by `_id`, so a page costs one indexed query whatever the catalog size.
+The snapshot (every song's browsing and recommending fields, one pass) feeds the catalog
+index and the recommender at start-up; requests read songs by `_id` only.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from madhur_gql.services.recommendations import RecommendationService
 MAX_IDEMPOTENCY_KEY = 100
 
 
-class Listening:
+class ListeningHistory:
+    """Writes to a listener's history; each write moves counters, trending and the recommender."""
+
     def __init__(
         self,
         index: CatalogIndex,
@@ -29,7 +31,7 @@ class Listening:
         self.recommendations = recommendations
         self.standing = standing or ListenerStanding()
 
-    async def record(
+    async def add(
         self,
         user: User,
         song_id: str,

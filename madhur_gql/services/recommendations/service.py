@@ -1,4 +1,4 @@
-"""Keeps the in-memory recommender in step with MongoDB and explains its picks.
+"""The recommendation service: builds and swaps the engine, feeds it events, answers requests.
 
 The engine is built from a snapshot of songs and interactions in a worker thread and swapped
 in atomically; requests never wait for a build. Until the first build is done, listeners
@@ -8,39 +8,37 @@ get popular songs (source POPULAR) from the database instead of an error.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import structlog
 from beanie import PydanticObjectId
+from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
-from madhur_gql.recommender.engine import (
-    FEATURE_NAMES,
-    CatalogItems,
-    Event,
-    Pick,
-    RecommenderEngine,
-    Source,
-)
-from madhur_gql.recommender.mood import Mood, describe
+from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.catalog.browse import SongBrowser as Catalog
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
+from madhur_gql.services.recommendations.onboarding import (
+    onboarding_genres,
+    onboarding_picks,
+    with_favourite_mood,
+)
+from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
+from madhur_gql.services.recommendations.snapshot import catalog_items, load_events, to_event
 
 log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
 REBUILD_RETRY_SECONDS = 10.0
-MAX_FAVOURITE_GENRES = 5
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
-EVENTS_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,46 +57,6 @@ class BuildState:
     pending: list[tuple[str, Event]] = field(default_factory=list)  # arrived during a build
 
 
-def to_event(interaction: Interaction) -> Event:
-    return Event(
-        user_id=str(interaction.user_id),
-        item_id=str(interaction.song_id),
-        kind=interaction.kind.value.lower(),
-        at=interaction.created_at,
-        value=float(interaction.rating) if interaction.rating is not None else None,
-    )
-
-
-def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
-    """The recommender's view of the catalog, from the shared song snapshot."""
-    ids = [str(doc["_id"]) for doc in snapshot]
-    playlists: dict[str, list[str]] = {}
-    for song_id, doc in zip(ids, snapshot, strict=True):
-        for playlist_id in doc.get("playlist_ids") or ():
-            playlists.setdefault(playlist_id, []).append(song_id)
-    features = np.array(
-        [[float(doc["audio"][name]) for name in FEATURE_NAMES] for doc in snapshot],
-        dtype=np.float32,
-    ).reshape(len(ids), len(FEATURE_NAMES))
-    return CatalogItems(
-        ids=ids,
-        features=features,
-        artists=[doc.get("artist_lc") or doc["artist"].lower() for doc in snapshot],
-        genres=[tuple(doc.get("genres") or ()) for doc in snapshot],
-        popularity=np.array([doc.get("popularity") or 0 for doc in snapshot], dtype=np.float32),
-        groups=[group for group in playlists.values() if len(group) > 1],
-    )
-
-
-async def load_events() -> dict[str, Event]:
-    """Every stored interaction as an engine event, by interaction id."""
-    events: dict[str, Event] = {}
-    cursor = Interaction.get_pymongo_collection().find({}, batch_size=EVENTS_BATCH)
-    async for doc in cursor:
-        events[str(doc["_id"])] = to_event(Interaction.model_validate(doc))
-    return events
-
-
 class RecommendationService:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -106,7 +64,8 @@ class RecommendationService:
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
-        self._recorded: OrderedDict[str, None] = OrderedDict()  # recent interaction ids
+        # ids of recently fed interactions, so an echo of our own write is not fed twice
+        self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
 
     @property
     def ready(self) -> bool:
@@ -186,9 +145,7 @@ class RecommendationService:
         key = str(interaction.id)
         if key in self._recorded:
             return False
-        self._recorded[key] = None
-        if len(self._recorded) > RECENT_IDS:
-            self._recorded.popitem(last=False)
+        self._recorded[key] = True
         event = to_event(interaction)
         self._listeners.add(event.user_id)
         if self._state.building:
@@ -208,85 +165,36 @@ class RecommendationService:
     async def recommend(
         self,
         user_id: str | None,
-        first: int,
+        request: RecommendationRequest,
         *,
-        mood: Mood | None = None,
-        valence: float | None = None,
-        energy: float | None = None,
-        seed_song_ids: Sequence[str] = (),
-        genre: str | None = None,
-        diversity: float = 0.3,
         favourite_genres: Sequence[str] = (),
         favourite_moods: Sequence[str] = (),
     ) -> list[Recommendation]:
         """Personal picks; a listener with no history yet is steered by their onboarding choices."""
-        seeds = [str(parse_object_id(s, field="seedSongIds")) for s in seed_song_ids]
-        genre = genre.strip().lower() if genre else None
+        seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
+        genre = request.genre.strip().lower() if request.genre else None
+        request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            return await self._popular_fallback(first, genre)
-        onboarding = user_id is not None and user_id not in self._listeners
-        if onboarding and mood is None and valence is None and energy is None and favourite_moods:
-            mood = Mood(favourite_moods[0])
-        chosen = [g.lower() for g in favourite_genres][:MAX_FAVOURITE_GENRES]
-        if onboarding and chosen and not seeds and genre is None:
-            return await self._onboarding(user_id, first, chosen, mood, valence, energy, diversity)
-        picks = self._engine.recommend(
-            user_id,
-            first,
-            mood=mood,
-            valence=valence,
-            energy=energy,
-            seeds=seeds,
-            genre=genre,
-            diversity=diversity,
-        )
-        return await self._explain(picks)
-
-    async def _onboarding(
-        self,
-        user_id: str | None,
-        first: int,
-        genres: Sequence[str],
-        mood: Mood | None,
-        valence: float | None,
-        energy: float | None,
-        diversity: float,
-    ) -> list[Recommendation]:
-        """No history yet: songs like the best of each chosen genre, the genres taking turns."""
-        assert self._engine is not None
-        per_genre = [
-            self._engine.recommend(
-                user_id,
-                first,
-                mood=mood,
-                valence=valence,
-                energy=energy,
-                seeds=self._genre_seeds([genre]),
-                genre=genre,
-                diversity=diversity,
-            )
-            for genre in genres
-        ]
-        picks: dict[str, Pick] = {}
-        for rank in range(first):
-            for genre_picks in per_genre:
-                if rank < len(genre_picks) and len(picks) < first:
-                    picks.setdefault(genre_picks[rank].item_id, genre_picks[rank])
-        results = await self._explain(list(picks.values()))
+            return await self._popular_fallback(request.first, genre)
+        if user_id is None or user_id in self._listeners:
+            return await self._explain(self._engine.recommend(user_id, request))
+        request = with_favourite_mood(request, favourite_moods)
+        genres = onboarding_genres(request, favourite_genres)
+        if not genres:
+            return await self._explain(self._engine.recommend(user_id, request))
+        picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
+        results = await self._explain(picks)
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
             if shared:
-                result.reasons.insert(0, f"From your favourite genre: {shared[0]}")
+                result.reasons.insert(0, FAVOURITE_GENRE.format(genre=shared[0]))
         return results
 
-    def _genre_seeds(self, genres: Sequence[str]) -> list[str]:
-        seeds: list[str] = []
-        for genre in genres:
-            ids, _ = self.catalog.index.query(
-                song_filter=SongFilter(genre=genre), offset=0, limit=SEEDS_PER_GENRE
-            )
-            seeds.extend(ids)
-        return seeds
+    def _genre_seeds(self, genre: str) -> list[str]:
+        ids, _ = self.catalog.index.query(
+            song_filter=SongFilter(genre=genre), offset=0, limit=SEEDS_PER_GENRE
+        )
+        return list(ids)
 
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
@@ -330,24 +238,3 @@ class RecommendationService:
                 )
             )
         return results
-
-
-def reasons_for(pick: Pick, because: list[Song], song: Song) -> list[str]:
-    reasons: list[str] = []
-    names = [f"{s.title} by {s.artist}" for s in because]
-    if pick.source is Source.COLLABORATIVE and names:
-        reasons.append(f"Listeners who liked {names[0]} also love this")
-    elif pick.source is Source.CONTENT and names:
-        reasons.append(f"Because you liked {names[0]}")
-    elif pick.source is Source.SEED and names:
-        reasons.append(f"Similar to {names[0]}")
-    elif pick.source is Source.POPULAR:
-        genre = song.genres[0] if song.genres else None
-        reasons.append(f"Popular in {genre}" if genre else "Popular on Madhur right now")
-    if len(names) > 1 and pick.source is not Source.POPULAR:
-        reasons.append(f"Also close to {names[1]}")
-    if pick.mood is not None:
-        reasons.append(describe(pick.mood))
-    if not reasons:
-        reasons.append("Picked for you from the songs you play")
-    return reasons

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import scipy.sparse as sp
 
-from madhur_gql.recommender.engine import CatalogItems, Event
 from madhur_gql.recommender.features import FEATURE_NAMES
+from madhur_gql.recommender.values import CatalogItems, Event
 
 GENRES = ("rock", "pop", "jazz", "edm", "classical", "hiphop")
 # Raw feature centres per genre in FEATURE_NAMES order:
