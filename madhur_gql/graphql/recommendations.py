@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from madhur_gql.domain.song_fields import MAX_GENRE
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
@@ -46,6 +47,8 @@ class RecommendationQuery:
         seeds = seed_song_ids or []
         if len(seeds) > MAX_SEED_SONGS:
             raise BadUserInput(f"At most {MAX_SEED_SONGS} seed songs.", field="seedSongIds")
+        if genre is not None and len(genre) > MAX_GENRE:
+            raise BadUserInput(f"A genre is at most {MAX_GENRE} characters.", field="genre")
         request = RecommendationRequest(
             first=first,
             mood=mood,

@@ -157,6 +157,7 @@ class RecommenderEngine:
             "item_bytes": item_bytes,
             "index_bytes": cf_bytes + content_bytes + item_bytes,
             "build_seconds": round(self._build_seconds, 4),
+            "genre_masks": self.items.genre_masks_cached,
         }
 
     def score_candidates(

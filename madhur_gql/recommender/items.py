@@ -143,8 +143,13 @@ class ItemTable:
             mask = np.fromiter(
                 (key in gs for gs in self.genres), dtype=bool, count=len(self.genres)
             )
-            self._genre_masks[key] = mask
+            if mask.any():  # a genre no song has is not kept: made-up ones cannot fill it
+                self._genre_masks[key] = mask
         return mask
+
+    @property
+    def genre_masks_cached(self) -> int:
+        return len(self._genre_masks)
 
     def valid_at(self, cand: np.ndarray, drop: np.ndarray, genre: str | None) -> np.ndarray:
         """Eligibility of each candidate: alive, not dropped, in the genre (if any)."""
