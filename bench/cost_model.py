@@ -29,9 +29,13 @@ from scipy.stats import spearmanr
 PASSWORD = "correct horse battery"  # noqa: S105 - the bench account's password
 
 
-async def gql(http: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any) -> Any:
+async def gql(
+    http: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
+) -> Any:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     return response.json()
 
 
@@ -78,10 +82,22 @@ def shapes(world: dict[str, str]) -> dict[str, tuple[str, bool]]:
     """name -> (document, needs the listener's token)."""
     node = "id title artist album genres likeCount"
     return {
-        "songs20": (f"query songs20 {{ songs(first: 20) {{ edges {{ node {{ {node} }} }} }} }}", False),
-        "songs100": (f"query songs100 {{ songs(first: 100) {{ edges {{ node {{ {node} }} }} }} }}", False),
-        "search": (f'query search {{ songs(first: 20, search: "love") {{ edges {{ node {{ {node} }} }} }} }}', False),
-        "trending": (f"query trending {{ songs(first: 20, order: TRENDING) {{ edges {{ node {{ {node} }} }} }} }}", False),
+        "songs20": (
+            f"query songs20 {{ songs(first: 20) {{ edges {{ node {{ {node} }} }} }} }}",
+            False,
+        ),
+        "songs100": (
+            f"query songs100 {{ songs(first: 100) {{ edges {{ node {{ {node} }} }} }} }}",
+            False,
+        ),
+        "search": (
+            f'query search {{ songs(first: 20, search: "love") {{ edges {{ node {{ {node} }} }} }} }}',
+            False,
+        ),
+        "trending": (
+            f"query trending {{ songs(first: 20, order: TRENDING) {{ edges {{ node {{ {node} }} }} }} }}",
+            False,
+        ),
         "searchTrending": (
             f'query searchTrending {{ songs(first: 20, search: "a", order: TRENDING) '
             f"{{ edges {{ node {{ {node} }} }} }} }}",
@@ -96,10 +112,22 @@ def shapes(world: dict[str, str]) -> dict[str, tuple[str, bool]]:
             + " }",
             False,
         ),
-        "recommendations": ("query recommendations { recommendations(first: 20) { score reasons song { id title } } }", True),
-        "similar": (f'query similar {{ similarSongs(songId: "{world["song"]}", first: 20) {{ score song {{ id title }} }} }}', False),
-        "playlist100": (f'query playlist100 {{ playlist(id: "{world["p100"]}") {{ songs {{ id title }} }} }}', False),
-        "playlist1000": (f'query playlist1000 {{ playlist(id: "{world["p1000"]}") {{ songs {{ id title }} }} }}', False),
+        "recommendations": (
+            "query recommendations { recommendations(first: 20) { score reasons song { id title } } }",
+            True,
+        ),
+        "similar": (
+            f'query similar {{ similarSongs(songId: "{world["song"]}", first: 20) {{ score song {{ id title }} }} }}',
+            False,
+        ),
+        "playlist100": (
+            f'query playlist100 {{ playlist(id: "{world["p100"]}") {{ songs {{ id title }} }} }}',
+            False,
+        ),
+        "playlist1000": (
+            f'query playlist1000 {{ playlist(id: "{world["p1000"]}") {{ songs {{ id title }} }} }}',
+            False,
+        ),
         "artistsNested": (
             "query artistsNested { artists(first: 30) { edges { node { name "
             "songs(first: 10) { edges { node { id title } } } } } } }",
