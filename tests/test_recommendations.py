@@ -115,6 +115,8 @@ async def test_genre_restricts_the_list(client: GraphQLClient) -> None:
     token = await listener(client)
     picks = await recs(client, token, genre="Rock")
     assert picks and all("rock" in p["song"]["genres"] for p in picks)
+    # The genre argument follows the catalog's one name rule (domain.song_fields.name_key).
+    assert await recs(client, token, genre="  ROCK ") == picks
 
 
 async def test_similar_songs_explain_themselves(client: GraphQLClient) -> None:

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-FEATURE_NAMES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "valence",
-    "tempo",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "loudness",
-)
+from madhur_gql.domain.song_fields import CONTINUOUS_FEATURES
+
+# The song field table decides which audio features exist; the recommender keeps their order.
+FEATURE_NAMES: tuple[str, ...] = CONTINUOUS_FEATURES
 FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 # Raw ranges mapped to 0..1 (values outside are clipped): tempo 50..200 BPM, loudness -30..0 dB.

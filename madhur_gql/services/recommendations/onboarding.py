@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.mood import Mood
 from madhur_gql.recommender.values import Pick, RecommendationRequest
@@ -25,7 +26,7 @@ def onboarding_genres(request: RecommendationRequest, favourite_genres: Sequence
     """The favourite genres that steer this request (none when it names seeds or a genre)."""
     if request.seeds or request.genre is not None:
         return []
-    return [g.lower() for g in favourite_genres][:MAX_FAVOURITE_GENRES]
+    return [name_key(g) for g in favourite_genres][:MAX_FAVOURITE_GENRES]
 
 
 def onboarding_picks(

@@ -21,9 +21,10 @@ from cachetools import FIFOCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
-from madhur_gql.services.catalog.browse import SongBrowser as Catalog
+from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
@@ -58,7 +59,7 @@ class BuildState:
 
 
 class RecommendationService:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: SongBrowser) -> None:
         self.catalog = catalog
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
@@ -172,7 +173,7 @@ class RecommendationService:
     ) -> list[Recommendation]:
         """Personal picks; a listener with no history yet is steered by their onboarding choices."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
-        genre = request.genre.strip().lower() if request.genre else None
+        genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
             return await self._popular_fallback(request.first, genre)
