@@ -62,7 +62,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             snapshot = await load_song_snapshot()
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
-            recommendations = RecommendationService(browser)
             standing = ListenerStanding(
                 StandingRules(
                     settings.established_account_days,
@@ -70,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.thin_account_weight,
                 )
             )
+            recommendations = RecommendationService(browser, standing)
             standing.on_change(index.trending.reweigh)
             for play in await recent_plays():
                 listener = str(play.user_id)
@@ -85,7 +85,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 lambda: {**recommendations.stats(), "ready": recommendations.ready}
             )
             accounts = AccountService(settings)
-            accounts.deleted += [index.trending.forget_listener, standing.forget]
+            accounts.deleted += [
+                index.trending.forget_listener,
+                recommendations.forget_listener,
+                standing.forget,
+            ]
             app.state.services = Services(
                 settings=settings,
                 accounts=accounts,

@@ -33,7 +33,7 @@ that snapshot: the service should re-``record`` them on the new engine after the
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 import numpy as np
@@ -42,7 +42,12 @@ import scipy.sparse as sp
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.explain import evidence_for
 from madhur_gql.recommender.features import FEATURE_NAMES
-from madhur_gql.recommender.graphs import ItemGraphs, evidence_of, interaction_matrix
+from madhur_gql.recommender.graphs import (
+    ItemGraphs,
+    evidence_of,
+    interaction_matrix,
+    support_matrix,
+)
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood
 from madhur_gql.recommender.profiles import Profile, ProfileStore, timestamp
@@ -89,12 +94,16 @@ class RecommenderEngine:
         *,
         config: EngineConfig | None = None,
         bulk_interactions: sp.csr_matrix | None = None,
+        listener_weights: Mapping[str, float] | None = None,
     ) -> RecommenderEngine:
         """Full build: item table, histories, CF graphs from groups + users (+ bulk rows).
 
         ``bulk_interactions`` (rows x catalog items, positive strengths) adds co-occurrence
         evidence without per-event objects - e.g. a bulk-imported history of millions of plays.
         It feeds the CF graphs only; those rows have no user profile here.
+        ``listener_weights`` (user id -> 0..1, default 1) weighs each listener's row in the
+        graphs; only rows of weight 1 (and playlists and bulk rows) count as established
+        support for a link (``EngineConfig.min_support``).
         """
         t0 = time.perf_counter()
         engine = cls(config)
@@ -102,21 +111,37 @@ class RecommenderEngine:
         for event in events:
             engine.record(event)
         table = engine.items
+        users = list(engine.profiles.positive_histories())
+        weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in users]
         x = interaction_matrix(
             items.groups,
             table.index,
-            engine.profiles.positive_histories(),
+            [history for _, history in users],
             len(table),
             bulk_interactions,
+            weights,
         )
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
+        usable_bulk = bulk_interactions is not None and bulk_interactions.shape[1] == len(table)
+        bulk_rows = (
+            bulk_interactions.shape[0] if bulk_interactions is not None and usable_bulk else 0
+        )
+        first_user = x.shape[0] - len(users) - bulk_rows  # rows: groups, users, bulk
+        established = np.ones(x.shape[0], dtype=bool)
+        established[first_user : first_user + len(users)] = np.asarray(weights) >= 1.0
+        engine.graphs.support = support_matrix(x, established)
+        engine.graphs.min_support = engine.config.min_support
         table.set_evidence(evidence)
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
 
     # ---------------------------------------------------------------- updates
+    def forget_user(self, user_id: str) -> None:
+        """A deleted account: its profile goes now, its part of the graphs at the next build."""
+        self.profiles.forget(user_id)
+
     def record(self, event: Event) -> None:
         """Fold one event into the user's profile (ignored for unknown songs)."""
         row = self.items.index.get(str(event.item_id))
@@ -226,6 +251,11 @@ class RecommenderEngine:
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
+        unsupported = ~self.graphs.supported(np.array([row]), cand)[0]
+        if unsupported.any():  # links too few established listeners make: content only
+            cw = float(items.content_weight[row])
+            cf = np.where(unsupported, 0.0, cf).astype(np.float32)
+            base = np.where(unsupported, cw * content, base)
         valid = items.valid_at(cand, np.array([row], dtype=np.int64), None)
         sel = np.flatnonzero(valid)
         positions = sel[
@@ -300,6 +330,8 @@ class RecommenderEngine:
             because: tuple[str, ...] = ()
             if scored is not None and scored.cf[p] + scored.content[p] > 0:
                 use_cf = scored.uses_cf(p, float(items.content_weight[j]))
+                if use_cf and not evidence[(j, True)]:
+                    use_cf = False  # no link enough established listeners make: show content
                 if seeded:
                     source = Source.SEED
                 else:

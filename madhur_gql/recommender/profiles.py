@@ -110,12 +110,17 @@ class ProfileStore:
             sig.last_skip = max(sig.last_skip, t)
         self.events += 1
 
-    def positive_histories(self) -> Iterator[list[tuple[int, float]]]:
-        """Per user, (row, raw strength) of the items with positive strength (CF build input)."""
-        for user in self._users.values():
+    def positive_histories(self) -> Iterator[tuple[str, list[tuple[int, float]]]]:
+        """Per user, their id and (row, raw strength) of the items with positive strength
+        (CF build input)."""
+        for user_id, user in self._users.items():
             pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
             if pos:
-                yield pos
+                yield user_id, pos
+
+    def forget(self, user_id: str) -> None:
+        """Drop a user's profile (a deleted account)."""
+        self._users.pop(str(user_id), None)
 
     def profile(self, user_id: str | None, now: float) -> Profile:
         """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""

@@ -90,22 +90,6 @@ async def test_one_listener_cannot_buy_the_top_of_trending(client: GraphQLClient
     assert song["song"]["playCount"] == 0
 
 
-async def test_fresh_accounts_cannot_make_a_song_popular(client: GraphQLClient) -> None:
-    liked = await _ids(client, "POPULARITY", 3, offset=20)
-    for song in liked:  # three established listeners like each of three songs
-        for _ in range(3):
-            account = await _established(client, await _ids(client, "POPULARITY", 5, offset=40))
-            await client.execute(LIKE, {"s": song}, token=account.access_token)
-    target = (await _ids(client, "TITLE", 1, offset=61))[0]
-    for _ in range(12):
-        shill = await new_account(client)
-        await client.execute(LIKE, {"s": target}, token=shill.access_token)
-    rank = await _rank(client, "popular", target)
-    assert rank is not None and rank > len(liked), rank
-    counted = await client.data("query($s: ID!) { song(id: $s) { likeCount } }", {"s": target})
-    assert counted["song"]["likeCount"] == 12  # shown as it is: only the ranking weighs
-
-
 async def test_a_dozen_fresh_accounts_cannot_poison_similar_songs(
     client: GraphQLClient, live_server: LiveServer
 ) -> None:

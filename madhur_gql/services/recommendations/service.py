@@ -10,20 +10,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
 from cachetools import FIFOCache
 
-from madhur_gql.documents import Interaction, Song
+from madhur_gql.documents import Interaction, Song, User
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
+from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
 from madhur_gql.services.recommendations.onboarding import (
@@ -38,6 +40,7 @@ log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
 REBUILD_RETRY_SECONDS = 10.0
+FORGET_REBUILD_SECONDS = 30.0
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
 
@@ -59,12 +62,14 @@ class BuildState:
 
 
 class RecommendationService:
-    def __init__(self, catalog: SongBrowser) -> None:
+    def __init__(self, catalog: SongBrowser, standing: ListenerStanding | None = None) -> None:
         self.catalog = catalog
+        self.standing = standing or ListenerStanding()
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
+        self._rebuild_soon: asyncio.Task[None] | None = None
         # ids of recently fed interactions, so an echo of our own write is not fed twice
         self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
 
@@ -94,8 +99,11 @@ class RecommendationService:
                     snapshot = await load_song_snapshot()
                 items = catalog_items(snapshot)
                 events = await load_events()
+                weights = await self._listener_weights(events.values())
                 engine = await asyncio.to_thread(
-                    RecommenderEngine.build, items, list(events.values())
+                    partial(RecommenderEngine.build, listener_weights=weights),
+                    items,
+                    list(events.values()),
                 )
                 # Interactions recorded while we were building may be missing from the snapshot.
                 for interaction_id, event in self._state.pending:
@@ -114,6 +122,32 @@ class RecommendationService:
                 songs=len(items.ids),
                 interactions=len(events),
             )
+
+    async def _listener_weights(self, events: Iterable[Event]) -> dict[str, float]:
+        """Each listener's standing for the shared graphs (accounts' ages, songs heard)."""
+        users: set[str] = set()
+        for event in events:
+            users.add(event.user_id)
+            self.standing.observe_song(event.user_id, event.item_id)
+        async for doc in User.get_pymongo_collection().find({}, {"created_at": 1}):
+            if str(doc["_id"]) in users and doc.get("created_at") is not None:
+                self.standing.observe_account(str(doc["_id"]), doc["created_at"])
+        return {user_id: self.standing.weight(user_id) for user_id in users}
+
+    def forget_listener(self, user_id: str) -> None:
+        """A deleted account: its profile goes now; the next build (soon) learns the graphs
+        without it."""
+        if self._engine is not None:
+            self._engine.forget_user(user_id)
+        if self._rebuild_soon is None or self._rebuild_soon.done():
+            self._rebuild_soon = asyncio.get_running_loop().create_task(self._rebuild_later())
+
+    async def _rebuild_later(self) -> None:
+        await asyncio.sleep(FORGET_REBUILD_SECONDS)  # one build for a burst of deletions
+        try:
+            await self.rebuild()
+        except Exception:
+            log.exception("recommender build after an account deletion failed")
 
     async def keep_fresh(
         self, snapshot: Sequence[Mapping[str, Any]] | None, every_minutes: float
