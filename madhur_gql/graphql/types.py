@@ -11,6 +11,7 @@ from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql import documents
+from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import encode_cursor, window
@@ -264,7 +265,10 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
-        """The page of `nodes` that starts at `offset` in a list of `total`."""
+        """The page of `nodes` that starts at `offset` in a list of `total`; a cursor past
+        the end of the list (a crafted one: real cursors point at an item) is BAD_USER_INPUT."""
+        if offset > total:
+            raise BadUserInput("The cursor points past the end of the list.", field="after")
         edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
         has_next = offset + len(edges) < total
         return cls(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.datastructures import Headers
@@ -73,6 +75,31 @@ def _has_lone_surrogate(body: bytes) -> bool:
     return False
 
 
+_LONG_NUMBER = re.compile(rb"\d{%d}" % (sys.get_int_max_str_digits() + 1))
+
+
+def _undecodable(body: bytes) -> str | None:
+    """Why a body cannot be decoded as the JSON text every later layer expects, or None.
+
+    Python's `json.loads` accepts three things that fail later, each with a 500 before:
+    lone surrogate escapes ("\ud800"), surrogates written as raw UTF-8 bytes (it decodes
+    bytes with "surrogatepass"), and integers longer than Python converts (4,300 digits).
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "The request body is not valid UTF-8."
+    if _has_lone_surrogate(body):
+        return "The request holds text that is not valid Unicode (a lone surrogate escape)."
+    if _LONG_NUMBER.search(body):
+        try:
+            json.loads(body)
+        except ValueError as error:
+            if "integer string conversion" in str(error):
+                return "The request holds a number with too many digits."
+    return None
+
+
 class BodySizeLimitMiddleware:
     """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted);
     408 for a body not complete within `timeout` seconds (a client trickling bytes would
@@ -123,13 +150,9 @@ class BodySizeLimitMiddleware:
             )
             return
         body = b"".join(chunks)
-        if _has_lone_surrogate(body):
-            await _send_error(
-                send,
-                400,
-                "The request holds text that is not valid Unicode (a lone surrogate escape).",
-                "BAD_USER_INPUT",
-            )
+        problem = _undecodable(body)
+        if problem is not None:
+            await _send_error(send, 400, problem, "BAD_USER_INPUT")
             return
         replayed = False
 
@@ -180,10 +203,14 @@ class CSRFPreventionMiddleware:
     @staticmethod
     def _safe(scope: Scope) -> bool:
         headers = Headers(scope=scope)
-        query_string = scope.get("query_string", b"")
-        if scope["method"] == "GET" and not any(
-            key in query_string for key in (b"query=", b"extensions=")
-        ):
+        # Names as the view reads them: percent-decoded ("%71uery" is "query"), "+" a space.
+        names = {
+            name
+            for name, _ in parse_qsl(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
+        }
+        if scope["method"] == "GET" and not names & {"query", "extensions"}:
             return True  # no operation (the IDE page): nothing runs
         content_type = headers.get("content-type")
         if content_type is not None:

@@ -104,10 +104,12 @@ class GraphQLView(GraphQL[Context, None]):
         return build_context(request, response, request.app.state.services)
 
     def decode_json(self, data: str | bytes) -> object:
-        """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
+        """Bytes that are not UTF-8 (strictly: no surrogates), numbers Python will not convert
+        (over 4,300 digits) or nesting deeper than the parser's stack are a 400 too."""
         try:
-            return json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as error:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            return json.loads(text)
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
             raise HTTPException(400, "Unable to parse request body as JSON") from error
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -42,6 +42,7 @@ from madhur_gql.documents import (
     User,
 )
 from madhur_gql.documents.user import MAX_ENDED_SESSIONS
+from madhur_gql.domain.names import refuse_hidden
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
@@ -94,6 +95,7 @@ def _utf8_safe(text: str) -> bool:
 
 
 def validate_display_name(name: str) -> str:
+    refuse_hidden(name, what="Display name", field="displayName")
     name = " ".join(name.split())
     if not name or not name.isprintable() or not _utf8_safe(name):
         raise BadUserInput("Display name must be printable text, not empty.", field="displayName")
