@@ -18,27 +18,36 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from madhur_gql.config import Settings, get_settings
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - uvicorn without its [standard] extras
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
 MAX_HEADER_BYTES = 16 * 1024  # h11's default, stated: one request's headers, in all
 
 
-class DeadlineH11Protocol(H11Protocol):
-    """h11 with a deadline on each request's headers, from the first byte after the last
-    response (or from the connection) until the blank line."""
+class HeaderDeadline:
+    """A deadline on each request's headers, from the connection or the end of the last
+    response until the blank line. Mixed into uvicorn's HTTP protocols, which both start a
+    request cycle once a request's headers are complete."""
 
     header_timeout: float = 10.0
     _header_deadline: asyncio.TimerHandle | None = None
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    cycle: Any
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_header_deadline()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         self._arm_header_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm_header_deadline(self) -> None:
         self._cancel_header_deadline()
@@ -57,7 +66,22 @@ class DeadlineH11Protocol(H11Protocol):
             self.transport.close()
 
 
-class SettingsH11Protocol(DeadlineH11Protocol):
+class DeadlineH11Protocol(HeaderDeadline, H11Protocol):  # type: ignore[misc]
+    """h11 with the header deadline."""
+
+
+# As uvicorn's "auto": httptools (its faster parser) when installed, else h11.
+if HttpToolsProtocol is not None:
+
+    class DeadlineHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):  # type: ignore[misc]
+        """httptools with the header deadline."""
+
+    BASE: type[HeaderDeadline] = DeadlineHttpToolsProtocol
+else:  # pragma: no cover
+    BASE = DeadlineH11Protocol
+
+
+class SettingsProtocol(BASE):  # type: ignore[valid-type,misc]
     """The deadline from the environment's settings: importable by name, so that uvicorn's
     worker processes (`MADHUR_WORKERS` > 1) can build it themselves."""
 
@@ -72,12 +96,10 @@ def server_options(settings: Settings, *, in_process: bool = True) -> dict[str, 
     `in_process=False` (the CLI, whose settings are the environment's) names the protocol
     by import path instead of passing a class built for these settings.
     """
-    protocol: type[DeadlineH11Protocol] | str = (
-        type(
-            "MadhurH11Protocol", (DeadlineH11Protocol,), {"header_timeout": settings.header_timeout}
-        )
+    protocol: type[HeaderDeadline] | str = (
+        type("MadhurProtocol", (BASE,), {"header_timeout": settings.header_timeout})
         if in_process
-        else f"{__name__}:SettingsH11Protocol"
+        else f"{__name__}:SettingsProtocol"
     )
     trusted = settings.forwarded_allow_ips.strip()
     return {
