@@ -41,6 +41,8 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.spotify.service import SpotifyService
 
 log = structlog.get_logger(__name__)
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 recommendations=recommendations,
                 history=ListeningHistory(index, recommendations, standing),
                 song_admin=SongAdmin(index, recommendations),
+                radio=RadioService(recommendations),
+                lists=GeneratedLists(recommendations),
                 metrics=metrics,
                 spotify=spotify,
             )

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: int = Field(20, alias="MADHUR_GRACEFUL_SHUTDOWN_SECONDS", ge=0)
     db_sync_on_commit: bool = Field(False, alias="MADHUR_DB_SYNC_ON_COMMIT")
     recommender_rebuild_minutes: float = Field(30, alias="MADHUR_RECOMMENDER_REBUILD_MINUTES", ge=0)
+    # Added to the 0..1 score of songs in a listener's preferred languages or from their
+    # country, in every personal list (README "Listening features" has the measurement).
+    local_lift: float = Field(0.4, alias="MADHUR_LOCAL_LIFT", ge=0, le=1)
     log_level: str = Field("INFO", alias="MADHUR_LOG_LEVEL")
     log_json: bool | None = Field(None, alias="MADHUR_LOG_JSON")
 

@@ -17,6 +17,7 @@ class InteractionKind(StrEnum):
     UNLIKE = "UNLIKE"
     SKIP = "SKIP"
     RATING = "RATING"
+    DISLIKE = "DISLIKE"
 
 
 class Interaction(Document):
@@ -25,6 +26,8 @@ class Interaction(Document):
     kind: InteractionKind
     rating: int | None = None  # 1..5, only for RATING
     idempotency_key: str | None = None  # client-chosen: a retried write is stored once
+    played_seconds: int | None = None  # PLAY or SKIP: how far into the song
+    played_share: float | None = None  # played_seconds over the song's duration, 0..1
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -44,6 +44,8 @@ class Song(Document):
     # co-occurrence. Not listeners' playlists (documents/playlist.py), which hold song ids.
     playlist_ids: list[str] = Field(default_factory=list)
     popularity: int = 0
+    language: str | None = None  # ISO 639-1, lower case
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case
     duration_ms: int = 0
     audio: AudioFeatures
     title_lc: str = ""  # lower-cased copies for case-insensitive search

@@ -141,6 +141,8 @@ class AccountMutation:
             display_name=input.display_name,
             favourite_genres=input.favourite_genres,
             favourite_moods=input.favourite_moods,
+            preferred_languages=input.preferred_languages,
+            country=input.country,
         )
         return User.from_document(updated)
 

@@ -28,6 +28,8 @@ from madhur_gql.services.catalog.songs import songs_by_ids
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.library.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.lists import GeneratedLists
+from madhur_gql.services.recommendations.radio import RadioService
 from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -44,6 +46,8 @@ class Services:
     recommendations: RecommendationService
     history: ListeningHistory
     song_admin: SongAdmin
+    radio: RadioService
+    lists: GeneratedLists
     metrics: Metrics
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from madhur_gql.domain.song_fields import FILTER_FEATURES
+from madhur_gql.domain.song_fields import AUDIO_FIELDS, FILTER_FEATURES, POPULARITY
+from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.types import InteractionKind, Mood
 from madhur_gql.services.catalog.songs import Range, SongFilter
+from madhur_gql.services.recommendations import FeatureBounds
+
+# What `AudioTargetsInput` accepts per feature, in the feature's unit: the song field table's.
+STEERING_RANGES: dict[str, tuple[float, float]] = {
+    **{f.name: (f.low, f.high) for f in AUDIO_FIELDS if not f.integer},
+    POPULARITY.name: (POPULARITY.low, POPULARITY.high),
+}
 
 
 @strawberry.input(description="An inclusive range; either end may be left open.")
@@ -60,6 +68,14 @@ class UpdateMeInput:
     display_name: str | None = None
     favourite_genres: list[str] | None = None
     favourite_moods: list[Mood] | None = None  # type: ignore[valid-type]
+    preferred_languages: list[str] | None = strawberry.field(
+        default=None,
+        description='ISO 639-1 codes ("ne", "en"): songs in them are lifted in your lists.',
+    )
+    country: str | None = strawberry.field(
+        default=None,
+        description='ISO 3166-1 alpha-2 code ("NP"); "" clears it. Lifts local songs.',
+    )
 
 
 @strawberry.input
@@ -70,4 +86,95 @@ class RecordInteractionInput:
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Any unique string per intended write: a retry with it is stored once.",
+    )
+    played_seconds: int | None = strawberry.field(
+        default=None,
+        description=(
+            "With PLAY or SKIP: seconds of the song played (0..86400). A skip in the first "
+            "seconds counts more against the song than a late one; a partial play counts "
+            "with its share of the song."
+        ),
+    )
+
+
+@strawberry.input(
+    name="FeatureTarget",
+    description=(
+        "Steering on one audio feature, in the feature's own unit (0..1, tempo in BPM, "
+        "loudness in dB, popularity 0..100). `min`/`max` are hard filters: no song outside "
+        "them is listed. `target` pulls the ranking towards that value."
+    ),
+)
+class FeatureTargetInput:
+    min: float | None = strawberry.field(default=None, description="No song below this value.")
+    max: float | None = strawberry.field(default=None, description="No song above this value.")
+    target: float | None = strawberry.field(
+        default=None, description="Songs near this value rank higher."
+    )
+
+
+@strawberry.input(
+    description=(
+        "Spotify-style tunable attributes for a list: any of the features, each with "
+        "`min`/`max`/`target`. A value outside a feature's range is BAD_USER_INPUT naming "
+        "the field, e.g. `audio.tempo.max`."
+    )
+)
+class AudioTargetsInput:
+    danceability: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    energy: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    valence: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    tempo: FeatureTargetInput | None = strawberry.field(
+        default=None, description="Beats per minute, 0..250."
+    )
+    acousticness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    instrumentalness: FeatureTargetInput | None = strawberry.field(
+        default=None, description="0..1."
+    )
+    speechiness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    liveness: FeatureTargetInput | None = strawberry.field(default=None, description="0..1.")
+    loudness: FeatureTargetInput | None = strawberry.field(
+        default=None, description="Decibels, -60..5."
+    )
+    popularity: FeatureTargetInput | None = strawberry.field(
+        default=None, description="0..100, from Spotify at import time."
+    )
+
+    def to_bounds(self) -> list[tuple[str, FeatureBounds]]:
+        """Checked bounds per given feature; BAD_USER_INPUT names the offending field."""
+        out: list[tuple[str, FeatureBounds]] = []
+        for name, (low, high) in STEERING_RANGES.items():
+            given: FeatureTargetInput | None = getattr(self, name)
+            if given is None:
+                continue
+            for part in ("min", "max", "target"):
+                value = getattr(given, part)
+                if value is not None and not low <= value <= high:
+                    raise BadUserInput(
+                        f"'audio.{name}.{part}' must be between {low:g} and {high:g}.",
+                        field=f"audio.{name}.{part}",
+                    )
+            if given.min is not None and given.max is not None and given.min > given.max:
+                raise BadUserInput(f"'audio.{name}': min is above max.", field=f"audio.{name}")
+            if (given.min, given.max, given.target) != (None, None, None):
+                out.append((name, FeatureBounds(given.min, given.max, given.target)))
+        return out
+
+
+@strawberry.input(
+    description=(
+        "What a radio station plays around: exactly one of a song, an artist, a genre or a mood."
+    )
+)
+class RadioSeedInput:
+    song_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Songs like this one (it is not played itself)."
+    )
+    artist_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="This artist and artists like them, at most 2 songs by one artist in 10.",
+    )
+    genre: str | None = strawberry.field(default=None, description="Only songs of this genre.")
+    mood: Mood | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Songs that match this mood."
     )

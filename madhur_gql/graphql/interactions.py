@@ -28,12 +28,22 @@ class InteractionQuery:
 
 @strawberry.type
 class InteractionMutation:
-    @strawberry.mutation(description="Record a play, like, skip or rating of a song.")
+    @strawberry.mutation(
+        description=(
+            'Record a play, like, skip, rating or dislike ("not for me") of a song. '
+            "`playedSeconds` with PLAY or SKIP says how far the listener got."
+        )
+    )
     async def record_interaction(
         self, info: Info[Context, None], input: RecordInteractionInput
     ) -> Interaction:
         user = await info.context.require_user()
         interaction = await info.context.services.history.add(
-            user, input.song_id, input.kind, input.rating, input.idempotency_key
+            user,
+            input.song_id,
+            input.kind,
+            input.rating,
+            input.idempotency_key,
+            input.played_seconds,
         )
         return Interaction.from_document(interaction)

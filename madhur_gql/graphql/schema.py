@@ -18,9 +18,12 @@ from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
 from madhur_gql.graphql.admin import AdminMutation
 from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
+from madhur_gql.graphql.feedback import FeedbackMutation, FeedbackQuery
+from madhur_gql.graphql.generated import GeneratedQuery
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
 from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
 from madhur_gql.graphql.observer import RequestObserver
+from madhur_gql.graphql.radio import RadioQuery
 from madhur_gql.graphql.recommendations import RecommendationQuery
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -29,10 +32,21 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types(
-    "Query", (AccountQuery, CatalogQuery, LibraryQuery, InteractionQuery, RecommendationQuery)
+    "Query",
+    (
+        AccountQuery,
+        CatalogQuery,
+        LibraryQuery,
+        InteractionQuery,
+        RecommendationQuery,
+        RadioQuery,
+        GeneratedQuery,
+        FeedbackQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AccountMutation, InteractionMutation, LibraryMutation, AdminMutation)
+    "Mutation",
+    (AccountMutation, InteractionMutation, LibraryMutation, FeedbackMutation, AdminMutation),
 )
 
 Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request

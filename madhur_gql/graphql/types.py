@@ -14,16 +14,27 @@ from madhur_gql import documents
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
-from madhur_gql.graphql.cursors import encode_cursor, window
+from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
 from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations import Mood as MoodEnum
 from madhur_gql.services.recommendations import Recommendation as RecommendationResult
 from madhur_gql.services.recommendations import Source
+from madhur_gql.services.recommendations.radio import (
+    MAX_SIMILAR_ARTISTS,
+    similar_artist_documents,
+)
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
-InteractionKind = strawberry.enum(documents.InteractionKind, description="What a listener did.")
+InteractionKind = strawberry.enum(
+    documents.InteractionKind,
+    description=(
+        'What a listener did. DISLIKE is "not for me": the song never comes back in any of '
+        "their lists and songs like it rank lower. A SKIP in the first seconds (see "
+        "`playedSeconds`) counts more than a late one."
+    ),
+)
 RecommendationSource = strawberry.enum(Source, name="RecommendationSource")
 Mood = strawberry.enum(MoodEnum, name="Mood")
 SongOrder = strawberry.enum(catalog_index.SongOrder, name="SongOrder")
@@ -54,6 +65,12 @@ class Song:
     genres: list[str]
     release_date: str | None = strawberry.field(description="ISO date, possibly partial (YYYY).")
     popularity: int = strawberry.field(description="0..100, from Spotify at import time.")
+    language: str | None = strawberry.field(
+        description='ISO 639-1 code of the lyrics\' language ("ne"); null when unknown.'
+    )
+    country: str | None = strawberry.field(
+        description='ISO 3166-1 alpha-2 code of the song\'s country ("NP"); null when unknown.'
+    )
     duration_ms: int
     play_count: int = strawberry.field(description="Plays on Madhur.")
     like_count: int = strawberry.field(description="Listeners who like this song on Madhur.")
@@ -107,6 +124,8 @@ class Song:
             genres=song.genres,
             release_date=song.release_date,
             popularity=song.popularity,
+            language=song.language,
+            country=song.country,
             duration_ms=song.duration_ms,
             play_count=song.play_count,
             like_count=song.like_count,
@@ -145,6 +164,17 @@ class Artist:
         )
         return Connection.of([Song.from_document(s) for s in page.items], page.offset, page.total)
 
+    @strawberry.field(
+        description=(
+            "Artists like this one: how often their songs are played and listed together "
+            "(the item graph) and how alike they sound, best first."
+        )
+    )
+    async def similar_artists(self, info: Info[Context, None], first: int = 10) -> list[Artist]:
+        check_page_size(first, maximum=MAX_SIMILAR_ARTISTS)
+        found = await similar_artist_documents(info.context.services.radio, self.name, first)
+        return [Artist.from_document(a) for a in found]
+
     @classmethod
     def from_document(cls, artist: documents.Artist) -> Artist:
         return cls(id=strawberry.ID(str(artist.id)), name=artist.name)
@@ -158,6 +188,12 @@ class User:
     role: Role  # type: ignore[valid-type]
     favourite_genres: list[str]
     favourite_moods: list[Mood]  # type: ignore[valid-type]
+    preferred_languages: list[str] = strawberry.field(
+        description="ISO 639-1 codes; songs in these languages are lifted in personal lists."
+    )
+    country: str | None = strawberry.field(
+        description="ISO 3166-1 alpha-2 code; songs from this country are lifted too."
+    )
     created_at: datetime
 
     @classmethod
@@ -171,6 +207,8 @@ class User:
             favourite_moods=[
                 MoodEnum(m) for m in user.favourite_moods if m in MoodEnum.__members__
             ],
+            preferred_languages=user.preferred_languages,
+            country=user.country,
             created_at=user.created_at,
         )
 
@@ -180,6 +218,9 @@ class Interaction:
     id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]
     rating: int | None
+    played_seconds: int | None = strawberry.field(
+        description="PLAY or SKIP: how many seconds of the song were played, when told."
+    )
     created_at: datetime
     song_id: strawberry.Private[PydanticObjectId]
 
@@ -195,6 +236,7 @@ class Interaction:
             id=strawberry.ID(str(interaction.id)),
             kind=interaction.kind,
             rating=interaction.rating,
+            played_seconds=interaction.played_seconds,
             created_at=interaction.created_at,
             song_id=interaction.song_id,
         )
@@ -251,17 +293,18 @@ class PageInfo:
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and the cursor that resumes right after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(description="Pass as `after` for the items after this one.")
+    node: NodeT = strawberry.field(description="The item.")
 
 
-@strawberry.type  # named after its node: Connection[Song] is SongConnection in the schema
+# named after its node: Connection[Song] is SongConnection in the schema
+@strawberry.type(description="A page of a longer list, Relay style.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's items, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
+    total_count: int = strawberry.field(description="Items in the whole list.")
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:

@@ -225,6 +225,8 @@ class RecommenderEngine:
                 cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
                 base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
             valid = items.valid_at(cand, drop, request.genre)
+        if request.steering is not None:
+            valid, base = request.steering.apply(items, cand, base, valid, history)
         if request.steered:
             valid, base = steer_by_mood(
                 items, cfg, request, cand, base, valid, personal=scored is not None

@@ -22,6 +22,13 @@ from madhur_gql.recommender.values import CatalogItems
 GENRE_MASKS = 256  # genre strings come from requests: keep the mask cache bounded
 
 
+def _codes(values: Sequence[str], n: int) -> np.ndarray:
+    """Per-item short codes ("" for unknown); an empty list means none known."""
+    if not values:
+        return np.full(n, "", dtype="<U3")
+    return np.asarray([v or "" for v in values], dtype="<U3")
+
+
 def _genre_key(genre: str) -> str:
     return genre.strip().lower()
 
@@ -42,6 +49,8 @@ class ItemTable:
         self.genres: list[tuple[str, ...]] = []
         self._genre_masks: LRUCache[str, np.ndarray] = LRUCache(maxsize=GENRE_MASKS)
         self.popularity = np.zeros(0, dtype=np.float32)
+        self.languages = np.zeros(0, dtype="<U3")  # ISO 639-1, "" when unknown
+        self.countries = np.zeros(0, dtype="<U3")  # ISO 3166-1 alpha-2, "" when unknown
         self.alive = np.zeros(0, dtype=bool)
         self.evidence = np.zeros(0, dtype=np.float32)  # users/groups with the item (CF)
         self.content_weight = np.zeros(0, dtype=np.float32)
@@ -69,6 +78,8 @@ class ItemTable:
         table.artist_codes = table._encode_artists(items.artists)
         table.genres = [tuple(g.lower() for g in gs) for gs in items.genres]
         table.popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
+        table.languages = _codes(items.languages, n)
+        table.countries = _codes(items.countries, n)
         table.alive = np.ones(n, dtype=bool)
         table.evidence = np.zeros(n, dtype=np.float32)
         table._refresh_weights()
@@ -109,6 +120,8 @@ class ItemTable:
             for k, i in known:
                 self.genres[i] = tuple(g.lower() for g in items.genres[k])
             self.popularity[dst] = popularity[src]
+            self.languages[dst] = _codes(items.languages, len(items.ids))[src]
+            self.countries[dst] = _codes(items.countries, len(items.ids))[src]
             self.alive[dst] = True
         if new:
             src = np.array(new)
@@ -126,6 +139,12 @@ class ItemTable:
             )
             self.genres.extend(tuple(g.lower() for g in items.genres[k]) for k in src)
             self.popularity = np.concatenate([self.popularity, popularity[src]])
+            self.languages = np.concatenate(
+                [self.languages, _codes(items.languages, len(items.ids))[src]]
+            )
+            self.countries = np.concatenate(
+                [self.countries, _codes(items.countries, len(items.ids))[src]]
+            )
             self.alive = np.concatenate([self.alive, np.ones(len(new), dtype=bool)])
             self.evidence = np.concatenate([self.evidence, np.zeros(len(new), np.float32)])
         self._genre_masks.clear()
@@ -135,6 +154,17 @@ class ItemTable:
     def remove(self, item_ids: Iterable[str]) -> None:
         """Hide rows from every result at once (they stay until the next build)."""
         self.alive[self.rows(item_ids)] = False
+
+    def artist_code(self, name: str) -> int | None:
+        """The code of an artist name (any case), None when no song has it."""
+        return self._artist_names.get(name.strip().lower())
+
+    def artist_names(self) -> list[str]:
+        """Lower-cased artist names by code."""
+        names = [""] * len(self._artist_names)
+        for name, code in self._artist_names.items():
+            names[code] = name
+        return names
 
     def genre_mask(self, genre: str) -> np.ndarray:
         key = _genre_key(genre)

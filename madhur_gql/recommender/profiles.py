@@ -15,9 +15,16 @@ from datetime import UTC, datetime
 import numpy as np
 
 from madhur_gql.recommender.config import EngineConfig
+from madhur_gql.recommender.feedback import DISLIKE_WEIGHT, skip_weight
 from madhur_gql.recommender.values import Event
 
-EVENT_WEIGHTS: dict[str, float] = {"play": 1.0, "like": 3.0, "unlike": -3.0, "skip": -1.5}
+EVENT_WEIGHTS: dict[str, float] = {
+    "play": 1.0,
+    "like": 3.0,
+    "unlike": -3.0,
+    "skip": -1.5,
+    "dislike": DISLIKE_WEIGHT,
+}
 POSITIVE_KINDS = frozenset({"play", "like"})
 UNKNOWN_KIND_WEIGHT = 0.5
 DAY = 86400.0
@@ -34,7 +41,9 @@ def event_weight(event: Event) -> float:
     if event.kind == "rating":
         return (float(event.value) - 3.0) if event.value is not None else 0.0
     if event.kind == "play" and event.value is not None:
-        return max(float(event.value), 0.0)  # an aggregated play count
+        return max(float(event.value), 0.0)  # a play count, or the share of a partial play
+    if event.kind == "skip":
+        return skip_weight(event.value)  # value: seconds played before the skip
     return EVENT_WEIGHTS.get(event.kind, UNKNOWN_KIND_WEIGHT)
 
 
@@ -106,7 +115,7 @@ class ProfileStore:
             sig.strength += w
         if event.kind in POSITIVE_KINDS or (event.kind == "rating" and w > 0):
             sig.last_positive = max(sig.last_positive, t)
-        if event.kind == "skip" or (event.kind == "rating" and w < 0):
+        if event.kind in ("skip", "dislike") or (event.kind == "rating" and w < 0):
             sig.last_skip = max(sig.last_skip, t)
         self.events += 1
 

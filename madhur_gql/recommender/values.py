@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from madhur_gql.recommender.mood import Mood
+
+if TYPE_CHECKING:
+    from madhur_gql.recommender.steering import Steering
 
 
 class Source(StrEnum):
@@ -35,6 +39,8 @@ class CatalogItems:
     genres: list[tuple[str, ...]]
     popularity: np.ndarray  # (n,) float32 0..100
     groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 or "" per item (or none)
+    countries: list[str] = field(default_factory=list)  # ISO 3166-1 alpha-2 or "" per item
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,7 @@ class RecommendationRequest:
     diversity: float = 0.3
     max_per_artist: int = 2  # 0: no cap
     exclude: frozenset[str] = frozenset()
+    steering: Steering | None = None  # listener filters, targets, local lift, avoid
 
     @property
     def steered(self) -> bool:

@@ -219,6 +219,14 @@ OPERATIONS: dict[str, Row] = {
         "mutation($s: ID!) { recordInteraction(input: {songId: $s, kind: PLAY}) { id } }",
         _song,
     ),
+    "Query.radio": Row(U, '{ radio(seed: {genre: "pop"}, first: 2) { totalCount } }'),
+    "Query.moodJourney": Row(U, "{ moodJourney(from: SAD, to: HAPPY, length: 6) { score } }"),
+    "Query.myMixes": Row(U, "{ myMixes(count: 1, size: 2) { id } }"),
+    "Query.myHiddenArtists": Row(U, "{ myHiddenArtists { id } }"),
+    "Mutation.hideArtist": Row(U, "mutation($a: ID!) { hideArtist(artistId: $a) { id } }", _artist),
+    "Mutation.unhideArtist": Row(
+        U, "mutation($a: ID!) { unhideArtist(artistId: $a) { id } }", _artist
+    ),
     "Mutation.like": Row(U, "mutation($s: ID!) { like(songId: $s) { id } }", _song),
     "Mutation.unlike": Row(U, "mutation($s: ID!) { unlike(songId: $s) { id } }", _song),
     "Mutation.createPlaylist": Row(U, 'mutation { createPlaylist(input: {name: "x"}) { id } }'),

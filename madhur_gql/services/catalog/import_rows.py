@@ -38,6 +38,8 @@ OPTIONAL_COLUMNS = (
     "loudness",
     "mode",
     "duration_ms",
+    "language",
+    "country",
 )
 
 
@@ -202,6 +204,15 @@ def _audio_value(row: dict[str, Any], field: NumberField) -> float | int:
     return int(value) if field.integer else value
 
 
+def _code(value: Any, *, lower: bool) -> str | None:
+    """A two-letter ISO code (language lower case, country upper case), None when blank."""
+    text = None if value is None or pd.isna(value) else _optional_text(value)
+    if text is None:
+        return None
+    text = text.strip().lower() if lower else text.strip().upper()
+    return text if len(text) == 2 and text.isalpha() else None
+
+
 def song_fields(row: dict[str, Any]) -> dict[str, Any]:
     title, artist = str(row["track_name"]), str(row["track_artist"])
     return {
@@ -215,6 +226,8 @@ def song_fields(row: dict[str, Any]) -> dict[str, Any]:
         "release_date": row["track_album_release_date"] or None,
         "popularity": int(_number(row["track_popularity"], POPULARITY.missing)),
         "duration_ms": int(_number(row["duration_ms"], DURATION_MS.missing)),
+        "language": _code(row["language"], lower=True),
+        "country": _code(row["country"], lower=False),
         "audio": {field.name: _audio_value(row, field) for field in AUDIO_FIELDS},
     }
 

@@ -27,6 +27,8 @@ SNAPSHOT_FIELDS = (
     "audio",
     "genres",
     "popularity",
+    "language",
+    "country",
     "release_date",
     "playlist_ids",
     "artist_id",

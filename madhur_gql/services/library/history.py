@@ -16,6 +16,8 @@ from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
 
 MAX_IDEMPOTENCY_KEY = 100
+MAX_PLAYED_SECONDS = 24 * 3600
+TIMED_KINDS = (InteractionKind.PLAY, InteractionKind.SKIP)
 
 
 class ListeningHistory:
@@ -38,23 +40,35 @@ class ListeningHistory:
         kind: InteractionKind,
         rating: int | None = None,
         idempotency_key: str | None = None,
+        played_seconds: int | None = None,
     ) -> Interaction:
-        """Store the interaction; a retry with the same idempotency key returns the first one."""
+        """Store the interaction; a retry with the same idempotency key returns the first one.
+
+        ``played_seconds`` (PLAY, SKIP) is how far the listener got: a skip in the first
+        seconds counts more than a late one, and a partial play feeds the taste with its share
+        of the song.
+        """
         assert user.id is not None
         self.standing.observe_account(str(user.id), user.created_at)
         validate_rating(kind, rating)
+        validate_played_seconds(kind, played_seconds)
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
                 f"idempotencyKey must be 1..{MAX_IDEMPOTENCY_KEY} characters.",
                 field="idempotencyKey",
             )
         song_oid = await self._existing_song(song_id)
+        share = None
+        if played_seconds is not None and kind is InteractionKind.PLAY:
+            share = await played_share(song_oid, played_seconds)
         interaction = Interaction(
             user_id=user.id,
             song_id=song_oid,
             kind=kind,
             rating=rating,
             idempotency_key=idempotency_key,
+            played_seconds=played_seconds,
+            played_share=share,
         )
         try:
             await interaction.insert()
@@ -116,6 +130,28 @@ def validate_rating(kind: InteractionKind, rating: int | None) -> None:
             raise BadUserInput("A RATING needs 'rating' between 1 and 5.", field="rating")
     elif rating is not None:
         raise BadUserInput("'rating' is only allowed with kind RATING.", field="rating")
+
+
+def validate_played_seconds(kind: InteractionKind, played_seconds: int | None) -> None:
+    if played_seconds is None:
+        return
+    if kind not in TIMED_KINDS:
+        raise BadUserInput(
+            "'playedSeconds' is only allowed with PLAY or SKIP.", field="playedSeconds"
+        )
+    if not 0 <= played_seconds <= MAX_PLAYED_SECONDS:
+        raise BadUserInput(
+            f"'playedSeconds' must be between 0 and {MAX_PLAYED_SECONDS}.", field="playedSeconds"
+        )
+
+
+async def played_share(song_id: PydanticObjectId, played_seconds: int) -> float | None:
+    """The share of the song that was played (None when its duration is unknown)."""
+    doc = await Song.get_pymongo_collection().find_one({"_id": song_id}, {"duration_ms": 1})
+    duration = (doc or {}).get("duration_ms") or 0
+    if duration <= 0:
+        return None
+    return min(played_seconds * 1000 / duration, 1.0)
 
 
 async def user_history(user_id: PydanticObjectId, *, offset: int, limit: int) -> Page[Interaction]:

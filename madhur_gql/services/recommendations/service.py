@@ -212,13 +212,13 @@ class RecommendationService:
         if self._engine is None:
             return await self._popular_fallback(request.first, genre)
         if user_id is None or user_id in self._listeners:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
         genres = onboarding_genres(request, favourite_genres)
         if not genres:
-            return await self._explain(self._engine.recommend(user_id, request))
+            return await self.explain(self._engine.recommend(user_id, request))
         picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
-        results = await self._explain(picks)
+        results = await self.explain(picks)
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
             if shared:
@@ -234,7 +234,7 @@ class RecommendationService:
     async def similar(self, song_id: str, first: int) -> list[Recommendation]:
         if self._engine is None:
             return []
-        return await self._explain(self._engine.similar(song_id, first))
+        return await self.explain(self._engine.similar(song_id, first))
 
     async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
         """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
@@ -254,7 +254,8 @@ class RecommendationService:
             for s in songs
         ]
 
-    async def _explain(self, picks: list[Pick]) -> list[Recommendation]:
+    async def explain(self, picks: list[Pick]) -> list[Recommendation]:
+        """The picks as songs with reasons, in order (songs deleted since are left out)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await songs_by_ids(list(wanted))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from madhur_gql.documents import Interaction
+from madhur_gql.documents import Interaction, InteractionKind
 from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.recommender.values import CatalogItems, Event
 
@@ -15,12 +15,21 @@ EVENTS_BATCH = 5000
 
 
 def to_event(interaction: Interaction) -> Event:
+    """The engine's event; its value is the rating, a partial play's share, or the seconds
+    played before a skip."""
+    value: float | None = None
+    if interaction.kind is InteractionKind.RATING and interaction.rating is not None:
+        value = float(interaction.rating)
+    elif interaction.kind is InteractionKind.PLAY and interaction.played_share is not None:
+        value = interaction.played_share
+    elif interaction.kind is InteractionKind.SKIP and interaction.played_seconds is not None:
+        value = float(interaction.played_seconds)
     return Event(
         user_id=str(interaction.user_id),
         item_id=str(interaction.song_id),
         kind=interaction.kind.value.lower(),
         at=interaction.created_at,
-        value=float(interaction.rating) if interaction.rating is not None else None,
+        value=value,
     )
 
 
@@ -42,6 +51,8 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
         genres=[tuple(doc.get("genres") or ()) for doc in snapshot],
         popularity=np.array([doc.get("popularity") or 0 for doc in snapshot], dtype=np.float32),
         groups=[group for group in playlists.values() if len(group) > 1],
+        languages=[doc.get("language") or "" for doc in snapshot],
+        countries=[doc.get("country") or "" for doc in snapshot],
     )
 
 
