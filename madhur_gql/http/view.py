@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
+from madhur_gql.graphql.limits import over_token_limit, token_limit_error
 from madhur_gql.graphql.observer import short_name as _short
 from madhur_gql.http.graphiql import GraphiQLPage
 
@@ -150,6 +151,9 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        max_tokens = context.settings.max_query_tokens
+        if request_data.query and over_token_limit(request_data.query, max_tokens):
+            return ExecutionResult(data=None, errors=[token_limit_error(max_tokens)])
         cache = self.persisted_query_cache
         to_register = None
         if cache is not None:
