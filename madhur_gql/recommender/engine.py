@@ -132,7 +132,8 @@ class RecommenderEngine:
         established[first_user : first_user + len(users)] = np.asarray(weights) >= 1.0
         engine.graphs.support = support_matrix(x, established)
         engine.graphs.min_support = engine.config.min_support
-        table.set_evidence(evidence)
+        holders = np.diff(engine.graphs.support.indptr)  # established rows per item
+        table.set_evidence(evidence, holders >= engine.config.min_support)
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
