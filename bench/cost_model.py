@@ -55,6 +55,8 @@ async def setup(http: httpx.AsyncClient) -> dict[str, str]:
             "query($a: String) { songs(first: 100, after: $a) { edges { cursor node { id } } } }",
             a=after,
         )
+        if not page.get("data"):
+            raise RuntimeError(f"songs page refused: {page}")
         edges = page["data"]["songs"]["edges"]
         ids += [e["node"]["id"] for e in edges]
         after = edges[-1]["cursor"]

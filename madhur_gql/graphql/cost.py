@@ -56,11 +56,15 @@ DEFAULT_LIST_SIZE = 10
 LIST_SIZE_HINTS = {"Playlist.songs": 100, "Query.genres": 50}
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
-# Resolver prices (bench/cost_model.py measures them against a page of songs).
+# Resolver prices, measured by bench/cost_model.py against pages of songs (BENCHMARKS.md).
+# Work that holds the event loop (Python scans, the engine) is priced at its worst case:
+# it stalls every other client, where a database wait does not.
 SEARCH_SONGS_PER_UNIT = 50  # a search scans every title and artist in Python
 DYNAMIC_ORDER_SONGS_PER_UNIT = 150  # TRENDING and LIKES sort the catalog by live counters
-RECOMMEND_PRICE = 100  # profile, graph and content scoring, re-rank, explanations
-SIMILAR_PRICE = 60
+RECOMMEND_PRICE = 300  # profile, graph and content scoring, re-rank, explanations
+SIMILAR_PRICE = 250
+QUERY_PER_PARENT_PRICE = 100  # a list read by one database query per parent (Artist.songs)
+DB_SONG_PRICE = 3  # each playlist song is read by id from the database ($in)
 DYNAMIC_ORDERS = frozenset({"TRENDING", "LIKES"})
 
 
@@ -80,6 +84,10 @@ def resolver_price(parent: str, field: str, args: Mapping[str, Any], catalog_siz
             price += catalog_size // DYNAMIC_ORDER_SONGS_PER_UNIT
     elif key == "Query.artists" and args.get("search"):
         price += catalog_size // SEARCH_SONGS_PER_UNIT // 4  # artists: about a fourth as many
+    if key == "Artist.songs":
+        price += QUERY_PER_PARENT_PRICE
+    elif key == "Playlist.songs":
+        price += LIST_SIZE_HINTS[key] * DB_SONG_PRICE
     elif key == "Query.recommendations":
         price += RECOMMEND_PRICE
     elif key == "Query.similarSongs":
@@ -237,7 +245,7 @@ def charge_list(info: Info[Any, Any], length: int, estimated: int) -> None:
     field_node = raw.field_nodes[0]
     child = get_named_type(raw.return_type)
     per_item = walker.selection(field_node.selection_set, child) if field_node.selection_set else 1
-    meter.charge((length - estimated) * per_item)
+    meter.charge((length - estimated) * (per_item + DB_SONG_PRICE))
 
 
 class _Client(Protocol):
