@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.extensions import SchemaExtension
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
+from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
 from madhur_gql.graphql.persisted_queries import PersistedQueryCache
 from madhur_gql.graphql.schema import build_schema
+from madhur_gql.graphql.trusted_documents import TrustedDocuments
+from madhur_gql.http.dashboard import Dashboard
 from madhur_gql.http.graphiql import GraphiQLPage
 from madhur_gql.http.middleware import (
     PREFLIGHT_HEADERS,
@@ -41,16 +46,33 @@ from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 from madhur_gql.services.spotify.service import SpotifyService
+from madhur_gql.tracing import Tracing
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def cache_hints(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    if settings.catalog_cache_seconds == 0:
+        return []
+    return [partial(CacheHints, max_age=settings.catalog_cache_seconds)]
+
+
+def create_app(settings: Settings | None = None, tracing: Tracing | None = None) -> Starlette:
+    """The app; `tracing` defaults to what the OTEL_* environment asks for (off)."""
     settings = settings or get_settings()
+    tracing = tracing or Tracing.from_env()
+
     metrics = Metrics()
+    dashboard = (
+        Dashboard(metrics, settings.dashboard_sample_seconds)
+        if settings.dashboard_enabled
+        else None
+    )
     if settings.jwt_secret_generated:
         log.warning(
             "MADHUR_JWT_SECRET is not set: using a random key for this process "
@@ -64,14 +86,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             snapshot = await load_song_snapshot()
             index = CatalogIndex.from_documents(snapshot)
             browser = SongBrowser(index)
-            standing = ListenerStanding(
-                StandingRules(
-                    settings.established_account_days,
-                    settings.established_min_songs,
-                    settings.thin_account_weight,
-                )
+            rules = StandingRules(
+                settings.established_account_days,
+                settings.established_min_songs,
+                settings.thin_account_weight,
             )
-            recommendations = RecommendationService(browser, standing)
+            standing = ListenerStanding(rules)
+            builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name, rules))
+            recommendations = RecommendationService(browser, builder, standing=standing)
             standing.on_change(index.trending.reweigh)
             for play in await recent_plays():
                 listener = str(play.user_id)
@@ -81,6 +103,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
+            served_lists = ServedLists()
+            served_lists.start()
+            metrics.watch_served_lists(
+                lambda: [
+                    (row.kind.value, row.source, row.as_counts())
+                    for row in served_lists.cached_totals()
+                ]
+            )
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(
@@ -97,32 +127,54 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations, standing),
+                history=ListeningHistory(index, recommendations, served_lists, standing=standing),
                 song_admin=SongAdmin(index, recommendations),
                 radio=RadioService(recommendations),
                 lists=GeneratedLists(recommendations),
                 metrics=metrics,
+                served_lists=served_lists,
                 spotify=spotify,
             )
             build = asyncio.create_task(
-                recommendations.keep_fresh(snapshot, settings.recommender_rebuild_minutes),
+                recommendations.keep_fresh(settings.recommender_rebuild_minutes),
                 name="recommender",
             )
             del snapshot
+            if dashboard is not None:
+                dashboard.start()
             try:
                 yield
             finally:
+                if dashboard is not None:
+                    await dashboard.stop()
                 build.cancel()
                 await feed.stop()
+                await served_lists.stop()
                 await spotify.stop()
+                if tracing is not None:
+                    tracing.shutdown()
 
     graphiql = (
         GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
     )
-    schema = build_schema(security_extensions(settings))
+    schema = build_schema(
+        [
+            *(tracing.schema_extensions() if tracing else []),
+            *security_extensions(settings),
+            *cache_hints(settings),
+        ]
+    )
     persisted = PersistedQueryCache(settings.apq_cache_size)
     graphql_app = GraphQLView(
-        schema, graphiql=graphiql, persisted_query_cache=persisted, allow_queries_via_get=True
+        schema,
+        graphiql=graphiql,
+        persisted_query_cache=persisted,
+        trusted_documents=(
+            TrustedDocuments.load(settings.trusted_documents)
+            if settings.trusted_documents
+            else None
+        ),
+        allow_queries_via_get=True,
     )
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -149,15 +201,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware.append(Middleware(CSRFPreventionMiddleware))
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses all but GET and POST itself.
+            Route("/graphql", graphql_app),
+            WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *(graphiql.routes() if graphiql else []),
+            *(dashboard.routes() if dashboard else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
+    if tracing is not None:
+        tracing.instrument(app)
     # Both caches are keyed by what clients send: bounded, and holding runnable documents only.
     app.state.document_cache = schema.document_cache
     app.state.persisted_queries = persisted

@@ -47,9 +47,18 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(30, alias="MADHUR_REFRESH_TOKEN_DAYS", ge=1, le=365)
     bcrypt_rounds: int = Field(12, alias="MADHUR_BCRYPT_ROUNDS", ge=4, le=16)
 
-    # GraphQL ecosystem: GraphiQL's assets (default: web/node_modules) and the APQ cache.
+    # GraphQL ecosystem: GraphiQL's assets (default: the vendored package data), the APQ
+    # cache, CDN cache hints for anonymous catalog reads (0: never), trusted documents.
     graphiql_assets_dir: Path | None = Field(None, alias="MADHUR_GRAPHIQL_ASSETS_DIR")
     apq_cache_size: int = Field(1000, alias="MADHUR_APQ_CACHE_SIZE", ge=1, le=1_000_000)
+    catalog_cache_seconds: int = Field(60, alias="MADHUR_CATALOG_CACHE_SECONDS", ge=0, le=86400)
+    trusted_documents: Path | None = Field(None, alias="MADHUR_TRUSTED_DOCUMENTS")
+
+    # The operators' dashboard at /admin/dashboard/ (default: on in development only).
+    dashboard: bool | None = Field(None, alias="MADHUR_DASHBOARD")
+    dashboard_sample_seconds: float = Field(
+        10.0, alias="MADHUR_DASHBOARD_SAMPLE_SECONDS", gt=0, le=3600
+    )
 
     graphiql: bool | None = Field(None, alias="MADHUR_GRAPHIQL")
     introspection: bool | None = Field(None, alias="MADHUR_INTROSPECTION")
@@ -137,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def dashboard_enabled(self) -> bool:
+        return self.dashboard if self.dashboard is not None else not self.is_production
 
     @property
     def introspection_enabled(self) -> bool:

@@ -8,7 +8,7 @@ per container, as is usual for Prometheus.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import (
     CollectorRegistry,
@@ -16,7 +16,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pymongo import monitoring
 
@@ -76,6 +76,9 @@ class Metrics:
     def watch_recommender(self, stats: Callable[[], dict[str, float | int]]) -> None:
         self.registry.register(RecommenderCollector(stats))
 
+    def watch_served_lists(self, rows: Callable[[], Iterable[ListRow]]) -> None:
+        self.registry.register(ServedListCollector(rows))
+
     def command_listener(self) -> monitoring.CommandListener:
         return CommandMetrics(self)
 
@@ -104,6 +107,58 @@ class RecommenderCollector(Collector):
             "1 when the recommender index is built.",
             value=1.0 if stats.get("ready") else 0.0,
         )
+
+
+ListRow = tuple[str, str, Mapping[str, int]]  # (list kind, source, counts by name)
+OUTCOMES = (("plays", "play"), ("likes", "like"), ("skips", "skip"), ("dislikes", "dislike"))
+
+
+class ServedListCollector(Collector):
+    """Online metrics per list kind and source, for the whole deployment.
+
+    Unlike the other metrics these are not counted per worker: they are read from the
+    database (all workers' lists and interactions), so any worker's scrape gives the same
+    totals and rates. Rates are all-time counts over impressions; for a window, take
+    `rate()` of the counters in Prometheus.
+    """
+
+    def __init__(self, rows: Callable[[], Iterable[ListRow]]) -> None:
+        self.rows = rows
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        labels = ["list", "source"]
+        impressions = CounterMetricFamily(
+            "madhur_recommendation_impressions",
+            "Songs served in lists, by list kind and recommendation source.",
+            labels=labels,
+        )
+        counters = {
+            name: CounterMetricFamily(
+                f"madhur_recommendation_{name}",
+                f"{one.capitalize()}s of listed songs within 30 minutes, counted for their list.",
+                labels=labels,
+            )
+            for name, one in OUTCOMES
+        }
+        rates = {
+            name: GaugeMetricFamily(
+                f"madhur_recommendation_{one}_rate",
+                f"{name.capitalize()} over impressions (all time, 4 decimals).",
+                labels=labels,
+            )
+            for name, one in OUTCOMES
+        }
+        for kind, source, counts in self.rows():
+            shown = counts.get("impressions", 0)
+            impressions.add_metric([kind, source], shown)
+            for name, _ in OUTCOMES:
+                counters[name].add_metric([kind, source], counts.get(name, 0))
+                rates[name].add_metric(
+                    [kind, source], round(counts.get(name, 0) / shown, 4) if shown else 0.0
+                )
+        yield impressions
+        yield from counters.values()
+        yield from rates.values()
 
 
 class CommandMetrics(monitoring.CommandListener):

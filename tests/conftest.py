@@ -66,9 +66,9 @@ def settings(mongo_server: EmbeddedMongo, database_name: str) -> Settings:
 class LiveServer:
     """The real app under uvicorn on a loopback port, in the test's event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **app_options: Any) -> None:
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, **app_options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

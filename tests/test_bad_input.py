@@ -129,4 +129,4 @@ async def test_a_body_that_is_not_json_is_a_400(client: GraphQLClient, body: byt
         "/graphql", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.text == "Unable to parse request body as JSON"
+    assert response.json()["errors"][0]["message"] == "Unable to parse request body as JSON"

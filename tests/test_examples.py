@@ -7,6 +7,8 @@ answers without errors.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,11 @@ from graphql import (
     print_ast,
     validate,
 )
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
-from tests.conftest import GraphQLClient
+from madhur_gql.documents import User
+from tests.conftest import GraphQLClient, LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATIONS = ROOT / "examples" / "operations"
@@ -48,7 +53,24 @@ def test_a_fragment_reads_the_same_in_every_file_that_has_it() -> None:
     assert {name: len(found) for name, found in texts.items() if len(found) > 1} == {}
 
 
-async def test_each_file_sent_alone_answers(client: GraphQLClient) -> None:
+async def subscribe_once(
+    server: LiveServer, name: str, variables: dict[str, Any], token: str
+) -> Any:
+    """A subscription file sent alone over graphql-transport-ws: its first answer."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        query = (OPERATIONS / f"{name}.graphql").read_text()
+        payload = {"query": query, "variables": variables}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert message["type"] == "next" and not message["payload"].get("errors"), message
+    return message["payload"]["data"]
+
+
+async def test_each_file_sent_alone_answers(client: GraphQLClient, live_server: LiveServer) -> None:
     ran: list[str] = []
 
     async def send(name: str, variables: dict[str, Any], token: str | None = None) -> Any:
@@ -76,7 +98,8 @@ async def test_each_file_sent_alone_answers(client: GraphQLClient) -> None:
     await send("RecordInteraction", {"input": {"songId": song_id, "kind": "LIKE"}}, token)
     history = (await send("MyHistory", {}, token))["myHistory"]["edges"]
     assert [edge["node"]["song"]["id"] for edge in history] == [song_id]
-    assert (await send("Recommendations", {"first": 5, "mood": "HAPPY"}, token))["recommendations"]
+    picks = (await send("Recommendations", {"first": 5, "mood": "HAPPY"}, token))["recommendations"]
+    assert picks
     assert (await send("SimilarSongs", {"songId": song_id, "first": 5}))["similarSongs"]
     steered = {"first": 5, "seedGenres": ["pop"], "audio": {"energy": {"min": 0.3}}}
     assert (await send("SteeredRecommendations", steered, token))["recommendations"]
@@ -96,5 +119,21 @@ async def test_each_file_sent_alone_answers(client: GraphQLClient) -> None:
     assert (await send("MyHiddenArtists", {}, token))["myHiddenArtists"][0]["id"] == artist
     await send("UnhideArtist", {"artistId": artist}, token)
     await send("Dislike", {"songId": songs[1]["node"]["id"]}, token)
+
+    listed = [pick["song"]["id"] for pick in picks]
+    saved = (await send("SaveList", {"name": "Saved", "songIds": listed}, token))["createPlaylist"]
+    assert [song["id"] for song in saved["songs"]] == listed
+    local = (await send("LocalSongs", {"language": "ne", "first": 5}))["songs"]
+    assert local["totalCount"] == 0  # the demo catalog knows no song's language
+    me = await send("UpdateMyLocale", {"preferredLanguages": ["ne"], "country": "np"}, token)
+    assert me["updateMe"]["country"] == "NP"
+    await User.get_pymongo_collection().update_one(
+        {"email": credentials["email"]}, {"$set": {"role": "ADMIN"}}
+    )
+    stats = (await send("RecommendationStats", {"days": 1}, token))["recommendationStats"]
+    assert {row["list"] for row in stats} >= {"RECOMMENDATIONS"}
+    live = await subscribe_once(live_server, "RecommendationsUpdated", {"first": 3}, token)
+    assert len(live["recommendationsUpdated"]) == 3
+    ran.append("RecommendationsUpdated")
 
     assert sorted(set(ran)) == [path.stem for path in FILES], "every example file is sent"

@@ -128,6 +128,7 @@ async def test_a_mood_station_keeps_its_mood(client: GraphQLClient) -> None:
     after = None
     for _ in range(3):
         result = await page(client, token, {"mood": "CALM"}, 30, after)
+        assert all(e["node"]["reasons"][0] == "On your calm station" for e in result["edges"])
         played += songs_of(result)
         after = result["pageInfo"]["endCursor"]
     assert len({s["id"] for s in played}) == 90

@@ -20,7 +20,7 @@ COMMAND = [str(Path(sys.executable).parent / "madhur-gql"), "serve"]
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, jwt_secret: str | None = TEST_SECRET) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MADHUR_", "MONGODB_"))}
@@ -28,10 +28,11 @@ class ServeProcess:
             MADHUR_PORT=str(self.port),
             MADHUR_DATA_DIR=str(data_dir),
             MADHUR_CATALOG_FILE=str(SAMPLE_CATALOG),
-            MADHUR_JWT_SECRET=TEST_SECRET,
             MADHUR_BCRYPT_ROUNDS="4",
             MADHUR_LOG_JSON="true",
         )
+        if jwt_secret is not None:
+            env["MADHUR_JWT_SECRET"] = jwt_secret
         self.log = data_dir.parent / f"serve-{self.port}.log"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(COMMAND, env=env, stdout=log, stderr=log)
@@ -113,3 +114,22 @@ def test_data_survives_a_restart_and_the_catalog_is_imported_once(data_dir: Path
     finally:
         second.stop()
     assert "demo catalog imported" not in second.log.read_text()
+
+
+def test_the_start_up_log_says_each_thing_once(data_dir: Path) -> None:
+    """No key set: one warning (not one from the command and one from the app), and the
+    database the command started is not reported as "another process"'s."""
+    server = ServeProcess(data_dir, jwt_secret=None)
+    try:
+        server.wait_healthy()
+        token = server.graphql(
+            'mutation { register(input: {email: "once@example.com", password: "a long passphrase",'
+            ' displayName: "Once"}) { accessToken } }'
+        )["register"]["accessToken"]
+        assert server.graphql("{ me { email } }", token)["me"]["email"] == "once@example.com"
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert log.count("MADHUR_JWT_SECRET is not set") == 1, log
+    assert "another process" not in log
+    assert log.count("embedded database started") == 1

@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 import uvicorn
 
 from madhur_gql.cli.output import console
 from madhur_gql.config import get_settings
 from madhur_gql.http.server import server_options
+
+log = structlog.get_logger(__name__)
 
 
 def serve(
@@ -42,7 +45,13 @@ def serve(
         if settings.jwt_secret_generated:
             # One key for every worker of this run; still gone after a restart.
             os.environ["MADHUR_JWT_SECRET"] = settings.jwt_secret
-            console.print("[yellow]MADHUR_JWT_SECRET is not set: using a random key for this run")
+            log.warning(
+                "MADHUR_JWT_SECRET is not set: using a random key for this run "
+                "(tokens stop working on restart; set it in production)"
+            )
+        # Workers read their settings again, with the database and the key chosen here: a
+        # worker in this process would otherwise reuse the cached ones and say both again.
+        get_settings.cache_clear()
         # uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown: turn that into an exit
         # that unwinds this stack, so the embedded database is stopped too.
         for sig in (signal.SIGTERM, signal.SIGINT):

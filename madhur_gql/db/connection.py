@@ -31,6 +31,7 @@ class Database:
     client: AsyncMongoClient
     db: AsyncDatabase
     embedded: EmbeddedMongo | None
+    uri: str  # for other processes that read the same database (the recommender build)
 
     async def ping(self) -> bool:
         try:
@@ -82,7 +83,7 @@ async def open_database(
     try:
         client, database = await init_database(uri, settings.database_name, listeners)
         try:
-            yield Database(client=client, db=database, embedded=embedded)
+            yield Database(client=client, db=database, embedded=embedded, uri=uri)
         finally:
             await client.close()
     finally:

@@ -5,6 +5,7 @@ from madhur_gql.documents.interaction import Interaction, InteractionKind
 from madhur_gql.documents.like import Like
 from madhur_gql.documents.playlist import Playlist
 from madhur_gql.documents.refresh_token import RefreshToken
+from madhur_gql.documents.served_list import ListDayStats, ListKind, ServedList
 from madhur_gql.documents.song import AudioFeatures, Song
 from madhur_gql.documents.spotify import SpotifyArtistInfo, SpotifyTrackInfo
 from madhur_gql.documents.user import Role, User
@@ -19,6 +20,8 @@ ALL_DOCUMENTS = (
     RefreshToken,
     SpotifyTrackInfo,
     SpotifyArtistInfo,
+    ServedList,
+    ListDayStats,
 )
 
 __all__ = [
@@ -28,9 +31,12 @@ __all__ = [
     "Interaction",
     "InteractionKind",
     "Like",
+    "ListDayStats",
+    "ListKind",
     "Playlist",
     "RefreshToken",
     "Role",
+    "ServedList",
     "Song",
     "User",
 ]

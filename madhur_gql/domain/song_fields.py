@@ -9,6 +9,7 @@ loudness -46..1.3 dB, so tempo is above 0 and at most 250, loudness -60..5 dB.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -80,6 +81,18 @@ def name_key(text: str) -> str:
     terms all go through it, so "Hip  Hop" and "hip hop" are one genre everywhere.
     """
     return " ".join(text.split()).lower()
+
+
+_DIACRITICS = re.compile("[\u0300-\u036f]")
+
+
+def search_key(text: str) -> str:
+    """How search compares text, on both sides: `name_key`, case folded, and Latin accents
+    dropped, so "beyonce", "Beyoncé" and "BEYONCÉ" are one. Only the combining diacritics
+    block goes: marks that other scripts need to spell a word stay."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", text)))
+    return " ".join(text.split()).casefold()
 
 
 def normalise_genres(genres: Iterable[str]) -> list[str]:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
-from madhur_gql.graphql.types import Artist, Song
+from madhur_gql.graphql.types import Artist, RecommendationStats, Song
 from madhur_gql.services.catalog import artists
 from madhur_gql.services.catalog.admin import SongAdmin
 
 
-@strawberry.input
+@strawberry.input(
+    description="A song's audio features, as Spotify defines them (0..1 unless noted)."
+)
 class AudioFeaturesInput:
     danceability: float
     energy: float
@@ -28,7 +30,7 @@ class AudioFeaturesInput:
     mode: int = 1
 
 
-@strawberry.input
+@strawberry.input(description="A song an administrator adds to the catalog.")
 class SongInput:
     track_id: str
     title: str
@@ -39,6 +41,12 @@ class SongInput:
     popularity: int = 0
     duration_ms: int = 0
     audio_features: AudioFeaturesInput
+    language: str | None = strawberry.field(
+        default=None, description='ISO 639-1 code ("ne"), any case; leave null when unknown.'
+    )
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code ("NP"), any case; null when unknown.'
+    )
 
 
 @strawberry.input(description="Only the fields given are changed.")
@@ -52,6 +60,12 @@ class SongUpdateInput:
     popularity: int | None = None
     duration_ms: int | None = None
     audio_features: AudioFeaturesInput | None = None
+    language: str | None = strawberry.field(
+        default=None, description='ISO 639-1 code, any case; "" clears it.'
+    )
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code, any case; "" clears it.'
+    )
 
 
 def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
@@ -66,6 +80,8 @@ def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
             "genres",
             "popularity",
             "duration_ms",
+            "language",
+            "country",
         )
         if getattr(data, name) is not None
     }
@@ -76,6 +92,24 @@ def _changes(data: SongInput | SongUpdateInput) -> dict[str, Any]:
 
 def _admin(info: Info[Context, None]) -> SongAdmin:
     return info.context.services.song_admin
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(
+        description="Admin: online metrics per UTC day (the last `days`, 1..366, today "
+        "included), list kind and source, newest day first; only days with served lists appear."
+    )
+    async def recommendation_stats(
+        self,
+        info: Info[Context, None],
+        days: Annotated[
+            int, strawberry.argument(description="UTC days back, today included: 1..366.")
+        ] = 7,
+    ) -> list[RecommendationStats]:
+        await info.context.require_admin()
+        rows = await info.context.services.served_lists.daily(days)
+        return [RecommendationStats.from_counts(row) for row in rows]
 
 
 @strawberry.type

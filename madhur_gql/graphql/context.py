@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from beanie import PydanticObjectId
@@ -30,6 +31,7 @@ from madhur_gql.services.library.likes import liked_song_ids
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 from madhur_gql.services.spotify.cache import load_artist_images, load_track_infos
 from madhur_gql.services.spotify.service import SpotifyService
 
@@ -49,6 +51,7 @@ class Services:
     radio: RadioService
     lists: GeneratedLists
     metrics: Metrics
+    served_lists: ServedLists
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
@@ -94,6 +97,7 @@ class Context:
     claims: AccessClaims | None = None
     auth_error: Unauthenticated | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, object] | None = None  # graphql-transport-ws connection_init
     cost: CostMeter | None = None  # set when execution starts (graphql/cost.py)
     deadline: asyncio.Timeout | None = None  # armed for queries (graphql/cost.py)
     _user: asyncio.Future[User] | None = None  # the one check, shared by every resolver
@@ -126,6 +130,38 @@ class Context:
         except Unauthenticated as error:
             self.auth_error = error
             raise
+
+    async def renew(self) -> User:
+        """For a long-lived subscription: fresh loaders, the caller read again.
+
+        A WebSocket keeps one context for its whole life; without this its DataLoaders would
+        cache songs forever, and a session revoked meanwhile (password change, logout
+        everywhere, deleted account) would go on being served.
+        """
+        self.loaders = Loaders()
+        self._user = None
+        if self.claims is not None and self.claims.expires_at <= datetime.now(UTC):
+            raise Unauthenticated("The access token expired; subscribe again with a fresh one.")
+        return await self.require_user()
+
+    def authenticate(self, authorization: object) -> None:
+        """Claims from an `Authorization: Bearer ...` value sent in a connection_init payload."""
+        if not isinstance(authorization, str):
+            raise Unauthenticated("Authorization must be 'Bearer <access token>'.")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization must be 'Bearer <access token>'.")
+        self.claims = decode_access_token(self.settings, token.strip())
+        self.auth_error = None
+
+    @property
+    def user_id(self) -> str | None:
+        """The caller's id once `require_user` has checked the token; None before, when
+        anonymous or when the check failed (never the token's word alone)."""
+        checked = self._user
+        if checked is None or not checked.done() or checked.cancelled() or checked.exception():
+            return None
+        return str(checked.result().id)
 
     async def viewer(self) -> User | None:
         """The caller for public fields that show more to their owner; None when anonymous

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from madhur_gql.documents import ListKind
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.types import Mood, Recommendation
@@ -72,7 +73,7 @@ class GeneratedQuery:
         results = await services.lists.mood_journey(
             str(user.id), MoodValue(from_), MoodValue(to), length, steering
         )
-        return [Recommendation.from_result(r) for r in results]
+        return Recommendation.served(info.context, ListKind.JOURNEY, results)
 
     @strawberry.field(
         description=(
@@ -102,7 +103,7 @@ class GeneratedQuery:
                 id=strawberry.ID(m.id),
                 title=m.title,
                 description=m.description,
-                songs=[Recommendation.from_result(r) for r in m.songs],
+                songs=Recommendation.served(info.context, ListKind.MIX, m.songs),
             )
             for m in mixes
         ]

@@ -23,7 +23,9 @@ class FloatRange:
     max: float | None = None
 
 
-@strawberry.input(name="SongFilter")
+@strawberry.input(
+    name="SongFilter", description="Narrows a song list; every given condition must hold."
+)
 class SongFilterInput:
     genre: str | None = None
     artist: str | None = strawberry.field(default=None, description="Exact artist name.")
@@ -39,6 +41,16 @@ class SongFilterInput:
     danceability: FloatRange | None = None
     acousticness: FloatRange | None = None
     tempo: FloatRange | None = strawberry.field(default=None, description="Beats per minute.")
+    language: str | None = strawberry.field(
+        default=None,
+        description='ISO 639-1 code ("ne"), any case. Songs whose language is unknown (every '
+        "song of the demo catalog) never match.",
+    )
+    country: str | None = strawberry.field(
+        default=None,
+        description='ISO 3166-1 alpha-2 code ("NP"), any case. Songs whose country is unknown '
+        "never match.",
+    )
 
     def to_filter(self) -> SongFilter:
         ranges = {
@@ -53,10 +65,12 @@ class SongFilterInput:
             released_after=self.released_after,
             released_before=self.released_before,
             ranges=ranges,
+            language=self.language,
+            country=self.country,
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new account: e-mail, password (10+ characters) and display name.")
 class RegisterInput:
     email: str
     password: str
@@ -70,7 +84,8 @@ class UpdateMeInput:
     favourite_moods: list[Mood] | None = None  # type: ignore[valid-type]
     preferred_languages: list[str] | None = strawberry.field(
         default=None,
-        description='ISO 639-1 codes ("ne", "en"): songs in them are lifted in your lists.',
+        description='ISO 639-1 codes ("ne", "en"), most preferred first, at most 5, any case: '
+        "songs in them are lifted in your lists.",
     )
     country: str | None = strawberry.field(
         default=None,
@@ -78,7 +93,7 @@ class UpdateMeInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="What a listener did with a song, for history and recommendations.")
 class RecordInteractionInput:
     song_id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]
@@ -93,6 +108,14 @@ class RecordInteractionInput:
             "With PLAY or SKIP: seconds of the song played (0..86400). A skip in the first "
             "seconds counts more against the song than a late one; a partial play counts "
             "with its share of the song."
+        ),
+    )
+    list_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The `listId` of the list the song was picked from: a PLAY, LIKE, SKIP or DISLIKE "
+            "within 30 minutes counts for that list in the online metrics. Without it, the "
+            "newest list served to the caller in the last 30 minutes that holds the song counts."
         ),
     )
 

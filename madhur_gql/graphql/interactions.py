@@ -45,5 +45,6 @@ class InteractionMutation:
             input.rating,
             input.idempotency_key,
             input.played_seconds,
+            input.list_id,
         )
         return Interaction.from_document(interaction)

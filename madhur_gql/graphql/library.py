@@ -14,11 +14,16 @@ from madhur_gql.services.catalog.songs import SongFilter, get_song
 from madhur_gql.services.library import likes, playlists
 
 
-@strawberry.input
+@strawberry.input(description="A new playlist: its name, whether others may see it, a description.")
 class CreatePlaylistInput:
     name: str
     public: bool = False
     description: str = ""
+    song_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Songs to start with, in order (at most 100, each must exist; repeats are "
+        "kept): save any list in one call. On any error nothing is created.",
+    )
 
 
 @strawberry.input(description="Only the fields given are changed.")
@@ -118,22 +123,29 @@ class LibraryMutation:
     async def like(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.like(user, song_id)
-        return Song.from_document(await get_song(song_id))
+        return Song.from_document(await get_song(song_id, field="songId"))
 
     @strawberry.mutation(description="Remove a song from the caller's favourites (idempotent).")
     async def unlike(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.unlike(user, song_id)
-        return Song.from_document(await get_song(song_id))
+        return Song.from_document(await get_song(song_id, field="songId"))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a playlist for the caller, empty or with `songIds` (any list saved "
+        "in one call)."
+    )
     async def create_playlist(
         self, info: Info[Context, None], input: CreatePlaylistInput
     ) -> Playlist:
         user = await info.context.require_user()
         assert user.id is not None
         playlist = await playlists.create_playlist(
-            user.id, input.name, public=input.public, description=input.description
+            user.id,
+            input.name,
+            public=input.public,
+            description=input.description,
+            song_ids=list(input.song_ids) if input.song_ids is not None else None,
         )
         return Playlist.from_document(playlist)
 

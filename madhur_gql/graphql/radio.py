@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from madhur_gql.documents import ListKind
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
@@ -73,9 +74,10 @@ class RadioQuery:
         services = info.context.services
         steering = await steering_for(user, services.settings.local_lift)
         page = await services.radio.page(str(user.id), station, label, state, first, steering)
+        nodes = Recommendation.served(info.context, ListKind.RADIO, page.results)
         edges = [
-            Edge(cursor=encode_station(s), node=Recommendation.from_result(r))
-            for r, s in zip(page.results, page.states, strict=True)
+            Edge(cursor=encode_station(s), node=node)
+            for node, s in zip(nodes, page.states, strict=True)
         ]
         return Connection(
             edges=edges,

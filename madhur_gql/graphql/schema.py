@@ -15,7 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
-from madhur_gql.graphql.admin import AdminMutation
+from madhur_gql.graphql.admin import AdminMutation, AdminQuery
 from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
 from madhur_gql.graphql.feedback import FeedbackMutation, FeedbackQuery
@@ -24,7 +24,8 @@ from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuer
 from madhur_gql.graphql.library import LibraryMutation, LibraryQuery
 from madhur_gql.graphql.observer import RequestObserver
 from madhur_gql.graphql.radio import RadioQuery
-from madhur_gql.graphql.recommendations import RecommendationQuery
+from madhur_gql.graphql.recommendations import RecommendationQuery, RecommendationSubscription
+from madhur_gql.graphql.transport import SubscriptionsOverWebSocket
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 # Parsing and validating the same few documents again took a quarter of a request's CPU.
@@ -42,12 +43,19 @@ Query = merge_types(
         RadioQuery,
         GeneratedQuery,
         FeedbackQuery,
+        AdminQuery,
     ),
 )
 Mutation = merge_types(
     "Mutation",
     (AccountMutation, InteractionMutation, LibraryMutation, FeedbackMutation, AdminMutation),
 )
+
+
+@strawberry.type(description="Live results, over graphql-transport-ws on /graphql.")
+class Subscription(RecommendationSubscription):
+    pass
+
 
 Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request
 
@@ -99,12 +107,14 @@ def build_schema(extensions: list[Extension] | None = None) -> Schema:
     schema = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Order matters: the observer is outermost (sees final error codes); the document
         # cache comes last, after the extensions that set parse options, add validation
         # rules and refuse costly operations.
         extensions=[
             RequestObserver,
             ErrorPolicy,
+            SubscriptionsOverWebSocket,
             *(extensions or []),
             partial(DocumentCache, documents),
         ],

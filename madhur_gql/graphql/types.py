@@ -25,6 +25,7 @@ from madhur_gql.services.recommendations.radio import (
     MAX_SIMILAR_ARTISTS,
     similar_artist_documents,
 )
+from madhur_gql.services.recommendations.served_lists import ListCounts
 
 Role = strawberry.enum(documents.Role, description="What an account may do.")
 InteractionKind = strawberry.enum(
@@ -35,9 +36,18 @@ InteractionKind = strawberry.enum(
         "`playedSeconds`) counts more than a late one."
     ),
 )
-RecommendationSource = strawberry.enum(Source, name="RecommendationSource")
-Mood = strawberry.enum(MoodEnum, name="Mood")
-SongOrder = strawberry.enum(catalog_index.SongOrder, name="SongOrder")
+RecommendationSource = strawberry.enum(
+    Source, name="RecommendationSource", description="The signal that chose a recommended song."
+)
+Mood = strawberry.enum(
+    MoodEnum, name="Mood", description="A target on the valence-energy plane that steers a list."
+)
+SongOrder = strawberry.enum(
+    catalog_index.SongOrder, name="SongOrder", description="How a list of songs is ordered."
+)
+ListKind = strawberry.enum(
+    documents.ListKind, name="ListKind", description="Where a list was served."
+)
 
 
 @strawberry.type(description="Spotify audio features; 0..1 unless noted.")
@@ -55,7 +65,7 @@ class AudioFeatures:
     mode: int = strawberry.field(description="1 major, 0 minor.")
 
 
-@strawberry.type
+@strawberry.type(description="A song of the catalog, with its audio features and counters.")
 class Song:
     id: strawberry.ID
     track_id: str = strawberry.field(description="Spotify track id.")
@@ -65,15 +75,16 @@ class Song:
     genres: list[str]
     release_date: str | None = strawberry.field(description="ISO date, possibly partial (YYYY).")
     popularity: int = strawberry.field(description="0..100, from Spotify at import time.")
+    duration_ms: int
+    play_count: int = strawberry.field(description="Plays on Madhur.")
+    like_count: int = strawberry.field(description="Listeners who like this song on Madhur.")
     language: str | None = strawberry.field(
-        description='ISO 639-1 code of the lyrics\' language ("ne"); null when unknown.'
+        description='ISO 639-1 code of the lyrics\' language ("ne"); null when unknown, as for '
+        "every song of the demo catalog: Madhur never guesses one."
     )
     country: str | None = strawberry.field(
         description='ISO 3166-1 alpha-2 code of the song\'s country ("NP"); null when unknown.'
     )
-    duration_ms: int
-    play_count: int = strawberry.field(description="Plays on Madhur.")
-    like_count: int = strawberry.field(description="Listeners who like this song on Madhur.")
     audio_features: AudioFeatures
     artist_id: strawberry.Private[PydanticObjectId | None]
 
@@ -124,17 +135,17 @@ class Song:
             genres=song.genres,
             release_date=song.release_date,
             popularity=song.popularity,
-            language=song.language,
-            country=song.country,
             duration_ms=song.duration_ms,
             play_count=song.play_count,
             like_count=song.like_count,
+            language=song.language,
+            country=song.country,
             audio_features=AudioFeatures(**song.audio.model_dump()),
             artist_id=song.artist_id,
         )
 
 
-@strawberry.type
+@strawberry.type(description="An artist with songs in the catalog.")
 class Artist:
     id: strawberry.ID
     name: str
@@ -180,7 +191,7 @@ class Artist:
         return cls(id=strawberry.ID(str(artist.id)), name=artist.name)
 
 
-@strawberry.type
+@strawberry.type(description="The logged-in listener's own account.")
 class User:
     id: strawberry.ID
     email: str
@@ -213,7 +224,7 @@ class User:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One thing a listener did with a song: a play, like, skip or rating.")
 class Interaction:
     id: strawberry.ID
     kind: InteractionKind  # type: ignore[valid-type]
@@ -242,24 +253,42 @@ class Interaction:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
     score: float = strawberry.field(description="Higher is better; comparable within one list.")
     source: RecommendationSource  # type: ignore[valid-type]
     reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    list_id: strawberry.ID = strawberry.field(
+        description="The served list this item belongs to: the same for every item of one list, "
+        "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "
+        "for this list in the online metrics (`recommendationStats`, /metrics)."
+    )
 
     @classmethod
-    def from_result(cls, result: RecommendationResult) -> Recommendation:
+    def from_result(cls, result: RecommendationResult, list_id: str) -> Recommendation:
         return cls(
             song=Song.from_document(result.song),
             score=result.score,
             source=result.source,
             reasons=result.reasons,
+            list_id=strawberry.ID(list_id),
         )
 
+    @classmethod
+    def served(
+        cls, context: Context, kind: documents.ListKind, results: Sequence[RecommendationResult]
+    ) -> list[Recommendation]:
+        """The items of one served list under one new list id, logged for online metrics."""
+        list_id = context.services.served_lists.serve(
+            context.user_id, kind, [(str(r.song.id), r.source.value) for r in results]
+        )
+        return [cls.from_result(result, list_id) for result in results]
 
-@strawberry.type
+
+@strawberry.type(
+    description="What register, login and refreshToken answer: a token pair and the user."
+)
 class AuthPayload:
     access_token: str
     refresh_token: str
@@ -267,13 +296,15 @@ class AuthPayload:
     user: User
 
 
-@strawberry.type
+@strawberry.type(description="A genre and how many songs of the catalog have it.")
 class Genre:
     name: str
     song_count: int
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a Relay page stands: is there more, and the cursors to ask for it."
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -327,7 +358,7 @@ class Listener:
     display_name: str
 
 
-@strawberry.type
+@strawberry.type(description="A listener's playlist: its songs in order, public or private.")
 class Playlist:
     id: strawberry.ID
     name: str
@@ -366,4 +397,45 @@ class Playlist:
             updated_at=playlist.updated_at,
             owner_id=playlist.owner_id,
             song_ids=playlist.song_ids,
+        )
+
+
+@strawberry.type(
+    description="Online metrics of one UTC day, list kind and source. Impressions are the songs "
+    "served in lists of that day; a play, like, skip or dislike of a listed song within 30 "
+    "minutes counts once for the list it was served in. Rates are counts over impressions."
+)
+class RecommendationStats:
+    day: str = strawberry.field(description="ISO date (UTC) the lists were served on.")
+    list: ListKind = strawberry.field(  # type: ignore[valid-type]
+        description="Where the lists were served."
+    )
+    source: RecommendationSource = strawberry.field(  # type: ignore[valid-type]
+        description="The signal that picked the songs."
+    )
+    impressions: int = strawberry.field(description="Songs served in these lists.")
+    plays: int = strawberry.field(description="Listed songs played within 30 minutes.")
+    likes: int = strawberry.field(description="Listed songs liked within 30 minutes.")
+    skips: int = strawberry.field(description="Listed songs skipped within 30 minutes.")
+    dislikes: int = strawberry.field(description="Listed songs disliked within 30 minutes.")
+    play_rate: float = strawberry.field(description="plays / impressions, 4 decimals.")
+    like_rate: float = strawberry.field(description="likes / impressions, 4 decimals.")
+    skip_rate: float = strawberry.field(description="skips / impressions, 4 decimals.")
+    dislike_rate: float = strawberry.field(description="dislikes / impressions, 4 decimals.")
+
+    @classmethod
+    def from_counts(cls, counts: ListCounts) -> RecommendationStats:
+        return cls(
+            day=counts.day,
+            list=counts.kind,
+            source=Source(counts.source),
+            impressions=counts.impressions,
+            plays=counts.plays,
+            likes=counts.likes,
+            skips=counts.skips,
+            dislikes=counts.dislikes,
+            play_rate=counts.rate(counts.plays),
+            like_rate=counts.rate(counts.likes),
+            skip_rate=counts.rate(counts.skips),
+            dislike_rate=counts.rate(counts.dislikes),
         )

@@ -18,32 +18,13 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from madhur_gql.http.envelope import send_refusal
 from madhur_gql.metrics import KNOWN_PATHS, Metrics
 
 SIMPLE_CONTENT_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
 )
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
-
-
-def _error_body(message: str, code: str) -> bytes:
-    return json.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    ).encode()
-
-
-async def _send_error(
-    send: Send, status: int, message: str, code: str, *, close: bool = False
-) -> None:
-    body = _error_body(message, code)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if close:  # the rest of the request will not be read: the connection cannot be reused
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -122,7 +103,7 @@ class BodySizeLimitMiddleware:
         too_large = f"Request body too large (at most {self.max_bytes} bytes)."
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+            await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
             return
         chunks: list[bytes] = []
         size = 0
@@ -135,24 +116,24 @@ class BodySizeLimitMiddleware:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.max_bytes:
-                        await _send_error(send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                        await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
                         return
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
-            await _send_error(
+            await send_refusal(
+                scope,
                 send,
                 408,
                 f"The request body did not arrive within {self.timeout:g} seconds.",
                 "REQUEST_TIMEOUT",
-                close=True,
             )
             return
         body = b"".join(chunks)
         problem = _undecodable(body)
         if problem is not None:
-            await _send_error(send, 400, problem, "BAD_USER_INPUT")
+            await send_refusal(scope, send, 400, problem, "BAD_USER_INPUT")
             return
         replayed = False
 
@@ -190,7 +171,8 @@ class CSRFPreventionMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        await _send_error(
+        await send_refusal(
+            scope,
             send,
             400,
             "This request has been blocked as a potential cross-site request forgery. Send it "

@@ -30,4 +30,6 @@ async def readyz(request: Request) -> JSONResponse:
 
 async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
+    services: Services = request.app.state.services
+    await services.served_lists.totals()  # database figures, refreshed at most every few s
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -8,62 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from madhur_gql.errors import Unauthenticated
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
 from madhur_gql.graphql.limits import over_token_limit, token_limit_error
 from madhur_gql.graphql.observer import short_name as _short
+from madhur_gql.graphql.trusted_documents import NotTrusted, TrustedDocuments
+from madhur_gql.http.envelope import GRAPHQL_RESPONSE_JSON, JSON, negotiate, refusal
 from madhur_gql.http.graphiql import GraphiQLPage
 
 log = structlog.get_logger(__name__)
-
-JSON = "application/json"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an Accept header; None when neither JSON type is acceptable.
-
-    application/graphql-response+json only when asked for by name (never through a
-    wildcard, so legacy clients sending */* keep application/json), and preferred on a tie.
-    """
-    if not accept:
-        return JSON
-    exact: dict[str, float] = {}
-    for item in accept.split(","):
-        media_range, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media_range = media_range.lower()
-        exact[media_range] = max(quality, exact.get(media_range, 0.0))
-    response_q = exact.get(GRAPHQL_RESPONSE_JSON, 0.0)
-    json_q = next(
-        (exact[r] for r in (JSON, "application/*", "*/*") if r in exact),
-        0.0,
-    )
-    if response_q > 0 and response_q >= json_q:
-        return GRAPHQL_RESPONSE_JSON
-    if json_q > 0:
-        return JSON
-    return None
 
 
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:
@@ -89,20 +61,58 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         graphiql: GraphiQLPage | None = None,
         persisted_query_cache: persisted_queries.PersistedQueryCache | None = None,
+        trusted_documents: TrustedDocuments | None = None,
         allow_queries_via_get: bool = True,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql is not None else None,
             allow_queries_via_get=allow_queries_via_get,
+            # Live lists: graphql-transport-ws only (the legacy graphql-ws protocol is not
+            # offered); a socket that sends no connection_init within 10 s is closed.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.graphiql = graphiql
         self.persisted_query_cache = persisted_query_cache
+        self.trusted_documents = trusted_documents
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, but a refusal (bad JSON, a batch, a wrong method or content type)
+        answers in GraphQL's error shape instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(scope, error.status_code, error.reason)
+        await response(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return build_context(request, response, request.app.state.services)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the access token comes in connection_init's payload.
+
+        Browsers cannot set headers on a WebSocket, so `{"Authorization": "Bearer ..."}` in
+        the payload is the credential (no cookie is ever read, so a page on another origin
+        gains nothing by opening a socket). A token that is not valid closes the socket at
+        once (4403); without one the connection stays anonymous and every field that needs a
+        listener answers UNAUTHENTICATED.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is None:
+            return UNSET
+        try:
+            context.authenticate(authorization)
+            await context.require_user()
+        except Unauthenticated as error:
+            raise ConnectionRejectionError() from error
+        return UNSET
 
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8 (strictly: no surrogates), numbers Python will not convert
@@ -156,7 +166,12 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[token_limit_error(max_tokens)])
         cache = self.persisted_query_cache
         to_register = None
-        if cache is not None:
+        if self.trusted_documents is not None:  # only listed documents; nothing registers
+            try:
+                request_data = self.trusted_documents.resolve(request_data)
+            except NotTrusted as error:
+                return ExecutionResult(data=None, errors=[error.as_graphql_error()])
+        elif cache is not None:
             try:
                 request_data, to_register = persisted_queries.resolve(request_data, cache)
             except persisted_queries.PersistedQueryError as error:

@@ -223,9 +223,11 @@ class RecommenderEngine:
             if request.steered:
                 cand, base = items.arange, items.popular_score
             else:
-                cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
+                cand = items.popular_candidates(
+                    drop, request.genre, max(cfg.pool, 10 * k), request.language, request.country
+                )
                 base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
-            valid = items.valid_at(cand, drop, request.genre)
+            valid = items.valid_at(cand, drop, request.genre, request.language, request.country)
         if request.steering is not None:
             valid, base = request.steering.apply(items, cand, base, valid, history)
         if request.steered:
@@ -286,22 +288,22 @@ class RecommenderEngine:
         """The taste scored once, with each candidate's eligibility (None when nothing
         eligible resembles it).
 
-        On a shortlist, a mood adds its best matches to the candidates up front, and a genre
-        too rare for the shortlist widens the same pass to every item.
+        On a shortlist, a mood adds its best matches to the candidates up front, and a genre,
+        language or country too rare for the shortlist widens the same pass to every item.
         """
         items, cfg = self.items, self.config
         extra = None
         if items.ivf is not None and request.steered:
             extra = best_mood_rows(items, request, cfg.content_candidates)
         scored = score_taste(items, self.graphs, cfg, taste.items, taste.weights, extra=extra)
+        filters = (request.genre, request.language, request.country)
         if (
             not scored.dense
-            and request.genre
-            and int(items.valid_at(scored.cand, drop, request.genre).sum())
-            < max(4 * request.first, 100)
+            and any(filters)
+            and int(items.valid_at(scored.cand, drop, *filters).sum()) < max(4 * request.first, 100)
         ):
             scored = widen(items, scored)
-        valid = items.valid_at(scored.cand, drop, request.genre)
+        valid = items.valid_at(scored.cand, drop, *filters)
         if not (scored.base[valid] > 0).any():
             # a taste nothing is similar to (e.g. one song without features or neighbours)
             return None

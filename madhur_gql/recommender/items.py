@@ -189,8 +189,16 @@ class ItemTable:
     def genre_masks_cached(self) -> int:
         return len(self._genre_masks)
 
-    def valid_at(self, cand: np.ndarray, drop: np.ndarray, genre: str | None) -> np.ndarray:
-        """Eligibility of each candidate: alive, not dropped, in the genre (if any)."""
+    def valid_at(
+        self,
+        cand: np.ndarray,
+        drop: np.ndarray,
+        genre: str | None,
+        language: str | None = None,
+        country: str | None = None,
+    ) -> np.ndarray:
+        """Eligibility of each candidate: alive, not dropped, in the genre, language and
+        country asked for (if any; an item of unknown language or country is in none)."""
         dense = self.is_all(cand)
         valid = self.alive.copy() if dense else self.alive[cand]
         if drop.size:
@@ -201,9 +209,20 @@ class ItemTable:
         if genre:
             mask = self.genre_mask(genre)
             valid &= mask if dense else mask[cand]
+        if language:
+            valid &= (self.languages if dense else self.languages[cand]) == language
+        if country:
+            valid &= (self.countries if dense else self.countries[cand]) == country
         return valid
 
-    def popular_candidates(self, drop: np.ndarray, genre: str | None, need: int) -> np.ndarray:
+    def popular_candidates(
+        self,
+        drop: np.ndarray,
+        genre: str | None,
+        need: int,
+        language: str | None = None,
+        country: str | None = None,
+    ) -> np.ndarray:
         """The most popular items, scanning down the precomputed order until enough qualify."""
         if self.ivf is None:
             return self.arange
@@ -211,7 +230,8 @@ class ItemTable:
         take = max(4 * need, 1024)
         while True:
             cand = order[:take]
-            if take >= order.size or int(self.valid_at(cand, drop, genre).sum()) >= need:
+            valid = self.valid_at(cand, drop, genre, language, country)
+            if take >= order.size or int(valid.sum()) >= need:
                 return cand
             take *= 4
 

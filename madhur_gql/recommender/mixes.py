@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from madhur_gql.recommender.features import FEATURE_INDEX
 from madhur_gql.recommender.items import ItemTable
@@ -50,7 +51,9 @@ def taste_clusters(items: ItemTable, profile: Profile, count: int) -> list[Taste
         for g in items.genres[r][:1]:
             onehot[i, genres.index(g)] = GENRE_WEIGHT
     x = np.hstack([items.content.vectors[rows], onehot])
-    labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(x, sample_weight=weights)
+    with threadpool_limits(limits=1):  # a few hundred points: threads only add overhead
+        model = KMeans(n_clusters=k, n_init=2, random_state=0)
+        labels = model.fit_predict(x, sample_weight=weights)
     excluded = set(profile.excluded.tolist())
     clusters = []
     for label in range(k):

@@ -139,10 +139,12 @@ def avoid_penalty(items: ItemTable, cand: np.ndarray, profile: Profile) -> np.nd
         top = np.argpartition(-weights, AVOID_ITEMS - 1)[:AVOID_ITEMS]
         rows, weights = rows[top], weights[top]
     vec = items.content.vectors
-    sim = np.maximum(vec[cand] @ vec[rows].T, 0.0)
+    pool = vec if items.is_all(cand) else vec[cand]
+    sim = np.ascontiguousarray(vec[rows]) @ pool.T  # (negatives, candidates): BLAS's fast shape
+    np.maximum(sim, 0.0, out=sim)
     sim *= sim
-    sim *= np.minimum(weights / _AVOID_REF, 1.5)[None, :]
-    return sim.max(axis=1).astype(np.float32)
+    sim *= np.minimum(weights / _AVOID_REF, 1.5).astype(np.float32)[:, None]
+    return sim.max(axis=0).astype(np.float32)
 
 
 def _raw_column(items: ItemTable, name: str, cand: np.ndarray) -> np.ndarray:

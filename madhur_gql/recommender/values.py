@@ -59,7 +59,8 @@ class RecommendationRequest:
     """What a caller asks for, carried unchanged from the GraphQL resolver to the engine.
 
     ``mood`` or the ``valence``/``energy`` targets (0..1) steer the list; ``seeds`` (song ids)
-    replace the listener's history as the taste ("more like these"); ``genre`` filters;
+    replace the listener's history as the taste ("more like these"); ``genre``, ``language``
+    (ISO 639-1) and ``country`` (ISO 3166-1 alpha-2) filter;
     ``diversity`` (0..1) trades relevance for variety in the re-rank. Validation of user input
     happens in the GraphQL layer; this value trusts its fields.
     """
@@ -70,6 +71,8 @@ class RecommendationRequest:
     energy: float | None = None
     seeds: tuple[str, ...] = ()
     genre: str | None = None
+    language: str | None = None
+    country: str | None = None
     diversity: float = 0.3
     max_per_artist: int = 2  # 0: no cap
     exclude: frozenset[str] = frozenset()

@@ -47,14 +47,16 @@ try {
   await page.goto(`${baseUrl}/graphql`);
   const editor = page.locator(".graphiql-query-editor .CodeMirror");
   await editor.waitFor();
+  const initialQuery = await editor.evaluate((node) => node.CodeMirror.getValue());
 
   await page.getByRole("button", { name: "Headers" }).click();
   await page.locator(".graphiql-editor-tool .CodeMirror").last().click();
   await page.keyboard.type(`{"Authorization": "Bearer ${token}"}`);
 
   await editor.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
+  // The starter document holds several operations: clear it whole (a select-all typed while
+  // the editor is still settling can miss some), then type the query as a person would.
+  await editor.evaluate((node) => node.CodeMirror.setValue(""));
   await page.keyboard.type(query);
   await page.keyboard.press("Escape"); // close the autocomplete list
   await page.getByRole("button", { name: /Prettify/ }).click();
@@ -74,6 +76,7 @@ try {
   process.stdout.write(
     JSON.stringify({
       result: JSON.parse(resultText),
+      initialQuery,
       headersText,
       assets,
       outside,

@@ -42,6 +42,7 @@ from madhur_gql.documents import (
     User,
 )
 from madhur_gql.documents.user import MAX_ENDED_SESSIONS
+from madhur_gql.domain import locales
 from madhur_gql.domain.names import refuse_hidden
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
@@ -226,7 +227,7 @@ class AccountService:
     ) -> User:
         """Change what is given, leave what is not; validated like registration.
 
-        ``country`` "" clears it.
+        One save at the end: a bad value anywhere stores nothing.
         """
         if display_name is not None:
             user.display_name = validate_display_name(display_name)
@@ -234,10 +235,13 @@ class AccountService:
             user.favourite_genres = validate_genres(favourite_genres)
         if favourite_moods is not None:
             user.favourite_moods = [m.value for m in dict.fromkeys(favourite_moods)]
-        if preferred_languages is not None:
-            user.preferred_languages = validate_languages(preferred_languages)
-        if country is not None:
-            user.country = validate_country(country)
+        languages = (
+            locales.preferred_languages(preferred_languages)
+            if preferred_languages is not None
+            else user.preferred_languages
+        )
+        home = locales.optional_country(country) if country is not None else user.country
+        user.preferred_languages, user.country = languages, home
         await user.save()
         return user
 
@@ -427,29 +431,3 @@ async def users_by_ids(ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-MAX_LANGUAGES = 10
-
-
-def validate_languages(languages: list[str]) -> list[str]:
-    """ISO 639-1 codes (two letters), lower-cased, each once."""
-    codes = [code.strip().lower() for code in languages]
-    if len(codes) > MAX_LANGUAGES:
-        raise BadUserInput(f"At most {MAX_LANGUAGES} languages.", field="preferredLanguages")
-    for code in codes:
-        if len(code) != 2 or not code.isascii() or not code.isalpha():
-            raise BadUserInput(
-                "Languages are ISO 639-1 codes such as 'ne' or 'en'.", field="preferredLanguages"
-            )
-    return list(dict.fromkeys(codes))
-
-
-def validate_country(country: str) -> str | None:
-    """An ISO 3166-1 alpha-2 code, upper-cased; "" for none."""
-    code = country.strip().upper()
-    if not code:
-        return None
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise BadUserInput("A country is an ISO 3166-1 alpha-2 code such as 'NP'.", field="country")
-    return code

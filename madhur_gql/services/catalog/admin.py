@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from madhur_gql.documents import AudioFeatures, Like, Playlist, Song
 from madhur_gql.documents.common import utcnow
+from madhur_gql.domain import locales
 from madhur_gql.domain.song_fields import (
     AUDIO_FIELDS,
     DURATION_MS,
@@ -60,16 +61,23 @@ class SongChanges(BaseModel):
     popularity: int | None = Field(None, ge=POPULARITY.low, le=POPULARITY.high)
     duration_ms: int | None = Field(None, ge=DURATION_MS.low, le=DURATION_MS.high)
     audio: AudioFeaturesData | None = None
+    language: str | None = None  # "" clears it on update
+    country: str | None = None
 
 
 def validated(changes: dict[str, Any]) -> SongChanges:
     stripped = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
     try:
-        return SongChanges.model_validate(stripped)
+        data = SongChanges.model_validate(stripped)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise BadUserInput(f"{field}: {first['msg']}", field=field) from error
+    if data.language:
+        data.language = locales.language(data.language)
+    if data.country:
+        data.country = locales.country(data.country)
+    return data
 
 
 class SongAdmin:
@@ -98,6 +106,8 @@ class SongAdmin:
             genres=normalise_genres(data.genres or []),
             popularity=data.popularity or 0,
             duration_ms=data.duration_ms or 0,
+            language=data.language or None,
+            country=data.country or None,
             audio=AudioFeatures(**data.audio.model_dump()),
         )
         try:
@@ -126,6 +136,9 @@ class SongAdmin:
                 update[name] = getattr(data, name)
         if data.genres is not None:
             update["genres"] = normalise_genres(data.genres)
+        for name in ("language", "country"):
+            if getattr(data, name) is not None:
+                update[name] = getattr(data, name) or None  # "" clears
         if data.audio is not None:
             update["audio"] = data.audio.model_dump()
         try:

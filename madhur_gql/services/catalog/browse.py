@@ -4,8 +4,10 @@ the page's documents by `_id`, so a page costs one indexed query whatever the ca
 from __future__ import annotations
 
 from beanie import PydanticObjectId
+from rapidfuzz import fuzz, process
 
 from madhur_gql.documents import Artist, Song
+from madhur_gql.errors import BadUserInput
 from madhur_gql.services.catalog.artists import artists_by_ids
 from madhur_gql.services.catalog.index import CatalogIndex, SongOrder
 from madhur_gql.services.catalog.songs import SongFilter, normalise_search, songs_by_ids
@@ -27,9 +29,12 @@ class SongBrowser:
         song_filter: SongFilter | None = None,
         order: SongOrder = SongOrder.POPULARITY,
     ) -> Page[Song]:
+        song_filter = song_filter.normalised() if song_filter else None
+        if song_filter is not None and song_filter.genre is not None:
+            self.check_genre(song_filter.genre, field="filter.genre")
         ids, total = self.index.query(
             search=normalise_search(search),
-            song_filter=song_filter.normalised() if song_filter else None,
+            song_filter=song_filter,
             order=order,
             offset=offset,
             limit=limit,
@@ -53,3 +58,15 @@ class SongBrowser:
 
     def genre_counts(self) -> list[tuple[str, int]]:
         return self.index.genre_counts()
+
+    def check_genre(self, genre: str, *, field: str) -> None:
+        """A genre no song has is refused, with the nearest one, rather than matching nothing
+        (a typo would otherwise look like an empty catalog)."""
+        known = [name for name, _ in self.index.genre_counts()]
+        if genre in known:
+            return
+        nearest = process.extractOne(genre, known, scorer=fuzz.ratio, score_cutoff=60)
+        hint = f" Did you mean '{nearest[0]}'?" if nearest else ""
+        raise BadUserInput(
+            f"Unknown genre '{genre}'.{hint} The `genres` query lists them.", field=field
+        )

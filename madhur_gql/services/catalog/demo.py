@@ -7,13 +7,15 @@ import time
 import structlog
 
 from madhur_gql.config import Settings
-from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
 
 log = structlog.get_logger(__name__)
 
 
 async def import_demo_catalog(settings: Settings) -> None:
     """Into an empty database only (and when the settings allow): a first start has songs."""
+    # Imported here: the importer brings pandas, a good part of a later start's import time.
+    from madhur_gql.services.catalog.importer import catalog_is_empty, import_songs
+
     if not settings.import_catalog_on_start or not await catalog_is_empty():
         return
     path = settings.default_catalog_file

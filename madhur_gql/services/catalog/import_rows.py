@@ -11,6 +11,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from madhur_gql.domain.locales import country_code, language_code
 from madhur_gql.domain.song_fields import (
     AUDIO,
     AUDIO_FIELDS,
@@ -38,9 +39,13 @@ OPTIONAL_COLUMNS = (
     "loudness",
     "mode",
     "duration_ms",
-    "language",
-    "country",
+    "language",  # ISO 639-1 ("ne"); blank: unknown, as for every song of the demo catalog
+    "country",  # ISO 3166-1 alpha-2 ("NP")
 )
+LOCALE_COLUMNS = {
+    "language": (language_code, "language is not an ISO 639-1 code (two letters, such as ne)"),
+    "country": (country_code, "country is not an ISO 3166-1 alpha-2 code (such as NP)"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,12 @@ def validate_chunk(chunk: pd.DataFrame, first_line: int) -> tuple[pd.DataFrame, 
     dates = _text(frame["track_album_release_date"])
     reject((dates != "") & ~dates.str.match(RELEASE_DATE), "unparsable release date")
     frame["track_album_release_date"] = dates
+    for column, (canonical, reason) in LOCALE_COLUMNS.items():
+        given = _text(frame[column])
+        lookup = {text: (canonical(text) or "") if text else "" for text in given.unique()}
+        codes = pd.Series([lookup[text] for text in given], index=frame.index, dtype=object)
+        reject((given != "") & (codes == ""), reason)
+        frame[column] = codes
 
     bad = reasons != ""
     rejected = [
@@ -226,8 +237,8 @@ def song_fields(row: dict[str, Any]) -> dict[str, Any]:
         "release_date": row["track_album_release_date"] or None,
         "popularity": int(_number(row["track_popularity"], POPULARITY.missing)),
         "duration_ms": int(_number(row["duration_ms"], DURATION_MS.missing)),
-        "language": _code(row["language"], lower=True),
-        "country": _code(row["country"], lower=False),
+        "language": row["language"] or None,
+        "country": row["country"] or None,
         "audio": {field.name: _audio_value(row, field) for field in AUDIO_FIELDS},
     }
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from madhur_gql.domain.song_fields import FILTER_FEATURES
+from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
+from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
 
@@ -34,11 +35,15 @@ class IndexedSong:
     id: str
     title_lc: str
     artist_lc: str
+    title_key: str  # search_key: what search compares
+    artist_key: str
     genres: tuple[str, ...]
     features: tuple[float, ...]  # FILTER_FEATURES order
     popularity: int
     release_date: str
     artist_id: str
+    language: str  # "" when unknown
+    country: str
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
@@ -47,27 +52,35 @@ class IndexedSong:
             id=str(doc["_id"]),
             title_lc=doc.get("title_lc") or doc["title"].lower(),
             artist_lc=doc.get("artist_lc") or doc["artist"].lower(),
+            title_key=search_key(doc["title"]),
+            artist_key=search_key(doc["artist"]),
             genres=tuple(doc.get("genres") or ()),
             features=tuple(float(audio[name]) for name in FILTER_FEATURES),
             popularity=int(doc.get("popularity") or 0),
             release_date=doc.get("release_date") or "",
             artist_id=str(doc.get("artist_id") or ""),
+            language=doc.get("language") or "",
+            country=doc.get("country") or "",
         )
 
 
 @dataclass(slots=True)
 class _Columns:
     ids: list[str]
-    titles: list[str]
+    titles: list[str]  # search keys
     artists: list[str]
+    artist_positions: dict[str, np.ndarray]  # artist search key -> song positions
+    artist_matcher: ArtistMatcher
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
     popularity: np.ndarray
     release_dates: np.ndarray  # ISO strings, "" when unknown
+    languages: np.ndarray  # ISO 639-1 codes, "" when unknown
+    countries: np.ndarray  # ISO 3166-1 alpha-2 codes, "" when unknown
     genre_masks: dict[str, np.ndarray]
     artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
-    artist_ranking: list[tuple[str, str]]  # (artist id, lower-cased name), most songs first
+    artist_ranking: list[tuple[str, str]]  # (artist id, name's search key), most songs first
     # TRENDING and LIKES orders, kept until their counters move: without it every such page
     # (and every alias of it) sorted the whole catalog again (60 ms at 28k songs).
     live_orders: dict[SongOrder, tuple[int, np.ndarray]] = field(default_factory=dict)
@@ -123,8 +136,12 @@ class CatalogIndex:
 
     def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
         """Artist ids with songs in the catalog, most songs first, and how many match."""
-        ranking = self._materialise().artist_ranking
+        columns = self._materialise()
+        ranking = columns.artist_ranking
         matching = [artist_id for artist_id, name in ranking if not search or search in name]
+        if search and not matching:
+            near = columns.artist_matcher.near(search)
+            matching = [artist_id for artist_id, name in ranking if name in near]
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
@@ -143,7 +160,10 @@ class CatalogIndex:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[str], int]:
-        """One page of song ids in `order`, and how many songs match in all."""
+        """One page of song ids in `order`, and how many songs match in all.
+
+        `search` (a search key) matches titles and artists; when nothing does, the songs of
+        artists whose name is a letter or two off (see fuzzy.py)."""
         columns = self._materialise()
         n = len(columns.ids)
         mask = np.ones(n, dtype=bool)
@@ -153,8 +173,12 @@ class CatalogIndex:
             candidates = np.flatnonzero(mask)
             titles, artists = columns.titles, columns.artists
             hits = [i for i in candidates if search in titles[i] or search in artists[i]]
-            mask = np.zeros(n, dtype=bool)
-            mask[hits] = True
+            if not hits:
+                for name in columns.artist_matcher.near(search):
+                    hits.extend(columns.artist_positions[name])
+            found = np.zeros(n, dtype=bool)
+            found[hits] = True
+            mask &= found
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
@@ -191,6 +215,10 @@ class CatalogIndex:
             mask &= (columns.release_dates != "") & (
                 columns.release_dates <= song_filter.released_before
             )
+        if song_filter.language:
+            mask &= columns.languages == song_filter.language
+        if song_filter.country:
+            mask &= columns.countries == song_filter.country
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -205,7 +233,9 @@ class CatalogIndex:
         )
         genre_masks: dict[str, np.ndarray] = {}
         artist_masks: dict[str, np.ndarray] = {}
+        positions: dict[str, list[int]] = {}
         for i, song in enumerate(songs):
+            positions.setdefault(song.artist_key, []).append(i)
             for genre in song.genres:
                 genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
             artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
@@ -227,11 +257,15 @@ class CatalogIndex:
         }
         self._columns = _Columns(
             ids=ids,
-            titles=[s.title_lc for s in songs],
-            artists=[s.artist_lc for s in songs],
+            titles=[s.title_key for s in songs],
+            artists=[s.artist_key for s in songs],
+            artist_positions={k: np.array(v, dtype=np.int64) for k, v in positions.items()},
+            artist_matcher=ArtistMatcher(positions),
             features=features,
             popularity=popularity,
             release_dates=np.array([s.release_date for s in songs], dtype=str),
+            languages=np.array([s.language for s in songs], dtype="<U2"),
+            countries=np.array([s.country for s in songs], dtype="<U2"),
             genre_masks=genre_masks,
             artist_masks=artist_masks,
             orders=orders,
@@ -246,7 +280,7 @@ class CatalogIndex:
 
 def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
     counts = Counter(song.artist_id for song in songs if song.artist_id)
-    names = {song.artist_id: song.artist_lc for song in songs if song.artist_id}
+    names = {song.artist_id: song.artist_key for song in songs if song.artist_id}
     ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
     return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
 

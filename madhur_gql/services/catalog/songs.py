@@ -13,8 +13,9 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from madhur_gql.documents import Song
+from madhur_gql.domain import locales
 from madhur_gql.domain.ids import parse_object_id
-from madhur_gql.domain.song_fields import is_release_date, name_key
+from madhur_gql.domain.song_fields import AUDIO, is_release_date, name_key, search_key
 from madhur_gql.errors import BadUserInput, NotFound
 
 MAX_SEARCH_LENGTH = 200
@@ -51,11 +52,22 @@ class SongFilter:
     released_after: str | None = None  # ISO date or year, inclusive
     released_before: str | None = None
     ranges: dict[str, Range] = field(default_factory=dict)  # FILTER_FEATURES name -> range
+    language: str | None = None  # ISO 639-1; songs of unknown language never match
+    country: str | None = None  # ISO 3166-1 alpha-2
 
     def normalised(self) -> SongFilter:
         for name, bounds in self.ranges.items():
+            feature = AUDIO[name]
+            for end, bound in (("min", bounds.min), ("max", bounds.max)):
+                if bound is not None and not feature.low <= bound <= feature.high:
+                    unit = f" {feature.unit}" if feature.unit else ""
+                    raise BadUserInput(
+                        f"filter.{name}.{end} must be between {feature.low:g} and "
+                        f"{feature.high:g}{unit} (got {bound:g}).",
+                        field=f"filter.{name}.{end}",
+                    )
             if bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
-                raise BadUserInput(f"Range for '{name}' has min above max.", field="filter")
+                raise BadUserInput(f"Range for '{name}' has min above max.", field=f"filter.{name}")
         for name, value in (
             ("releasedAfter", self.released_after),
             ("releasedBefore", self.released_before),
@@ -74,13 +86,15 @@ class SongFilter:
             # "2019" must include 2019-12-31: compare against the end of the given period.
             released_before=self.released_before + "-99" if self.released_before else None,
             ranges=self.ranges,
+            language=locales.language(self.language) if self.language is not None else None,
+            country=locales.country(self.country) if self.country is not None else None,
         )
 
 
 def normalise_search(search: str | None) -> str | None:
     if search is None:
         return None
-    term = name_key(search)
+    term = search_key(search)
     if len(term) > MAX_SEARCH_LENGTH:
         raise BadUserInput(
             f"Search text must be at most {MAX_SEARCH_LENGTH} characters.", field="search"
@@ -102,8 +116,9 @@ async def songs_by_ids(ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId
     return {song.id: song for song in found if song.id is not None}
 
 
-async def get_song(song_id: str) -> Song:
-    song = await Song.get(parse_object_id(song_id, field="id"))
+async def get_song(song_id: str, *, field: str = "id") -> Song:
+    """`field` is the argument the id came in, named in the error of a malformed one."""
+    song = await Song.get(parse_object_id(song_id, field=field))
     if song is None:
         raise NotFound(f"No song with id '{song_id}'.")
     return song

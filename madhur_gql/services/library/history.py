@@ -14,6 +14,7 @@ from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.library import likes
 from madhur_gql.services.paging import Page, fetch_page
 from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 MAX_PLAYED_SECONDS = 24 * 3600
@@ -27,10 +28,12 @@ class ListeningHistory:
         self,
         index: CatalogIndex,
         recommendations: RecommendationService,
+        served_lists: ServedLists,
         standing: ListenerStanding | None = None,
     ) -> None:
         self.index = index
         self.recommendations = recommendations
+        self.served_lists = served_lists
         self.standing = standing or ListenerStanding()
 
     async def add(
@@ -41,6 +44,7 @@ class ListeningHistory:
         rating: int | None = None,
         idempotency_key: str | None = None,
         played_seconds: int | None = None,
+        list_id: str | None = None,
     ) -> Interaction:
         """Store the interaction; a retry with the same idempotency key returns the first one.
 
@@ -52,6 +56,8 @@ class ListeningHistory:
         self.standing.observe_account(str(user.id), user.created_at)
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
+        if list_id is not None:
+            list_id = str(parse_object_id(list_id, field="listId"))
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise BadUserInput(
                 f"idempotencyKey must be 1..{MAX_IDEMPOTENCY_KEY} characters.",
@@ -79,7 +85,7 @@ class ListeningHistory:
             if first is None:  # pragma: no cover - the index said it exists
                 raise
             return first
-        await self._apply(interaction)
+        await self._apply(interaction, list_id)
         return interaction
 
     async def like(self, user: User, song_id: str) -> PydanticObjectId:
@@ -101,9 +107,9 @@ class ListeningHistory:
             raise NotFound(f"No song with id '{song_id}'.")
         return song_oid
 
-    async def _apply(self, interaction: Interaction) -> None:
-        """Counters, trending (weighed by the listener's standing) and the recommender follow
-        the stored interaction."""
+    async def _apply(self, interaction: Interaction, list_id: str | None = None) -> None:
+        """Counters, trending (weighed by the listener's standing), the recommender and the
+        online metrics follow the stored interaction."""
         song_key = str(interaction.song_id)
         if interaction.kind is InteractionKind.PLAY:
             plays = await increment(interaction.song_id, "play_count")
@@ -122,6 +128,13 @@ class ListeningHistory:
                 await interaction.insert()
         self.standing.observe_song(str(interaction.user_id), song_key)
         self.recommendations.record(interaction)
+        await self.served_lists.attribute_soon(
+            interaction.user_id,
+            interaction.song_id,
+            interaction.kind,
+            interaction.created_at,
+            list_id,
+        )
 
 
 def validate_rating(kind: InteractionKind, rating: int | None) -> None:

@@ -54,15 +54,24 @@ async def owned_playlist(playlist_id: str, owner_id: PydanticObjectId) -> Playli
 
 
 async def create_playlist(
-    owner_id: PydanticObjectId, name: str, *, public: bool, description: str = ""
+    owner_id: PydanticObjectId,
+    name: str,
+    *,
+    public: bool,
+    description: str = "",
+    song_ids: list[str] | None = None,
 ) -> Playlist:
+    """A new playlist, with `song_ids` in order if given (any served list, saved in one call).
+
+    The songs are checked like `add_songs` before anything is written, and go into the
+    playlist's first and only write: a bad id leaves no half-made playlist behind.
+    """
+    name, description = validate_name(name), validate_description(description)
+    songs = await _existing_song_ids(song_ids) if song_ids else []
     if await Playlist.find(Playlist.owner_id == owner_id).count() >= MAX_PLAYLISTS_PER_USER:
         raise BadUserInput(f"At most {MAX_PLAYLISTS_PER_USER} playlists per listener.")
     playlist = Playlist(
-        owner_id=owner_id,
-        name=validate_name(name),
-        public=public,
-        description=validate_description(description),
+        owner_id=owner_id, name=name, public=public, description=description, song_ids=songs
     )
     return await playlist.insert()
 

@@ -23,6 +23,7 @@ from madhur_gql.recommender.radio import ARTIST_WINDOW, SeedKind, StationSeed, n
 from madhur_gql.recommender.steering import Steering
 from madhur_gql.recommender.values import Pick, Source
 from madhur_gql.services.catalog.artists import find_artist_ids
+from madhur_gql.services.recommendations.reasons import GENERIC_REASON
 from madhur_gql.services.recommendations.service import Recommendation, RecommendationService
 
 PLAYED_CAPACITY = 1000  # songs a station's filter is sized for
@@ -127,7 +128,9 @@ class RadioService:
         current = state
         for result in results:
             current = current.after(str(result.song.id), key_of[str(result.song.id)])
-            result.reasons.insert(0, f"On your {label} station")
+            # the station is the reason; keep only evidence-based ones after it
+            evidence = [r for r in result.reasons if r != GENERIC_REASON]
+            result.reasons[:] = [f"On your {label} station", *evidence]
             states.append(current)
         has_next = len(rows) == first and current.served < found.size
         return RadioPage(results, states, has_next, found.size)

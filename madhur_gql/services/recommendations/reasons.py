@@ -7,6 +7,7 @@ from madhur_gql.recommender.mood import describe
 from madhur_gql.recommender.values import Pick, Source
 
 FAVOURITE_GENRE = "From your favourite genre: {genre}"
+GENERIC_REASON = "Picked for you from the songs you play"  # when no evidence can be named
 
 
 def reasons_for(pick: Pick, because: list[Song], song: Song) -> list[str]:
@@ -27,5 +28,5 @@ def reasons_for(pick: Pick, because: list[Song], song: Song) -> list[str]:
     if pick.mood is not None:
         reasons.append(describe(pick.mood))
     if not reasons:
-        reasons.append("Picked for you from the songs you play")
+        reasons.append(GENERIC_REASON)
     return reasons

@@ -1,7 +1,7 @@
 """The recommendation service: builds and swaps the engine, feeds it events, answers requests.
 
-The engine is built from a snapshot of songs and interactions in a worker thread and swapped
-in atomically; requests never wait for a build. Until the first build is done, listeners
+The engine is built from a snapshot of songs and interactions in another process (builder.py)
+and swapped in whole; requests never wait for a build. Until the first build is done, listeners
 get popular songs (source POPULAR) from the database instead of an error.
 """
 
@@ -10,31 +10,32 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
 from cachetools import FIFOCache
 
-from madhur_gql.documents import Interaction, Song, User
+from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.songs import SongFilter, load_song_snapshot, songs_by_ids
+from madhur_gql.services.catalog.songs import SongFilter, songs_by_ids
+from madhur_gql.services.recommendations.builder import EngineBuilder
+from madhur_gql.services.recommendations.live import ListenerSignals
 from madhur_gql.services.recommendations.onboarding import (
     onboarding_genres,
     onboarding_picks,
     with_favourite_mood,
 )
 from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
-from madhur_gql.services.recommendations.snapshot import catalog_items, load_events, to_event
+from madhur_gql.services.recommendations.snapshot import catalog_items, to_event
 
 log = structlog.get_logger(__name__)
 
@@ -59,12 +60,22 @@ class BuildState:
     last_build_seconds: float = 0.0
     built_at: datetime | None = None
     pending: list[tuple[str, Event]] = field(default_factory=list)  # arrived during a build
+    # song edits and removals during a build, re-applied to the new engine (they are idempotent)
+    pending_songs: list[Callable[[RecommenderEngine], None]] = field(default_factory=list)
 
 
 class RecommendationService:
-    def __init__(self, catalog: SongBrowser, standing: ListenerStanding | None = None) -> None:
+    def __init__(
+        self,
+        catalog: SongBrowser,
+        builder: EngineBuilder,
+        signals: ListenerSignals | None = None,
+        standing: ListenerStanding | None = None,
+    ) -> None:
         self.catalog = catalog
-        self.standing = standing or ListenerStanding()
+        self.builder = builder  # replaceable: a forced rebuild may use another build
+        self.signals = signals or ListenerSignals()  # live lists wait on these
+        self.standing = standing or ListenerStanding()  # who counts fully in shared lists
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
@@ -88,51 +99,43 @@ class RecommendationService:
             stats["age_seconds"] = (datetime.now(UTC) - self._state.built_at).total_seconds()
         return stats
 
-    async def rebuild(self, snapshot: Sequence[Mapping[str, Any]] | None = None) -> None:
-        """Build a fresh engine off the event loop, then swap it in with no request waiting."""
+    async def rebuild(self) -> None:
+        """Build a fresh engine in another process, then swap it in whole on the loop."""
         async with self._build_lock:
             started = time.perf_counter()
             self._state.building = True
             self._state.pending.clear()
+            self._state.pending_songs.clear()
             try:
-                if snapshot is None:
-                    snapshot = await load_song_snapshot()
-                items = catalog_items(snapshot)
-                events = await load_events()
-                weights = await self._listener_weights(events.values())
-                engine = await asyncio.to_thread(
-                    partial(RecommenderEngine.build, listener_weights=weights),
-                    items,
-                    list(events.values()),
-                )
-                # Interactions recorded while we were building may be missing from the snapshot.
-                for interaction_id, event in self._state.pending:
-                    if interaction_id not in events:
-                        engine.record(event)
-                self._listeners.update(event.user_id for event in events.values())
-                self._engine = engine
+                built = await self.builder.build()
+                # Interactions recorded while the child built may be missing from its snapshot.
+                pending = self._state.pending
+                missing = built.missing([key for key, _ in pending])
+                for (_, event), absent in zip(pending, missing, strict=True):
+                    if absent:
+                        built.engine.record(event)
+                for change in self._state.pending_songs:
+                    change(built.engine)
+                self._listeners.update(built.listeners)
+                self.standing.adopt(built.listener_weights)
+                self._engine = built.engine
             finally:
                 self._state.building = False
                 self._state.pending.clear()
+                self._state.pending_songs.clear()
             self._state.last_build_seconds = time.perf_counter() - started
             self._state.built_at = datetime.now(UTC)
             log.info(
                 "recommender built",
                 seconds=round(self._state.last_build_seconds, 2),
-                songs=len(items.ids),
-                interactions=len(events),
+                child_seconds=round(built.build_seconds, 2),
+                shipped_mb=round(built.shipped_bytes / 2**20, 1),
+                load_seconds=round(built.load_seconds, 3),
+                child_peak_rss_mb=round(built.child_peak_rss_bytes / 2**20),
+                replayed=sum(missing),
+                songs=built.songs,
+                interactions=len(built.interaction_ids),
             )
-
-    async def _listener_weights(self, events: Iterable[Event]) -> dict[str, float]:
-        """Each listener's standing for the shared graphs (accounts' ages, songs heard)."""
-        users: set[str] = set()
-        for event in events:
-            users.add(event.user_id)
-            self.standing.observe_song(event.user_id, event.item_id)
-        async for doc in User.get_pymongo_collection().find({}, {"created_at": 1}):
-            if str(doc["_id"]) in users and doc.get("created_at") is not None:
-                self.standing.observe_account(str(doc["_id"]), doc["created_at"])
-        return {user_id: self.standing.weight(user_id) for user_id in users}
 
     def forget_listener(self, user_id: str) -> None:
         """A deleted account: its profile goes now; the next build (soon) learns the graphs
@@ -149,9 +152,7 @@ class RecommendationService:
         except Exception:
             log.exception("recommender build after an account deletion failed")
 
-    async def keep_fresh(
-        self, snapshot: Sequence[Mapping[str, Any]] | None, every_minutes: float
-    ) -> None:
+    async def keep_fresh(self, every_minutes: float) -> None:
         """First build, then a full rebuild every `every_minutes` (0: never), swapped in whole.
 
         Incremental updates keep lists current between builds; a rebuild re-learns the item
@@ -159,21 +160,22 @@ class RecommendationService:
         tried again; requests keep the engine they have, or the popular fallback.
         """
         delay = 0.0
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self.rebuild(snapshot)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("recommender build failed; will retry")
-                delay = REBUILD_RETRY_SECONDS
-                continue
-            finally:
-                snapshot = None  # later builds read the catalog afresh
-            if every_minutes <= 0:
-                return
-            delay = every_minutes * 60
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    await self.rebuild()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("recommender build failed; will retry")
+                    delay = REBUILD_RETRY_SECONDS
+                    continue
+                if every_minutes <= 0:
+                    return
+                delay = every_minutes * 60
+        finally:
+            self.builder.close()
 
     def record(self, interaction: Interaction) -> bool:
         """Feed one interaction to the engine; False if it was fed before (own write echoed)."""
@@ -187,15 +189,22 @@ class RecommendationService:
             self._state.pending.append((key, event))
         if self._engine is not None:
             self._engine.record(event)
+        self.signals.changed(event.user_id)  # own writes and the change stream alike
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
         if self._engine is not None and docs:
             self._engine.add_or_update_items(catalog_items(docs))
+        if self._state.building and docs:  # and to the engine being built, after the swap
+            items = catalog_items(docs)
+            self._state.pending_songs.append(lambda engine: engine.add_or_update_items(items))
 
     def remove_songs(self, song_ids: Sequence[str]) -> None:
         if self._engine is not None and song_ids:
             self._engine.remove_items(song_ids)
+        if self._state.building and song_ids:
+            removed = list(song_ids)
+            self._state.pending_songs.append(lambda engine: engine.remove_items(removed))
 
     async def recommend(
         self,
@@ -210,7 +219,7 @@ class RecommendationService:
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
         if self._engine is None:
-            return await self._popular_fallback(request.first, genre)
+            return await self._popular_fallback(request)
         if user_id is None or user_id in self._listeners:
             return await self.explain(self._engine.recommend(user_id, request))
         request = with_favourite_mood(request, favourite_moods)
@@ -236,13 +245,19 @@ class RecommendationService:
             return []
         return await self.explain(self._engine.similar(song_id, first))
 
-    async def _popular_fallback(self, first: int, genre: str | None) -> list[Recommendation]:
-        """Until the first build is done: the catalog's most popular songs, flagged POPULAR."""
-        ids, _ = self.catalog.index.query(
-            song_filter=SongFilter(genre=genre) if genre else None, offset=0, limit=first
+    async def _popular_fallback(self, request: RecommendationRequest) -> list[Recommendation]:
+        """Until the first build is done: the catalog's most popular songs, flagged POPULAR
+        (in the genre, language and country asked for; none by an artist the listener hid)."""
+        hidden = request.steering.hidden_artists if request.steering else frozenset()
+        first = request.first
+        extra = 3 * first if hidden else 0
+        song_filter = SongFilter(
+            genre=request.genre, language=request.language, country=request.country
         )
+        ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
         found = await songs_by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
         return [
             Recommendation(

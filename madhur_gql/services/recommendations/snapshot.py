@@ -15,20 +15,26 @@ EVENTS_BATCH = 5000
 
 
 def to_event(interaction: Interaction) -> Event:
-    """The engine's event; its value is the rating, a partial play's share, or the seconds
+    return event_from_doc(interaction.model_dump())
+
+
+def event_from_doc(doc: Mapping[str, Any]) -> Event:
+    """The engine's event from an interaction's fields (a raw document will do: the build
+    process has no Beanie); its value is the rating, a partial play's share, or the seconds
     played before a skip."""
+    kind = InteractionKind(doc["kind"])
     value: float | None = None
-    if interaction.kind is InteractionKind.RATING and interaction.rating is not None:
-        value = float(interaction.rating)
-    elif interaction.kind is InteractionKind.PLAY and interaction.played_share is not None:
-        value = interaction.played_share
-    elif interaction.kind is InteractionKind.SKIP and interaction.played_seconds is not None:
-        value = float(interaction.played_seconds)
+    if kind is InteractionKind.RATING and doc.get("rating") is not None:
+        value = float(doc["rating"])
+    elif kind is InteractionKind.PLAY and doc.get("played_share") is not None:
+        value = float(doc["played_share"])
+    elif kind is InteractionKind.SKIP and doc.get("played_seconds") is not None:
+        value = float(doc["played_seconds"])
     return Event(
-        user_id=str(interaction.user_id),
-        item_id=str(interaction.song_id),
-        kind=interaction.kind.value.lower(),
-        at=interaction.created_at,
+        user_id=str(doc["user_id"]),
+        item_id=str(doc["song_id"]),
+        kind=kind.value.lower(),
+        at=doc["created_at"],
         value=value,
     )
 
@@ -54,12 +60,3 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
         languages=[doc.get("language") or "" for doc in snapshot],
         countries=[doc.get("country") or "" for doc in snapshot],
     )
-
-
-async def load_events() -> dict[str, Event]:
-    """Every stored interaction as an engine event, by interaction id."""
-    events: dict[str, Event] = {}
-    cursor = Interaction.get_pymongo_collection().find({}, batch_size=EVENTS_BATCH)
-    async for doc in cursor:
-        events[str(doc["_id"])] = to_event(Interaction.model_validate(doc))
-    return events

@@ -1,0 +1,1 @@
+"""Passwords (bcrypt) and tokens (JWT access tokens, opaque rotated refresh tokens)."""

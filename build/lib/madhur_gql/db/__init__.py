@@ -1,0 +1,1 @@
+"""Database access: the embedded server process and the Beanie/pymongo connection."""

@@ -1,0 +1,1 @@
+"""The GraphQL surface: types, resolvers, request context and error policy."""

@@ -1,0 +1,308 @@
+"""API-facing hybrid recommender: item-CF + audio content + moods, with diversity and caps.
+
+The service builds an engine from a catalog snapshot and the event log (``build``, seconds, run
+in a worker thread on fresh objects and swapped in atomically), then feeds new events with
+``record`` (O(1) per event; the next ``recommend`` sees it). ``record``/``recommend`` are meant
+to be called from one thread (the asyncio loop); nothing here locks.
+
+The engine is a thin facade over its parts, one job each:
+
+- ``items.ItemTable``: per-song arrays (audio vectors, artists, genre masks, popularity, CF
+  evidence and the weights derived from it);
+- ``profiles.ProfileStore``: each listener's decayed strengths (like > play, rating scaled
+  around 3, skip < 0), log1p-damped, and what not to recommend back;
+- ``graphs.ItemGraphs``: RP3beta top-100 and EASE pruned to top-200, learnt from playlists +
+  histories; CF score = per graph ``profile @ W`` max-normalised, summed, divided by
+  ``(evidence + 1) ** 0.3`` (popularity debiasing), scaled to 0..1;
+- ``scoring``: CF blended per item with the cosine to the taste's mean audio vector, the content
+  weight growing as CF evidence shrinks (new songs rank through content);
+- ``rerank``: mood / valence-energy steering, then MMR over content vectors (``diversity``)
+  with a per-artist cap; ``explain``: which taste items stand behind each pick.
+
+No usable taste (new user, or a taste nothing resembles) -> popular picks, or mood picks when a
+mood is given. Up to ``EngineConfig.dense_limit`` songs every request scores the whole catalog;
+above it, only the CF graphs' reach plus an IVF content shortlist (and the best mood matches),
+so request cost follows the user's history instead of the catalog size.
+
+Offline quality of this exact path on the Last.fm dev split: BENCHMARKS.md (Recommender).
+Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
+score order when diversity > 0). Events recorded while a new engine is being built are not in
+that snapshot: the service should re-``record`` them on the new engine after the swap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+import numpy as np
+import scipy.sparse as sp
+
+from madhur_gql.recommender.config import EngineConfig
+from madhur_gql.recommender.explain import evidence_for
+from madhur_gql.recommender.features import FEATURE_NAMES
+from madhur_gql.recommender.graphs import ItemGraphs, evidence_of, interaction_matrix
+from madhur_gql.recommender.items import ItemTable
+from madhur_gql.recommender.mood import Mood
+from madhur_gql.recommender.profiles import Profile, ProfileStore, timestamp
+from madhur_gql.recommender.rerank import best_mood_rows, select, steer_by_mood
+from madhur_gql.recommender.scoring import Scored, score_similar, score_taste, widen
+from madhur_gql.recommender.values import (
+    CatalogItems,
+    Event,
+    Pick,
+    RecommendationRequest,
+    Source,
+)
+
+__all__ = [
+    "FEATURE_NAMES",
+    "CatalogItems",
+    "EngineConfig",
+    "Event",
+    "Mood",
+    "Pick",
+    "RecommendationRequest",
+    "RecommenderEngine",
+    "Source",
+]
+
+
+class RecommenderEngine:
+    """Hybrid recommender over a song catalog; see the module docstring for the pipeline."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.items = ItemTable(self.config)
+        self.profiles = ProfileStore(self.config)
+        self.graphs = ItemGraphs()
+        self._build_seconds = 0.0
+        self._ready = False
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        items: CatalogItems,
+        events: Iterable[Event],
+        *,
+        config: EngineConfig | None = None,
+        bulk_interactions: sp.csr_matrix | None = None,
+    ) -> RecommenderEngine:
+        """Full build: item table, histories, CF graphs from groups + users (+ bulk rows).
+
+        ``bulk_interactions`` (rows x catalog items, positive strengths) adds co-occurrence
+        evidence without per-event objects - e.g. a bulk-imported history of millions of plays.
+        It feeds the CF graphs only; those rows have no user profile here.
+        """
+        t0 = time.perf_counter()
+        engine = cls(config)
+        engine.items = ItemTable.build(items, engine.config)
+        for event in events:
+            engine.record(event)
+        table = engine.items
+        x = interaction_matrix(
+            items.groups,
+            table.index,
+            engine.profiles.positive_histories(),
+            len(table),
+            bulk_interactions,
+        )
+        evidence = evidence_of(x)
+        engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
+        table.set_evidence(evidence)
+        engine._build_seconds = time.perf_counter() - t0
+        engine._ready = True
+        return engine
+
+    # ---------------------------------------------------------------- updates
+    def record(self, event: Event) -> None:
+        """Fold one event into the user's profile (ignored for unknown songs)."""
+        row = self.items.index.get(str(event.item_id))
+        if row is not None:
+            self.profiles.record(event, row)
+
+    def add_or_update_items(self, items: CatalogItems) -> None:
+        """Update existing songs in place and append new ones.
+
+        New songs get no CF neighbours until the next ``build`` (their ``groups`` are ignored
+        here) but rank through content and mood at once.
+        """
+        if self.items.upsert(items):
+            self.graphs.grow(len(self.items))
+
+    def remove_items(self, item_ids: Collection[str]) -> None:
+        """Hide songs from every result immediately (index rows stay until the next build)."""
+        self.items.remove(item_ids)
+
+    # ---------------------------------------------------------------- queries
+    @property
+    def ready(self) -> bool:
+        """True once built."""
+        return self._ready
+
+    def stats(self) -> dict[str, float | int]:
+        """Sizes and build time for /metrics."""
+        cf_bytes = self.graphs.nbytes()
+        item_bytes, content_bytes = self.items.nbytes()
+        return {
+            "items": len(self.items),
+            "items_alive": int(self.items.alive.sum()),
+            "users": len(self.profiles),
+            "events": self.profiles.events,
+            "cf_edges": self.graphs.edges,
+            "cf_bytes": cf_bytes,
+            "content_bytes": content_bytes,
+            "item_bytes": item_bytes,
+            "index_bytes": cf_bytes + content_bytes + item_bytes,
+            "build_seconds": round(self._build_seconds, 4),
+        }
+
+    def score_candidates(
+        self, user_id: str, *, now: datetime | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The scoring step alone: (candidate item rows, blended relevance). For benchmarks."""
+        taste = self.profiles.profile(user_id, self._now(now))
+        if not taste.has_taste:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scored = score_taste(self.items, self.graphs, self.config, taste.items, taste.weights)
+        return scored.cand, scored.base
+
+    def recommend(
+        self,
+        user_id: str | None,
+        request: RecommendationRequest,
+        *,
+        now: datetime | None = None,
+    ) -> list[Pick]:
+        """Up to ``request.first`` picks for a user (or anonymous), best first."""
+        items, cfg, k = self.items, self.config, request.first
+        if len(items) == 0 or k <= 0:
+            return []
+        history = self.profiles.profile(user_id, self._now(now))
+        seeds = items.rows(dict.fromkeys(map(str, request.seeds)))
+        drop = np.concatenate([history.excluded, seeds, items.rows(request.exclude)])
+        taste = Profile.of_seeds(seeds) if seeds.size else history
+        personal = self._personal(taste, request, drop) if taste.has_taste else None
+        scored: Scored | None = None
+        if personal is not None:
+            scored, valid = personal
+            cand = scored.cand
+            # popularity breaks ties among items the taste says nothing about
+            pop = items.popular_score if scored.dense else items.popular_score[cand]
+            base = scored.base + 1e-3 * pop
+        else:
+            if request.steered:
+                cand, base = items.arange, items.popular_score
+            else:
+                cand = items.popular_candidates(drop, request.genre, max(cfg.pool, 10 * k))
+                base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
+            valid = items.valid_at(cand, drop, request.genre)
+        if request.steered:
+            valid, base = steer_by_mood(
+                items, cfg, request, cand, base, valid, personal=scored is not None
+            )
+        sel = np.flatnonzero(valid)
+        chosen_at = select(
+            items,
+            cand[sel],
+            base[sel],
+            k,
+            request.diversity,
+            request.max_per_artist,
+            cfg.pool,
+        )
+        positions = sel[chosen_at]
+        return self._picks(
+            request, taste, scored, cand[positions], positions, base, bool(seeds.size)
+        )
+
+    def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
+        """Songs like one song: its CF neighbours blended with audio similarity."""
+        items = self.items
+        row = items.index.get(str(item_id))
+        if row is None or k <= 0:
+            return []
+        cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
+        valid = items.valid_at(cand, np.array([row], dtype=np.int64), None)
+        sel = np.flatnonzero(valid)
+        positions = sel[
+            select(items, cand[sel], base[sel], k, 0.0, max_per_artist, self.config.pool)
+        ]
+        cw = float(items.content_weight[row])
+        return [
+            Pick(
+                items.ids[int(cand[p])],
+                float(np.clip(base[p], 0.0, 1.0)),
+                Source.COLLABORATIVE if (1.0 - cw) * cf[p] >= cw * content[p] else Source.CONTENT,
+                (items.ids[row],),
+            )
+            for p in positions.tolist()
+        ]
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def _now(now: datetime | None) -> float:
+        return timestamp(now) if now is not None else time.time()
+
+    def _personal(
+        self, taste: Profile, request: RecommendationRequest, drop: np.ndarray
+    ) -> tuple[Scored, np.ndarray] | None:
+        """The taste scored once, with each candidate's eligibility (None when nothing
+        eligible resembles it).
+
+        On a shortlist, a mood adds its best matches to the candidates up front, and a genre
+        too rare for the shortlist widens the same pass to every item.
+        """
+        items, cfg = self.items, self.config
+        extra = None
+        if items.ivf is not None and request.steered:
+            extra = best_mood_rows(items, request, cfg.content_candidates)
+        scored = score_taste(items, self.graphs, cfg, taste.items, taste.weights, extra=extra)
+        if (
+            not scored.dense
+            and request.genre
+            and int(items.valid_at(scored.cand, drop, request.genre).sum())
+            < max(4 * request.first, 100)
+        ):
+            scored = widen(items, scored)
+        valid = items.valid_at(scored.cand, drop, request.genre)
+        if not (scored.base[valid] > 0).any():
+            # a taste nothing is similar to (e.g. one song without features or neighbours)
+            return None
+        return scored, valid
+
+    def _picks(
+        self,
+        request: RecommendationRequest,
+        taste: Profile,
+        scored: Scored | None,
+        chosen: np.ndarray,
+        positions: np.ndarray,
+        base: np.ndarray,
+        seeded: bool,
+    ) -> list[Pick]:
+        """Picks with their source and evidence, in the re-ranked order."""
+        items = self.items
+        evidence = (
+            evidence_for(items, self.graphs, chosen.tolist(), taste.items, taste.weights)
+            if scored is not None
+            else {}
+        )
+        mood = Mood(request.mood) if request.mood is not None else None
+        fallback = Source.MOOD if request.steered else Source.POPULAR
+        picks: list[Pick] = []
+        for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
+            score = float(np.clip(base[p], 0.0, 1.0))
+            source = fallback
+            because: tuple[str, ...] = ()
+            if scored is not None and scored.cf[p] + scored.content[p] > 0:
+                use_cf = scored.uses_cf(p, float(items.content_weight[j]))
+                if seeded:
+                    source = Source.SEED
+                else:
+                    source = Source.COLLABORATIVE if use_cf else Source.CONTENT
+                because = evidence[(j, use_cf)]
+            picks.append(Pick(items.ids[j], score, source, because, mood))
+        return picks

@@ -1,0 +1,210 @@
+"""The engine's item table: one row per catalog song, every per-item array aligned by row.
+
+The scorer, the re-ranker and the explanations read items only through this table (audio
+vectors, artist codes, genre masks, popularity, CF evidence and the weights derived from it),
+so a catalog edit touches one place. Rows are never reused: a removed song stays as a dead row
+until the next full build.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from cachetools import LRUCache
+
+from madhur_gql.recommender.config import EngineConfig
+from madhur_gql.recommender.content import ContentIndex, ContentIVF
+from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
+from madhur_gql.recommender.values import CatalogItems
+
+GENRE_MASKS = 256  # genre strings come from requests: keep the mask cache bounded
+
+
+def _genre_key(genre: str) -> str:
+    return genre.strip().lower()
+
+
+class ItemTable:
+    """Aligned per-item arrays plus the id <-> row maps."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.raw = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)  # raw audio features
+        self.unit = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)  # 0..1, for moods
+        self.content = ContentIndex.build(self.raw)  # standardised unit vectors
+        self.ivf: ContentIVF | None = None  # set above ``dense_limit`` items
+        self.artist_codes = np.zeros(0, dtype=np.int32)
+        self._artist_names: dict[str, int] = {}
+        self.genres: list[tuple[str, ...]] = []
+        self._genre_masks: LRUCache[str, np.ndarray] = LRUCache(maxsize=GENRE_MASKS)
+        self.popularity = np.zeros(0, dtype=np.float32)
+        self.alive = np.zeros(0, dtype=bool)
+        self.evidence = np.zeros(0, dtype=np.float32)  # users/groups with the item (CF)
+        self.content_weight = np.zeros(0, dtype=np.float32)
+        self.popular_score = np.zeros(0, dtype=np.float32)
+        self.debias = np.zeros(0, dtype=np.float32)
+        self.popular_order = np.zeros(0, dtype=np.int64)
+        self.arange = np.zeros(0, dtype=np.int64)  # "every item" (identity-checked)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, items: CatalogItems, config: EngineConfig) -> ItemTable:
+        table = cls(config)
+        n = len(items.ids)
+        table.ids = [str(i) for i in items.ids]
+        table.index = {item_id: i for i, item_id in enumerate(table.ids)}
+        if len(table.index) != n:
+            raise ValueError("duplicate item ids in catalog")
+        table.raw = np.asarray(items.features, dtype=np.float32).reshape(n, len(FEATURE_NAMES))
+        table.unit = unit_scale(table.raw)
+        table.content = ContentIndex.build(table.raw)
+        if n > config.dense_limit:
+            table.ivf = ContentIVF.build(table.content.vectors, max(16, int(math.sqrt(n))))
+        table.artist_codes = table._encode_artists(items.artists)
+        table.genres = [tuple(g.lower() for g in gs) for gs in items.genres]
+        table.popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
+        table.alive = np.ones(n, dtype=bool)
+        table.evidence = np.zeros(n, dtype=np.float32)
+        table._refresh_weights()
+        return table
+
+    def is_all(self, cand: np.ndarray) -> bool:
+        """True when ``cand`` is the whole catalog (the dense path), not a shortlist."""
+        return cand is self.arange
+
+    def rows(self, item_ids: Iterable[str]) -> np.ndarray:
+        """Row indices of the known ids, in order (unknown ids are skipped)."""
+        found = [self.index[s] for s in map(str, item_ids) if s in self.index]
+        return np.asarray(found, dtype=np.int64)
+
+    def set_evidence(self, evidence: np.ndarray) -> None:
+        """New CF evidence per item (after a graph build); refreshes the derived weights."""
+        self.evidence = np.asarray(evidence, dtype=np.float32)
+        self._refresh_weights()
+
+    def upsert(self, items: CatalogItems) -> int:
+        """Update known songs in place and append new ones; returns the new row count.
+
+        Content standardisation stats stay those of the last build.
+        """
+        feats = np.asarray(items.features, dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
+        known = [(k, self.index[str(x)]) for k, x in enumerate(items.ids) if str(x) in self.index]
+        new = [k for k, x in enumerate(items.ids) if str(x) not in self.index]
+        popularity = np.asarray(items.popularity, dtype=np.float32)
+        if known:
+            src = np.array([k for k, _ in known])
+            dst = np.array([i for _, i in known])
+            self.raw[dst] = feats[src]
+            self.unit[dst] = unit_scale(feats[src])
+            self.content.replace(dst, feats[src])
+            if self.ivf is not None:
+                self.ivf.update(dst, self.content.vectors[dst])
+            self.artist_codes[dst] = self._encode_artists([items.artists[k] for k in src])
+            for k, i in known:
+                self.genres[i] = tuple(g.lower() for g in items.genres[k])
+            self.popularity[dst] = popularity[src]
+            self.alive[dst] = True
+        if new:
+            src = np.array(new)
+            start = len(self.ids)
+            for off, k in enumerate(new):
+                self.ids.append(str(items.ids[k]))
+                self.index[str(items.ids[k])] = start + off
+            self.raw = np.vstack([self.raw, feats[src]])
+            self.unit = np.vstack([self.unit, unit_scale(feats[src])])
+            self.content.extend(feats[src])
+            if self.ivf is not None:
+                self.ivf.extend(self.content.vectors[start:])
+            self.artist_codes = np.concatenate(
+                [self.artist_codes, self._encode_artists([items.artists[k] for k in src])]
+            )
+            self.genres.extend(tuple(g.lower() for g in items.genres[k]) for k in src)
+            self.popularity = np.concatenate([self.popularity, popularity[src]])
+            self.alive = np.concatenate([self.alive, np.ones(len(new), dtype=bool)])
+            self.evidence = np.concatenate([self.evidence, np.zeros(len(new), np.float32)])
+        self._genre_masks.clear()
+        self._refresh_weights()
+        return len(new)
+
+    def remove(self, item_ids: Iterable[str]) -> None:
+        """Hide rows from every result at once (they stay until the next build)."""
+        self.alive[self.rows(item_ids)] = False
+
+    def genre_mask(self, genre: str) -> np.ndarray:
+        key = _genre_key(genre)
+        mask = self._genre_masks.get(key)
+        if mask is None:
+            mask = np.fromiter(
+                (key in gs for gs in self.genres), dtype=bool, count=len(self.genres)
+            )
+            self._genre_masks[key] = mask
+        return mask
+
+    def valid_at(self, cand: np.ndarray, drop: np.ndarray, genre: str | None) -> np.ndarray:
+        """Eligibility of each candidate: alive, not dropped, in the genre (if any)."""
+        dense = self.is_all(cand)
+        valid = self.alive.copy() if dense else self.alive[cand]
+        if drop.size:
+            if dense:
+                valid[drop] = False
+            else:
+                valid &= ~np.isin(cand, drop)
+        if genre:
+            mask = self.genre_mask(genre)
+            valid &= mask if dense else mask[cand]
+        return valid
+
+    def popular_candidates(self, drop: np.ndarray, genre: str | None, need: int) -> np.ndarray:
+        """The most popular items, scanning down the precomputed order until enough qualify."""
+        if self.ivf is None:
+            return self.arange
+        order = self.popular_order
+        take = max(4 * need, 1024)
+        while True:
+            cand = order[:take]
+            if take >= order.size or int(self.valid_at(cand, drop, genre).sum()) >= need:
+                return cand
+            take *= 4
+
+    def nbytes(self) -> tuple[int, int]:
+        """(per-item arrays, content index) bytes, for /metrics."""
+        arrays = (
+            self.raw,
+            self.unit,
+            self.artist_codes,
+            self.popularity,
+            self.alive,
+            self.evidence,
+            self.content_weight,
+            self.popular_score,
+        )
+        content = self.content.nbytes() + (self.ivf.nbytes() if self.ivf else 0)
+        return int(sum(a.nbytes for a in arrays)), content
+
+    def _encode_artists(self, artists: Sequence[str]) -> np.ndarray:
+        codes = np.empty(len(artists), dtype=np.int32)
+        for i, a in enumerate(artists):
+            key = (a or "").strip().lower()
+            codes[i] = self._artist_names.setdefault(key, len(self._artist_names))
+        return codes
+
+    def _refresh_weights(self) -> None:
+        """Per-item weights that follow from the evidence: content share, popularity, debias."""
+        cfg = self.config
+        share = 1.0 / (1.0 + self.evidence / cfg.evidence_half)
+        weight = cfg.content_min + (cfg.content_max - cfg.content_min) * share
+        # items without audio features cannot be scored by content: keep their CF score whole
+        self.content_weight = np.where(self.content.present, weight, 0.0).astype(np.float32)
+        pop = np.clip(np.nan_to_num(self.popularity), 0.0, 100.0) / 100.0
+        ev = np.log1p(self.evidence)
+        ev_norm = ev / ev.max() if ev.size and ev.max() > 0 else ev
+        self.popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
+        self.debias = np.power(self.evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
+        self.popular_order = np.argsort(-self.popular_score, kind="stable")
+        self.arange = np.arange(len(self.ids), dtype=np.int64)

@@ -1,0 +1,147 @@
+"""Listener profiles: each user's decayed per-item strengths, folded in event by event.
+
+``record`` is O(1) per event; ``profile`` turns a user's signals into the weighted item list
+the scorer reads (log1p-damped, time-decayed, capped to the strongest ``history_cap`` items)
+plus the items that must not be recommended back (recent plays and likes, skips, dislikes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from madhur_gql.recommender.config import EngineConfig
+from madhur_gql.recommender.values import Event
+
+EVENT_WEIGHTS: dict[str, float] = {"play": 1.0, "like": 3.0, "unlike": -3.0, "skip": -1.5}
+POSITIVE_KINDS = frozenset({"play", "like"})
+UNKNOWN_KIND_WEIGHT = 0.5
+DAY = 86400.0
+
+
+def timestamp(at: datetime) -> float:
+    """POSIX seconds; naive datetimes are taken as UTC (as MongoDB returns them)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def event_weight(event: Event) -> float:
+    """Signed strength of one event: ratings map 1..5 to -2..+2, a play with a value counts
+    that many plays (imports of aggregated histories), unknown kinds count as 0.5."""
+    if event.kind == "rating":
+        return (float(event.value) - 3.0) if event.value is not None else 0.0
+    if event.kind == "play" and event.value is not None:
+        return max(float(event.value), 0.0)  # an aggregated play count
+    return EVENT_WEIGHTS.get(event.kind, UNKNOWN_KIND_WEIGHT)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A taste as the scorer reads it: item rows with signed weights, and rows to leave out."""
+
+    items: np.ndarray  # int64 rows
+    weights: np.ndarray  # float32, same length; > 0 is taste, < 0 is dislike
+    excluded: np.ndarray  # int64 rows never to recommend back
+
+    @property
+    def has_taste(self) -> bool:
+        return bool((self.weights > 0).any())
+
+    @classmethod
+    def empty(cls) -> Profile:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, np.zeros(0, dtype=np.float32), none)
+
+    @classmethod
+    def of_seeds(cls, rows: np.ndarray) -> Profile:
+        """ "More like these": every seed counts once; nothing is excluded by the profile."""
+        return cls(rows, np.ones(rows.size, dtype=np.float32), np.zeros(0, dtype=np.int64))
+
+
+@dataclass(slots=True)
+class _Signal:
+    strength: float = 0.0
+    at: float = 0.0  # timestamp the strength refers to
+    last_positive: float = -math.inf
+    last_skip: float = -math.inf
+
+
+@dataclass(slots=True)
+class _User:
+    items: dict[int, _Signal] = field(default_factory=dict)
+    # (rows, strength, at, last_positive, last_skip) arrays; rebuilt after the next event
+    arrays: tuple[np.ndarray, ...] | None = None
+
+
+class ProfileStore:
+    """Every user's signals, keyed by user id; items are item-table rows."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._users: dict[str, _User] = {}
+        self.events = 0
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def record(self, event: Event, row: int) -> None:
+        """Fold one event on item ``row`` into the user's exponentially decayed strengths."""
+        user = self._users.setdefault(str(event.user_id), _User())
+        user.arrays = None
+        sig = user.items.setdefault(row, _Signal())
+        t = timestamp(event.at)
+        hl = self.config.half_life_days * DAY
+        if sig.at and t > sig.at:
+            sig.strength *= 0.5 ** ((t - sig.at) / hl)
+            sig.at = t
+        elif not sig.at:
+            sig.at = t
+        w = event_weight(event)
+        if event.kind == "unlike":
+            sig.strength = min(sig.strength, max(sig.strength + w, 0.0))
+        else:
+            sig.strength += w
+        if event.kind in POSITIVE_KINDS or (event.kind == "rating" and w > 0):
+            sig.last_positive = max(sig.last_positive, t)
+        if event.kind == "skip" or (event.kind == "rating" and w < 0):
+            sig.last_skip = max(sig.last_skip, t)
+        self.events += 1
+
+    def positive_histories(self) -> Iterator[list[tuple[int, float]]]:
+        """Per user, (row, raw strength) of the items with positive strength (CF build input)."""
+        for user in self._users.values():
+            pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
+            if pos:
+                yield pos
+
+    def profile(self, user_id: str | None, now: float) -> Profile:
+        """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""
+        user = self._users.get(str(user_id)) if user_id is not None else None
+        if user is None or not user.items:
+            return Profile.empty()
+        cfg = self.config
+        hl = cfg.half_life_days * DAY
+        recent = now - cfg.recent_days * DAY
+        if user.arrays is None:
+            sigs = list(user.items.values())
+            user.arrays = (
+                np.fromiter(user.items.keys(), dtype=np.int64, count=len(user.items)),
+                np.array([s.strength for s in sigs], dtype=np.float64),
+                np.array([s.at for s in sigs], dtype=np.float64),
+                np.array([s.last_positive for s in sigs], dtype=np.float64),
+                np.array([s.last_skip for s in sigs], dtype=np.float64),
+            )
+        idx, strength, at, lastpos, lastskip = user.arrays
+        decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
+        decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
+        excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
+        excluded |= strength < 0
+        keep = decayed != 0
+        idx_k, w_k = idx[keep], decayed[keep]
+        if idx_k.size > cfg.history_cap:
+            top = np.argpartition(-np.abs(w_k), cfg.history_cap - 1)[: cfg.history_cap]
+            idx_k, w_k = idx_k[top], w_k[top]
+        return Profile(idx_k, w_k.astype(np.float32), idx[excluded])

@@ -1,0 +1,85 @@
+"""The values the engine takes and gives: catalog snapshot, events, the request, picks.
+
+Plain frozen dataclasses with no behaviour, so the service layer and the tests can build them
+without touching the engine's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import numpy as np
+
+from madhur_gql.recommender.mood import Mood
+
+
+class Source(StrEnum):
+    """Which signal produced a pick."""
+
+    COLLABORATIVE = "COLLABORATIVE"
+    CONTENT = "CONTENT"
+    MOOD = "MOOD"
+    POPULAR = "POPULAR"
+    SEED = "SEED"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogItems:
+    """Snapshot of the song catalog built by the service layer."""
+
+    ids: list[str]
+    features: np.ndarray  # (n, len(FEATURE_NAMES)) float32 raw values; NaN = unknown
+    artists: list[str]
+    genres: list[tuple[str, ...]]
+    popularity: np.ndarray  # (n,) float32 0..100
+    groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One user interaction."""
+
+    user_id: str
+    item_id: str
+    kind: str  # "play" | "like" | "unlike" | "skip" | "rating"
+    at: datetime
+    value: float | None = None  # rating 1..5; for "play", an aggregated play count
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationRequest:
+    """What a caller asks for, carried unchanged from the GraphQL resolver to the engine.
+
+    ``mood`` or the ``valence``/``energy`` targets (0..1) steer the list; ``seeds`` (song ids)
+    replace the listener's history as the taste ("more like these"); ``genre`` filters;
+    ``diversity`` (0..1) trades relevance for variety in the re-rank. Validation of user input
+    happens in the GraphQL layer; this value trusts its fields.
+    """
+
+    first: int = 20
+    mood: Mood | None = None
+    valence: float | None = None
+    energy: float | None = None
+    seeds: tuple[str, ...] = ()
+    genre: str | None = None
+    diversity: float = 0.3
+    max_per_artist: int = 2  # 0: no cap
+    exclude: frozenset[str] = frozenset()
+
+    @property
+    def steered(self) -> bool:
+        """True when a mood or a valence/energy target is asked for."""
+        return self.mood is not None or self.valence is not None or self.energy is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One recommended item with the evidence for it (item ids in ``because``)."""
+
+    item_id: str
+    score: float
+    source: Source
+    because: tuple[str, ...] = ()
+    mood: Mood | None = None

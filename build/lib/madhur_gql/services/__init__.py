@@ -1,0 +1,1 @@
+"""Business logic between the GraphQL layer and the documents / recommender."""

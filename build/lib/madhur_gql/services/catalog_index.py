@@ -1,0 +1,293 @@
+"""An in-memory index of the catalog for browsing: search, filters, orderings, counts.
+
+MongoDB stays the source of truth; this index answers "which song ids, in which order"
+in microseconds, and the page's documents are then fetched by `_id`. It is built from the
+same snapshot as the recommender and kept current by the writes that change songs.
+Edits mark it dirty; the numpy columns are rebuilt lazily on the next query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from beanie import PydanticObjectId
+
+from madhur_gql.services.catalog import (
+    Range,
+    SongFilter,
+    SongPage,
+    normalise_search,
+    songs_by_ids,
+)
+from madhur_gql.services.pagination import check_page_size, decode_cursor
+from madhur_gql.services.trending import TrendingScores
+
+FILTER_FEATURES = ("energy", "valence", "danceability", "acousticness", "tempo")
+
+
+class SongOrder(StrEnum):
+    POPULARITY = "POPULARITY"  # Spotify popularity at import time
+    LIKES = "LIKES"  # most liked on Madhur
+    TRENDING = "TRENDING"  # plays on Madhur, recent ones weighing more
+    TITLE = "TITLE"
+    RELEASE_DATE = "RELEASE_DATE"  # newest first
+
+
+@dataclass(slots=True)
+class IndexedSong:
+    id: str
+    title_lc: str
+    artist_lc: str
+    genres: tuple[str, ...]
+    features: tuple[float, ...]  # FILTER_FEATURES order
+    popularity: int
+    release_date: str
+    artist_id: str
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
+        audio = doc["audio"]
+        return cls(
+            id=str(doc["_id"]),
+            title_lc=doc.get("title_lc") or doc["title"].lower(),
+            artist_lc=doc.get("artist_lc") or doc["artist"].lower(),
+            genres=tuple(doc.get("genres") or ()),
+            features=tuple(float(audio[name]) for name in FILTER_FEATURES),
+            popularity=int(doc.get("popularity") or 0),
+            release_date=doc.get("release_date") or "",
+            artist_id=str(doc.get("artist_id") or ""),
+        )
+
+
+@dataclass(slots=True)
+class _Columns:
+    ids: list[str]
+    titles: list[str]
+    artists: list[str]
+    features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
+    popularity: np.ndarray
+    release_dates: np.ndarray  # ISO strings, "" when unknown
+    genre_masks: dict[str, np.ndarray]
+    artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
+    orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
+    genre_counts: list[tuple[str, int]]  # largest first
+    artist_ranking: list[tuple[str, str]]  # (artist id, lower-cased name), most songs first
+
+
+@dataclass
+class CatalogIndex:
+    songs: dict[str, IndexedSong] = field(default_factory=dict)
+    likes: dict[str, int] = field(default_factory=dict)  # live counters: no rebuild needed
+    plays: dict[str, int] = field(default_factory=dict)
+    trending: TrendingScores = field(default_factory=TrendingScores)
+    _columns: _Columns | None = None
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[Mapping[str, Any]]) -> CatalogIndex:
+        index = cls()
+        for doc in docs:
+            index._store(doc)
+        return index
+
+    def _store(self, doc: Mapping[str, Any]) -> None:
+        song = IndexedSong.from_document(doc)
+        self.songs[song.id] = song
+        self.set_counters(song.id, likes=doc.get("like_count"), plays=doc.get("play_count"))
+
+    def set_counters(
+        self, song_id: str, *, likes: int | None = None, plays: int | None = None
+    ) -> None:
+        """Absolute values: applying one update twice (own write, change stream) is harmless."""
+        if likes is not None:
+            self.likes[song_id] = int(likes)
+        if plays is not None:
+            self.plays[song_id] = int(plays)
+
+    def __len__(self) -> int:
+        return len(self.songs)
+
+    def __contains__(self, song_id: object) -> bool:
+        return song_id in self.songs
+
+    def upsert(self, doc: Mapping[str, Any]) -> None:
+        self._store(doc)
+        self._columns = None
+
+    def remove(self, song_id: str) -> None:
+        self.likes.pop(song_id, None)
+        self.plays.pop(song_id, None)
+        self.trending.remove(song_id)
+        if self.songs.pop(song_id, None) is not None:
+            self._columns = None
+
+    def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
+        """Artist ids with songs in the catalog, most songs first, and how many match."""
+        ranking = self._materialise().artist_ranking
+        matching = [artist_id for artist_id, name in ranking if not search or search in name]
+        return matching[offset : offset + limit], len(matching)
+
+    def artist_song_count(self, artist_id: str) -> int:
+        mask = self._materialise().artist_masks.get(artist_id)
+        return int(mask.sum()) if mask is not None else 0
+
+    def genre_counts(self) -> list[tuple[str, int]]:
+        return self._materialise().genre_counts
+
+    def query(
+        self,
+        *,
+        search: str | None = None,
+        song_filter: SongFilter | None = None,
+        order: SongOrder = SongOrder.POPULARITY,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[str], int]:
+        """One page of song ids in `order`, and how many songs match in all."""
+        columns = self._materialise()
+        n = len(columns.ids)
+        mask = np.ones(n, dtype=bool)
+        if song_filter is not None:
+            mask &= self._filter_mask(columns, song_filter)
+        if search:
+            candidates = np.flatnonzero(mask)
+            titles, artists = columns.titles, columns.artists
+            hits = [i for i in candidates if search in titles[i] or search in artists[i]]
+            mask = np.zeros(n, dtype=bool)
+            mask[hits] = True
+        ordered = self._order(columns, order)
+        matching = ordered[mask[ordered]]
+        page = matching[offset : offset + limit]
+        return [columns.ids[i] for i in page], int(matching.size)
+
+    def _order(self, columns: _Columns, order: SongOrder) -> np.ndarray:
+        if order in columns.orders:
+            return columns.orders[order]
+        counts = self.likes if order is SongOrder.LIKES else self.trending.raw_scores()
+        values = np.array([counts.get(i, 0) for i in columns.ids], dtype=np.float64)
+        # Within equal counts, keep the popularity order (stable sort of the popularity order).
+        by_popularity = columns.orders[SongOrder.POPULARITY]
+        return by_popularity[np.argsort(-values[by_popularity], kind="stable")]
+
+    def _filter_mask(self, columns: _Columns, song_filter: SongFilter) -> np.ndarray:
+        n = len(columns.ids)
+        none = np.zeros(n, dtype=bool)
+        mask = np.ones(n, dtype=bool)
+        if song_filter.genre:
+            mask &= columns.genre_masks.get(song_filter.genre, none)
+        if song_filter.artist:
+            mask &= columns.artist_masks.get(song_filter.artist, none)
+        if song_filter.artist_id:
+            mask &= columns.artist_masks.get(song_filter.artist_id, none)
+        if song_filter.released_after:
+            mask &= columns.release_dates >= song_filter.released_after
+        if song_filter.released_before:
+            mask &= (columns.release_dates != "") & (
+                columns.release_dates <= song_filter.released_before
+            )
+        for name, bounds in song_filter.ranges.items():
+            mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
+        return mask
+
+    def _materialise(self) -> _Columns:
+        if self._columns is not None:
+            return self._columns
+        songs = list(self.songs.values())
+        n = len(songs)
+        features = np.array([s.features for s in songs], dtype=np.float32).reshape(
+            n, len(FILTER_FEATURES)
+        )
+        genre_masks: dict[str, np.ndarray] = {}
+        artist_masks: dict[str, np.ndarray] = {}
+        for i, song in enumerate(songs):
+            for genre in song.genres:
+                genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
+            artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
+            if song.artist_id:
+                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
+        ids = [s.id for s in songs]
+        popularity = np.array([s.popularity for s in songs], dtype=np.int32)
+        # Ties broken by id so that pages never overlap or skip.
+        by_id = np.argsort(np.array(ids, dtype=object), kind="stable")
+        orders = {
+            SongOrder.POPULARITY: by_id[np.argsort(-popularity[by_id], kind="stable")],
+            SongOrder.TITLE: np.array(
+                sorted(range(n), key=lambda i: (songs[i].title_lc, ids[i])), dtype=np.int64
+            ),
+            SongOrder.RELEASE_DATE: np.array(
+                sorted(range(n), key=lambda i: (songs[i].release_date, ids[i]), reverse=True),
+                dtype=np.int64,
+            ),
+        }
+        self._columns = _Columns(
+            ids=ids,
+            titles=[s.title_lc for s in songs],
+            artists=[s.artist_lc for s in songs],
+            features=features,
+            popularity=popularity,
+            release_dates=np.array([s.release_date for s in songs], dtype=str),
+            genre_masks=genre_masks,
+            artist_masks=artist_masks,
+            orders=orders,
+            genre_counts=sorted(
+                ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
+                key=lambda item: (-item[1], item[0]),
+            ),
+            artist_ranking=_artist_ranking(songs),
+        )
+        return self._columns
+
+
+def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
+    counts = Counter(song.artist_id for song in songs if song.artist_id)
+    names = {song.artist_id: song.artist_lc for song in songs if song.artist_id}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
+    return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+
+
+def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:
+    mask = np.ones(values.shape[0], dtype=bool)
+    if bounds.min is not None:
+        mask &= values >= bounds.min
+    if bounds.max is not None:
+        mask &= values <= bounds.max
+    return mask
+
+
+class Catalog:
+    """The catalog as the API reads it: the index for choosing, MongoDB for the documents."""
+
+    def __init__(self, index: CatalogIndex | None = None) -> None:
+        self.index = index or CatalogIndex()
+
+    def load(self, snapshot: Iterable[Mapping[str, Any]]) -> None:
+        self.index = CatalogIndex.from_documents(snapshot)
+
+    async def find_songs(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        search: str | None,
+        song_filter: SongFilter | None,
+        order: SongOrder = SongOrder.POPULARITY,
+    ) -> SongPage:
+        check_page_size(first)
+        offset = decode_cursor(after)
+        ids, total = self.index.query(
+            search=normalise_search(search),
+            song_filter=song_filter.normalised() if song_filter else None,
+            order=order,
+            offset=offset,
+            limit=first,
+        )
+        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        return SongPage(songs=songs, offset=offset, total=total)
+
+    def genre_counts(self) -> list[tuple[str, int]]:
+        return self.index.genre_counts()

@@ -1,0 +1,148 @@
+"""Catalog edits by administrators, with the same rules as the importer.
+
+Deleting a song removes it from favourites, playlists, search and recommendations at once.
+Its interactions are kept: they are the listener's history (shown with `song: null`) and
+still count in aggregate statistics; the recommender ignores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic import BaseModel, Field, ValidationError
+from pymongo.errors import DuplicateKeyError
+
+from madhur_gql.documents import AudioFeatures, Like, Playlist, Song
+from madhur_gql.documents.common import utcnow
+from madhur_gql.errors import BadUserInput, Conflict
+from madhur_gql.services.artists import artist_key, ensure_artists
+from madhur_gql.services.catalog import SNAPSHOT_FIELDS, get_song
+from madhur_gql.services.catalog_index import Catalog
+from madhur_gql.services.recommendations import RecommendationService
+
+ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+TRACK_ID = r"^[0-9A-Za-z]{1,64}$"
+
+
+class AudioFeaturesData(BaseModel):
+    danceability: float = Field(ge=0, le=1)
+    energy: float = Field(ge=0, le=1)
+    valence: float = Field(ge=0, le=1)
+    acousticness: float = Field(ge=0, le=1)
+    instrumentalness: float = Field(ge=0, le=1)
+    speechiness: float = Field(ge=0, le=1)
+    liveness: float = Field(ge=0, le=1)
+    tempo: float = Field(gt=0, le=300)
+    loudness: float = Field(ge=-60, le=5)
+    key: int = Field(ge=-1, le=11)
+    mode: int = Field(ge=0, le=1)
+
+
+class SongChanges(BaseModel):
+    """Fields an admin may set; None means unchanged (on create, the required ones must be set)."""
+
+    track_id: str | None = Field(None, pattern=TRACK_ID)
+    title: str | None = Field(None, min_length=1, max_length=300)
+    artist: str | None = Field(None, min_length=1, max_length=200)
+    album: str | None = Field(None, max_length=300)
+    release_date: str | None = Field(None, pattern=ISO_DATE)
+    genres: list[str] | None = Field(None, max_length=20)
+    popularity: int | None = Field(None, ge=0, le=100)
+    duration_ms: int | None = Field(None, ge=0, le=24 * 3600 * 1000)
+    audio: AudioFeaturesData | None = None
+
+
+def validated(changes: dict[str, Any]) -> SongChanges:
+    stripped = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+    try:
+        return SongChanges.model_validate(stripped)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise BadUserInput(f"{field}: {first['msg']}", field=field) from error
+
+
+class SongAdmin:
+    def __init__(self, catalog: Catalog, recommendations: RecommendationService) -> None:
+        self.catalog = catalog
+        self.recommendations = recommendations
+
+    async def create(self, changes: dict[str, Any]) -> Song:
+        data = validated(changes)
+        missing = [
+            name for name in ("track_id", "title", "artist", "audio") if getattr(data, name) is None
+        ]
+        if missing:
+            raise BadUserInput(f"Missing required field: {missing[0]}.", field=missing[0])
+        assert data.track_id and data.title and data.artist and data.audio
+        artist_ids = await ensure_artists({artist_key(data.artist): data.artist})
+        song = Song(
+            track_id=data.track_id,
+            title=data.title,
+            artist=data.artist,
+            artist_id=artist_ids[artist_key(data.artist)],
+            title_lc=data.title.lower(),
+            artist_lc=artist_key(data.artist),
+            album=data.album,
+            release_date=data.release_date,
+            genres=sorted({g.strip().lower() for g in data.genres or [] if g.strip()}),
+            popularity=data.popularity or 0,
+            duration_ms=data.duration_ms or 0,
+            audio=AudioFeatures(**data.audio.model_dump()),
+        )
+        try:
+            await song.insert()
+        except DuplicateKeyError as error:
+            raise Conflict(
+                f"A song with track id '{data.track_id}' exists.", field="trackId"
+            ) from error
+        await self._reindex(song.id)
+        return song
+
+    async def update(self, song_id: str, changes: dict[str, Any]) -> Song:
+        song = await get_song(song_id)
+        data = validated(changes)
+        update: dict[str, Any] = {"updated_at": utcnow()}
+        if data.track_id is not None and data.track_id != song.track_id:
+            update["track_id"] = data.track_id
+        if data.title is not None:
+            update.update(title=data.title, title_lc=data.title.lower())
+        if data.artist is not None:
+            key = artist_key(data.artist)
+            artist_ids = await ensure_artists({key: data.artist})
+            update.update(artist=data.artist, artist_lc=key, artist_id=artist_ids[key])
+        for name in ("album", "release_date", "popularity", "duration_ms"):
+            if getattr(data, name) is not None:
+                update[name] = getattr(data, name)
+        if data.genres is not None:
+            update["genres"] = sorted({g.strip().lower() for g in data.genres if g.strip()})
+        if data.audio is not None:
+            update["audio"] = data.audio.model_dump()
+        try:
+            await Song.get_pymongo_collection().update_one({"_id": song.id}, {"$set": update})
+        except DuplicateKeyError as error:
+            raise Conflict("Another song has that track id.", field="trackId") from error
+        await self._reindex(song.id)
+        return await get_song(song_id)
+
+    async def delete(self, song_id: str) -> Song:
+        song = await get_song(song_id)
+        assert song.id is not None
+        await Like.get_pymongo_collection().delete_many({"song_id": song.id})
+        await Playlist.get_pymongo_collection().update_many(
+            {"song_ids": song.id}, {"$pull": {"song_ids": song.id}, "$inc": {"version": 1}}
+        )
+        await song.delete()
+        self.catalog.index.remove(str(song.id))
+        self.recommendations.remove_songs([str(song.id)])
+        return song
+
+    async def _reindex(self, song_id: PydanticObjectId | None) -> None:
+        """Apply now in this process; the change feed brings it to the others."""
+        doc = await Song.get_pymongo_collection().find_one(
+            {"_id": song_id}, dict.fromkeys(SNAPSHOT_FIELDS, 1)
+        )
+        if doc is not None:
+            self.catalog.index.upsert(doc)
+            self.recommendations.upsert_songs([doc])

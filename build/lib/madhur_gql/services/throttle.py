@@ -1,0 +1,181 @@
+"""Login throttling: a few free failures, then a lock that doubles with each further failure.
+
+State lives in MongoDB (collection `login_throttle`), one document per key, addressed by
+`_id` so every read and write is a point operation (no scans, even on the embedded server)
+and shared by every API process. A document is
+`{_id, failures, pending, locked_until, expires_at}`;
+`expires_at` moves forward with each failure, and a TTL index (where the server has them)
+clears old documents; stale ones are also ignored and replaced on the next failure.
+
+Keys are hashed: the collection holds no email addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
+
+from madhur_gql.config import Settings
+from madhur_gql.documents import User
+from madhur_gql.errors import TooManyRequests
+
+log = structlog.get_logger(__name__)
+
+COLLECTION = "login_throttle"
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleKey:
+    id: str
+    max_failures: int
+
+
+def _digest(kind: str, value: str) -> str:
+    return f"{kind}:" + hashlib.sha256(value.encode(errors="replace")).hexdigest()[:32]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class LoginThrottle:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._indexed = False
+
+    def keys(self, email: str, address: str | None) -> list[ThrottleKey]:
+        """Per account (guessing one password) and per client address (spraying many accounts)."""
+        keys = [ThrottleKey(_digest("email", email), self.settings.login_max_failures_per_email)]
+        if address:
+            keys.append(
+                ThrottleKey(_digest("addr", address), self.settings.login_max_failures_per_address)
+            )
+        return keys
+
+    def registration_keys(self, address: str | None) -> list[ThrottleKey]:
+        """Per client address, for registrations refused because the email is taken: each
+        one tells the caller that an account exists, so probing is throttled like guessing."""
+        if not address:
+            return []
+        return [ThrottleKey(_digest("register", address), self.settings.register_max_conflicts)]
+
+    def _collection(self) -> AsyncCollection[dict[str, Any]]:
+        database = User.get_pymongo_collection().database
+        return database[COLLECTION]
+
+    async def _ensure_index(self) -> None:
+        if self._indexed:
+            return
+        self._indexed = True
+        try:
+            await self._collection().create_index("expires_at", expireAfterSeconds=0)
+        except OperationFailure as error:  # a server without TTL indexes: expiry is still read
+            log.info("no TTL index for login throttle", error=str(error))
+
+    async def check(self, keys: list[ThrottleKey]) -> None:
+        """Raise TOO_MANY_REQUESTS (with `retryAfter` seconds) while any key is locked."""
+        now = datetime.now(UTC)
+        wait = 0.0
+        for key in keys:
+            doc = await self._collection().find_one({"_id": key.id})
+            locked_until = doc.get("locked_until") if doc else None
+            if locked_until is not None and _aware(locked_until) > now:
+                wait = max(wait, (_aware(locked_until) - now).total_seconds())
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            raise TooManyRequests(
+                f"Too many failed attempts; try again in {retry_after} seconds.",
+                retryAfter=retry_after,
+            )
+
+    async def acquire(self, keys: list[ThrottleKey]) -> None:
+        """Start an attempt: refuse it while locked, and count it as in flight (`pending`).
+
+        Counting before the password is checked closes a race: without it, fifty parallel
+        requests all pass the lock check before the first failure is recorded, and all fifty
+        guesses are tried. An attempt may start while fewer than the free attempts are used
+        up (counting those in flight), or, past them, when none is in flight: then each
+        failure re-locks, for twice as long.
+        """
+        await self.check(keys)
+        await self._ensure_index()
+        collection = self._collection()
+        now = datetime.now(UTC)
+        window = timedelta(seconds=self.settings.login_failure_window_seconds)
+        started: list[ThrottleKey] = []
+        for key in keys:
+            # A stale window starts again from zero; deleting only if stale keeps this atomic.
+            await collection.delete_one({"_id": key.id, "expires_at": {"$lte": now}})
+            doc = await collection.find_one_and_update(
+                {"_id": key.id},
+                {
+                    "$inc": {"pending": 1},
+                    "$set": {"expires_at": now + window},
+                    "$setOnInsert": {"failures": 0},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            started.append(key)
+            failures = int(doc.get("failures", 0)) if doc else 0
+            before = int(doc.get("pending", 1)) - 1 if doc else 0
+            if before > 0 and failures + before >= key.max_failures:
+                for done in started:
+                    await collection.update_one({"_id": done.id}, {"$inc": {"pending": -1}})
+                raise TooManyRequests(
+                    "Too many attempts at once; try again shortly.",
+                    retryAfter=self.settings.login_lock_seconds,
+                )
+
+    async def release(self, keys: list[ThrottleKey]) -> None:
+        """End an attempt that neither failed nor succeeded (it was interrupted)."""
+        for key in keys:
+            await self._collection().update_one({"_id": key.id}, {"$inc": {"pending": -1}})
+
+    async def record_failure(self, keys: list[ThrottleKey], in_flight: bool = True) -> None:
+        """End a failed attempt ($inc, atomic); past the free ones, lock for a doubling time.
+
+        `in_flight=False` counts a failure that `acquire` did not start (a registration).
+        """
+        collection = self._collection()
+        now = datetime.now(UTC)
+        window = timedelta(seconds=self.settings.login_failure_window_seconds)
+        for key in keys:
+            doc = await collection.find_one_and_update(
+                {"_id": key.id},
+                {
+                    "$inc": {"failures": 1, "pending": -1 if in_flight else 0},
+                    "$set": {"expires_at": now + window},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            failures = int(doc.get("failures", 1)) if doc else 1
+            if failures >= key.max_failures:
+                lock = min(
+                    self.settings.login_lock_seconds * 2 ** min(failures - key.max_failures, 20),
+                    self.settings.login_lock_max_seconds,
+                )
+                until = now + timedelta(seconds=lock)
+                await collection.update_one(
+                    {"_id": key.id},
+                    {"$set": {"locked_until": until, "expires_at": max(until, now + window)}},
+                )
+
+    async def record_success(self, keys: list[ThrottleKey]) -> None:
+        """Forget the account's failures; the address keeps its count (one good login per
+        few guesses must not let a sprayer go on), less this attempt."""
+        if not keys:
+            return
+        collection = self._collection()
+        await collection.delete_one({"_id": keys[0].id})
+        for key in keys[1:]:
+            await collection.update_one({"_id": key.id}, {"$inc": {"pending": -1}})

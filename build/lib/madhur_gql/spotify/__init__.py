@@ -1,0 +1,1 @@
+"""Spotify metadata (album covers, links, previews, artist images): cached, paced, optional."""
