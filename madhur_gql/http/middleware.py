@@ -60,16 +60,13 @@ _LONG_NUMBER = re.compile(rb"\d{%d}" % (sys.get_int_max_str_digits() + 1))
 
 
 def _undecodable(body: bytes) -> str | None:
-    """Why a body cannot be decoded as the JSON text every later layer expects, or None.
+    """Why a JSON body holds what no later layer can take, or None.
 
-    Python's `json.loads` accepts three things that fail later, each with a 500 before:
-    lone surrogate escapes ("\ud800"), surrogates written as raw UTF-8 bytes (it decodes
-    bytes with "surrogatepass"), and integers longer than Python converts (4,300 digits).
+    Python's `json.loads` accepts what fails later, each with a 500 before: lone surrogate
+    escapes ("\ud800") and integers longer than Python converts (4,300 digits). Bytes that
+    are not UTF-8 (surrogates written as raw bytes among them) are the view's to refuse: it
+    decodes strictly, where `json.loads` would let them through ("surrogatepass").
     """
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "The request body is not valid UTF-8."
     if _has_lone_surrogate(body):
         return "The request holds text that is not valid Unicode (a lone surrogate escape)."
     if _LONG_NUMBER.search(body):

@@ -116,6 +116,8 @@ async def test_a_revoked_token_reads_nothing_anywhere(
     wrong: dict[str, Any] = {}
     bystander = await new_account(client)
     for name, row in OPERATIONS.items():
+        if name.startswith("Subscription."):
+            continue  # over HTTP a subscription is refused whoever asks; a socket re-checks
         account = await new_account(client)
         caller = Caller("user", account, world.admin, account.access_token)
         variables = await row.args(world, caller)
