@@ -53,6 +53,10 @@ def make_settings(uri: str, database: str, **overrides: Any) -> Settings:
         # Every test registers from 127.0.0.1; the throttle's own tests set it low again.
         "MADHUR_REGISTER_MAX_PER_ADDRESS": 100_000,
         "MADHUR_CLIENT_COST_BUDGET": 10_000_000,  # one client (127.0.0.1) runs every test
+        # Test accounts are minutes old: they count fully in shared lists unless a test
+        # (test_manipulation) asks for the production standing rules.
+        "MADHUR_ESTABLISHED_ACCOUNT_DAYS": 0,
+        "MADHUR_ESTABLISHED_MIN_SONGS": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -133,7 +133,7 @@ class RecommenderEngine:
         engine.graphs.support = support_matrix(x, established)
         engine.graphs.min_support = engine.config.min_support
         holders = np.diff(engine.graphs.support.indptr)  # established rows per item
-        table.set_evidence(evidence, holders >= engine.config.min_support)
+        table.set_evidence(evidence, holders > 0)  # held by fresh accounts only: no CF
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
@@ -256,8 +256,8 @@ class RecommenderEngine:
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
-        unsupported = ~self.graphs.supported(np.array([row]), cand)[0]
-        if unsupported.any():  # links too few established listeners make: content only
+        unsupported = ~items.cf_supported[cand]
+        if unsupported.any():  # songs only fresh accounts hold: by their sound alone
             cw = float(items.content_weight[row])
             cf = np.where(unsupported, 0.0, cf).astype(np.float32)
             base = np.where(unsupported, cw * content, base)
