@@ -5,9 +5,10 @@ Usage:
         --interactions /work/shared/data/lastfm_dev_user_artists.tsv \\
         --item-features /work/shared/data/lastfm_artist_audio_features.csv [--no-implicit]
 
-Prints a markdown table (and JSON with --json) with popularity, implicit's Cosine/BM25 item-kNN
-and ALS (if ``implicit`` is installed: ``pip install -e .[bench]``), Madhur's collaborative
-models, the served engine end to end, and a cold-start figure for items hidden from train.
+Prints a markdown table (and JSON with --json): the rows of ``madhur-gql evaluate`` (popularity,
+item_knn, rp3beta, ease, als and ``madhur``, the served engine end to end) plus implicit's
+Cosine/BM25 item-kNN, and cold-start figures for items hidden from train: ranked by content
+alone, and inside the served engine's blended full-catalog lists.
 Data stays outside the repo; nothing here writes into it except bench/results/ (git-ignored).
 """
 
@@ -16,38 +17,30 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from madhur_gql.recommender.baselines import PopularityModel
-from madhur_gql.recommender.collaborative import default_factories
+from madhur_gql.recommender.blas import single_threaded_blas
 from madhur_gql.recommender.content import ContentIndex
-from madhur_gql.recommender.engine import (
-    FEATURE_NAMES,
-    CatalogItems,
-    EngineConfig,
-    Event,
-    RecommendationRequest,
-    RecommenderEngine,
-)
 from madhur_gql.recommender.evaluation import (
     EvalData,
     ItemFeatures,
     Model,
     align_features,
+    default_models,
     evaluate_model,
+    evaluate_topk,
     format_table,
     index_split,
     load_interactions,
+    rank_users,
     split_protocol,
 )
+from madhur_gql.recommender.served import ServedEngine
 
-UNDIVERSIFIED_TOP10 = RecommendationRequest(first=10, diversity=0.0, max_per_artist=0)
 DEFAULT_INTERACTIONS = "/work/shared/data/lastfm_dev_user_artists.tsv"
 DEFAULT_FEATURES = "/work/shared/data/lastfm_artist_audio_features.csv"
 
@@ -74,94 +67,6 @@ class ImplicitItemKNN:
         u = user_rows.astype(np.float32)
         u.data = np.log1p(u.data)
         return np.asarray((u @ self.similarity).toarray())
-
-
-class ImplicitALS:
-    """implicit ALS, 64 factors, 15 iterations, on bm25-weighted log1p(weight)."""
-
-    name = "implicit_als_64f_15it_bm25"
-
-    def __init__(self) -> None:
-        self.user_factors = np.zeros((0, 0), dtype=np.float32)
-        self.item_factors = np.zeros((0, 0), dtype=np.float32)
-
-    def fit(self, interactions: sp.csr_matrix, features: ItemFeatures | None = None) -> None:
-        from implicit.als import AlternatingLeastSquares
-        from implicit.nearest_neighbours import bm25_weight
-        from threadpoolctl import threadpool_limits
-
-        x = interactions.astype(np.float32)
-        x.data = np.log1p(x.data)
-        weighted = bm25_weight(x, K1=100, B=0.8).tocsr().astype(np.float32)
-        model = AlternatingLeastSquares(factors=64, iterations=15, random_state=42)
-        with threadpool_limits(1, "blas"):
-            model.fit(weighted, show_progress=False)
-        self.user_factors = np.asarray(model.user_factors)
-        self.item_factors = np.asarray(model.item_factors)
-
-    def score(self, user_rows: sp.csr_matrix) -> np.ndarray:
-        raise NotImplementedError("ALS scores need user indices: use score_users")
-
-    def score_users(self, user_idx: np.ndarray, user_rows: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(self.user_factors[user_idx] @ self.item_factors.T)
-
-
-def _engine_features(features: ItemFeatures | None, n_items: int) -> np.ndarray:
-    """Catalog-aligned features in FEATURE_NAMES order (NaN where an artist has none)."""
-    out = np.full((n_items, len(FEATURE_NAMES)), np.nan, dtype=np.float32)
-    if features is None:
-        return out
-    col = {name: j for j, name in enumerate(features.names)}
-    for i, name in enumerate(FEATURE_NAMES):
-        if name in col:
-            out[:, i] = features.values[:, col[name]]
-    out[~features.present] = np.nan
-    return out
-
-
-class EngineModel:
-    """The served RecommenderEngine end to end: build from events, rank with recommend()."""
-
-    name = "madhur_engine (hybrid, served)"
-
-    def __init__(self, config: EngineConfig | None = None, name: str | None = None) -> None:
-        self.config = config
-        if name:
-            self.name = name
-        self.engine: RecommenderEngine | None = None
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-        self.build_seconds = 0.0
-
-    def fit(self, interactions: sp.csr_matrix, features: ItemFeatures | None = None) -> None:
-        n_items = interactions.shape[1]
-        items = CatalogItems(
-            ids=[str(i) for i in range(n_items)],
-            features=_engine_features(features, n_items),
-            artists=[str(i) for i in range(n_items)],
-            genres=[() for _ in range(n_items)],
-            popularity=np.zeros(n_items, dtype=np.float32),
-            groups=[],
-        )
-        coo = interactions.tocoo()
-        events = [
-            Event(str(u), str(i), "play", self.now, float(w))
-            for u, i, w in zip(coo.row, coo.col, coo.data, strict=True)
-        ]
-        t0 = time.perf_counter()
-        self.engine = RecommenderEngine.build(items, events, config=self.config)
-        self.build_seconds = time.perf_counter() - t0
-
-    def score(self, user_rows: sp.csr_matrix) -> np.ndarray:
-        raise NotImplementedError("the engine ranks by user id: use score_users")
-
-    def score_users(self, user_idx: np.ndarray, user_rows: sp.csr_matrix) -> np.ndarray:
-        assert self.engine is not None
-        out = np.zeros(user_rows.shape, dtype=np.float32)
-        for row, u in enumerate(user_idx):
-            picks = self.engine.recommend(str(u), UNDIVERSIFIED_TOP10, now=self.now)
-            for rank, pick in enumerate(picks):
-                out[row, int(pick.item_id)] = 100.0 - rank
-        return out
 
 
 def cold_start(data: EvalData, features: ItemFeatures, share: float = 0.1) -> dict[str, Any]:
@@ -226,6 +131,39 @@ def cold_start(data: EvalData, features: ItemFeatures, share: float = 0.1) -> di
     }
 
 
+def cold_in_blend(
+    data: EvalData, features: ItemFeatures, k: int, share: float = 0.1
+) -> dict[str, dict[str, Any]]:
+    """Items nobody played in train, inside the blended list: the same hidden items as
+    :func:`cold_start`, the served engine built without them, full-catalog lists of 10 and 50
+    for every test user; how many hidden test items they contain (ALS alongside: it cannot
+    reach an item without plays)."""
+    from madhur_gql.recommender.baselines import ImplicitALS
+
+    rng = np.random.default_rng(7)
+    in_test = np.diff(data.test.tocsc().indptr) > 0
+    pool = np.flatnonzero(features.present & in_test)
+    hidden = np.sort(rng.choice(pool, size=max(1, int(share * pool.size)), replace=False))
+    train = data.train.tolil(copy=True)
+    train[:, hidden] = 0
+    train = sp.csr_matrix(train)
+    train.eliminate_zeros()
+    users = np.flatnonzero(np.diff(data.test.indptr) > 0)
+    out: dict[str, dict[str, Any]] = {}
+    for model in (ServedEngine(first=50), ImplicitALS()):
+        model.fit(train, features)
+        top50 = rank_users(model, train, users, 50)
+        m = evaluate_topk(top50[:, :k], data.test, users, data.train.shape[1], k)
+        hits10 = hits50 = 0
+        for row, u in enumerate(users.tolist()):
+            rel = data.test.indices[data.test.indptr[u] : data.test.indptr[u + 1]]
+            rel = rel[np.isin(rel, hidden)]
+            hits10 += int(np.isin(top50[row, :k], rel).sum())
+            hits50 += int(np.isin(top50[row], rel).sum())
+        out[model.name] = {"ndcg@10": m[f"ndcg@{k}"], "hidden@10": hits10, "hidden@50": hits50}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", default=DEFAULT_INTERACTIONS)
@@ -240,16 +178,10 @@ def main() -> None:
     data = index_split(train, test)
     features = align_features(args.item_features, data.item_ids) if args.item_features else None
 
-    models: list[Model] = [PopularityModel()]
+    single_threaded_blas()  # as the API serves
+    models: list[Model] = [factory() for factory in default_models(args.k).values()]
     if not args.no_implicit:
-        try:
-            import implicit  # noqa: F401
-
-            models += [ImplicitItemKNN("cosine"), ImplicitItemKNN("bm25"), ImplicitALS()]
-        except ImportError:
-            print("implicit not installed: compare with the PROTOCOL.md reference figures")
-    models += [factory() for factory in default_factories().values()]
-    models.append(EngineModel())
+        models[1:1] = [ImplicitItemKNN("cosine"), ImplicitItemKNN("bm25")]
 
     report: dict[str, Any] = {
         "k": args.k,
@@ -279,6 +211,12 @@ def main() -> None:
         for name in ("content", "random"):
             r = cs[name]
             print(f"| {name} | {r['recall@10']:.3f} | {r['ndcg@10']:.3f} | {r['auc']:.3f} |")
+        report["cold_in_blend"] = cold_in_blend(data, features, args.k)
+        print("\nthe same hidden items inside the served engine's full-catalog lists:")
+        print("| model | ndcg@10 (all test items) | hidden items in top 10 | in top 50 |")
+        print("|---|---|---|---|")
+        for name, r in report["cold_in_blend"].items():
+            print(f"| {name} | {r['ndcg@10']:.3f} | {r['hidden@10']} | {r['hidden@50']} |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, default=float))

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from madhur_gql.recommender.blas import single_threaded_blas
 from madhur_gql.recommender.engine import (
     FEATURE_NAMES,
     CatalogItems,
@@ -246,6 +247,7 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=10_000_000)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    single_threaded_blas()  # as the API's serving processes do
     if args.scale == "fixture":
         result = run_fixture(args.users or 5000)
     else:

@@ -16,6 +16,7 @@ from strawberry.extensions import SchemaExtension
 
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
+from madhur_gql.db.group_commit import GroupCommit
 from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
@@ -42,9 +43,11 @@ from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.demo import import_demo_catalog
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.songs import load_song_snapshot
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.catalog.trending import recent_plays
 from madhur_gql.services.change_feed import ChangeFeed
 from madhur_gql.services.library.history import ListeningHistory
+from madhur_gql.services.live import LiveState
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.builder import EngineBuilder, SnapshotSource
 from madhur_gql.services.recommendations.lists import GeneratedLists
@@ -83,9 +86,12 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, [metrics.command_listener()]) as database:
             await import_demo_catalog(settings)
-            snapshot = await load_song_snapshot()
+            snapshot = await load_song_snapshot(full=True)
             index = CatalogIndex.from_documents(snapshot)
-            browser = SongBrowser(index)
+            index.genre_counts()  # build the columns now, not in the first request
+            songs = SongStore()
+            songs.load(snapshot)
+            browser = SongBrowser(index, songs)
             rules = StandingRules(
                 settings.established_account_days,
                 settings.established_min_songs,
@@ -94,12 +100,14 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             standing = ListenerStanding(rules)
             builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name, rules))
             recommendations = RecommendationService(browser, builder, standing=standing)
-            standing.on_change(index.trending.reweigh)
+            accounts = AccountService(settings)
+            live = LiveState(index, songs, recommendations, accounts, standing)
+            accounts.deleted.append(live.account_deleted)
             for play in await recent_plays():
-                listener = str(play.user_id)
-                weight = standing.weight(listener)  # thin until the build has seen them all
-                index.trending.add_play(str(play.song_id), play.created_at, listener, weight)
-            feed = ChangeFeed(index, recommendations, standing)
+                live.replay_play(play)  # thin until the build has seen every listener
+            commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
+            commit.start()
+            feed = ChangeFeed(live)
             feed.start()
             spotify = SpotifyService(settings)
             await spotify.start()
@@ -116,19 +124,14 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             metrics.watch_recommender(
                 lambda: {**recommendations.stats(), "ready": recommendations.ready}
             )
-            accounts = AccountService(settings)
-            accounts.deleted += [
-                index.trending.forget_listener,
-                recommendations.forget_listener,
-                standing.forget,
-            ]
             app.state.services = Services(
                 settings=settings,
                 accounts=accounts,
                 browser=browser,
                 recommendations=recommendations,
-                history=ListeningHistory(index, recommendations, served_lists, standing=standing),
-                song_admin=SongAdmin(index, recommendations),
+                history=ListeningHistory(live, commit, served_lists),
+                song_admin=SongAdmin(live),
+                songs=songs,
                 radio=RadioService(recommendations),
                 lists=GeneratedLists(recommendations),
                 metrics=metrics,
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     await dashboard.stop()
                 build.cancel()
                 await feed.stop()
+                await commit.stop()
                 await served_lists.stop()
                 await spotify.stop()
                 if tracing is not None:

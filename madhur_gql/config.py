@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, alias="MADHUR_WORKERS", ge=1, le=64)
     graceful_shutdown_seconds: int = Field(20, alias="MADHUR_GRACEFUL_SHUTDOWN_SECONDS", ge=0)
     db_sync_on_commit: bool = Field(False, alias="MADHUR_DB_SYNC_ON_COMMIT")
+    group_commit_ms: float = Field(2.0, alias="MADHUR_GROUP_COMMIT_MS", ge=0, le=100)
     recommender_rebuild_minutes: float = Field(30, alias="MADHUR_RECOMMENDER_REBUILD_MINUTES", ge=0)
     # Added to the 0..1 score of songs in a listener's preferred languages or from their
     # country, in every personal list (README "Listening features" has the measurement).

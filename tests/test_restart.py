@@ -37,7 +37,7 @@ class ServeProcess:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(COMMAND, env=env, stdout=log, stderr=log)
 
-    def wait_healthy(self, timeout: float = 90) -> None:
+    def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()

@@ -30,17 +30,21 @@ def evaluate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Score Madhur's recommender and a popularity baseline on held-out interactions.
+    """Score the served recommender (row `madhur`) against baselines on held-out interactions.
 
     Full-catalog ranking of every item a test user has not met in train; precision, recall,
-    ndcg, hit rate and coverage at k, as in the evaluation protocol.
+    ndcg, hit rate and coverage at k, as in the evaluation protocol. `madhur` is the engine the
+    API serves, built and queried the same way, with audio features from --item-features;
+    popularity, item_knn, rp3beta, ease and als are comparisons.
     """
+    from madhur_gql.recommender.blas import single_threaded_blas
     from madhur_gql.recommender.evaluation import (
         run_evaluation,
         run_evaluation_on_interactions,
         table_rows,
     )
 
+    single_threaded_blas()  # as the API serves: see recommender/blas.py
     if interactions is not None and (train or test):
         raise typer.BadParameter("give --interactions, or --train and --test, not both")
     try:

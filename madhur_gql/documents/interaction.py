@@ -28,6 +28,8 @@ class Interaction(Document):
     idempotency_key: str | None = None  # client-chosen: a retried write is stored once
     played_seconds: int | None = None  # PLAY or SKIP: how far into the song
     played_share: float | None = None  # played_seconds over the song's duration, 0..1
+    # A LIKE of a liked song or an UNLIKE of a song not liked: history, not a new signal.
+    repeated: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -62,7 +62,7 @@ class SessionType:
 class AccountQuery:
     @strawberry.field(description="The caller's account.")
     async def me(self, info: Info[Context, None]) -> User:
-        return User.from_document(await info.context.require_user())
+        return User.from_document(await info.context.require_user(fresh=True))
 
     @strawberry.field(description="The caller's logins that can still be refreshed, newest first.")
     async def my_sessions(self, info: Info[Context, None]) -> list[SessionType]:

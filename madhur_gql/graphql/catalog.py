@@ -9,14 +9,13 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.inputs import SongFilterInput
 from madhur_gql.graphql.types import Connection, Genre, Song, SongOrder
-from madhur_gql.services.catalog import songs
 
 
 @strawberry.type
 class CatalogQuery:
     @strawberry.field
-    async def song(self, id: strawberry.ID) -> Song:
-        return Song.from_document(await songs.get_song(id))
+    async def song(self, info: Info[Context, None], id: strawberry.ID) -> Song:
+        return Song.from_document(await info.context.services.songs.get(id))
 
     @strawberry.field(description="Songs in `order`; `search` matches title or artist.")
     async def songs(

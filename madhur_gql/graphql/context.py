@@ -26,8 +26,9 @@ from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.artists import artists_by_ids
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import songs_by_ids
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.library.history import ListeningHistory
-from madhur_gql.services.library.likes import liked_song_ids
+from madhur_gql.services.library.likes import LikeLookups
 from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.lists import GeneratedLists
 from madhur_gql.services.recommendations.radio import RadioService
@@ -47,11 +48,13 @@ class Services:
     browser: SongBrowser
     recommendations: RecommendationService
     history: ListeningHistory
+    songs: SongStore
     song_admin: SongAdmin
     radio: RadioService
     lists: GeneratedLists
     metrics: Metrics
     served_lists: ServedLists
+    likes: LikeLookups = field(default_factory=LikeLookups)
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
 
 
@@ -118,13 +121,15 @@ class Context:
     def catalog_size(self) -> int:
         return self.services.browser.song_count()
 
-    async def require_user(self) -> User:
+    async def require_user(self, *, fresh: bool = False) -> User:
         """The caller, or UNAUTHENTICATED. Checked once per request, by the accounts service
-        (token version, session, account): the only way a resolver learns who is calling."""
-        if self._user is None:
+        (token version, session, account): the only way a resolver learns who is calling.
+        From the accounts' short-lived cache unless `fresh` (answers showing the account)."""
+        if self._user is None or fresh:
             if self.claims is None:
                 raise self.auth_error or Unauthenticated("Log in to do this.")
-            self._user = asyncio.ensure_future(self.services.accounts.current_user(self.claims))
+            accounts = self.services.accounts
+            self._user = asyncio.ensure_future(accounts.current_user(self.claims, fresh=fresh))
         try:
             return await asyncio.shield(self._user)
         except Unauthenticated as error:
@@ -182,7 +187,7 @@ class Context:
             user_id = viewer.id
 
             async def load(keys: list[PydanticObjectId]) -> list[bool]:
-                liked = await liked_song_ids(user_id, keys)
+                liked = await self.services.likes.liked(user_id, keys)
                 return [key in liked for key in keys]
 
             self.loaders.liked = DataLoader(load_fn=load)
@@ -209,6 +214,7 @@ def build_context(
     request: Request | WebSocket, response: Response | WebSocket | None, services: Services
 ) -> Context:
     context = Context(request=request, response=response, services=services)
+    context.loaders.song = DataLoader(load_fn=_in_order(services.songs.by_ids))
     token = bearer_token(request)
     if token is None:
         return context

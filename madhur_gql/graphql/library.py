@@ -10,7 +10,7 @@ from madhur_gql.graphql.cursors import window
 from madhur_gql.graphql.types import Artist, Connection, Playlist, Song
 from madhur_gql.services.catalog import artists
 from madhur_gql.services.catalog.index import SongOrder as Order
-from madhur_gql.services.catalog.songs import SongFilter, get_song
+from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.library import likes, playlists
 
 
@@ -123,13 +123,13 @@ class LibraryMutation:
     async def like(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.like(user, song_id)
-        return Song.from_document(await get_song(song_id, field="songId"))
+        return Song.from_document(await info.context.services.songs.get(song_id, field="songId"))
 
     @strawberry.mutation(description="Remove a song from the caller's favourites (idempotent).")
     async def unlike(self, info: Info[Context, None], song_id: strawberry.ID) -> Song:
         user = await info.context.require_user()
         await info.context.services.history.unlike(user, song_id)
-        return Song.from_document(await get_song(song_id, field="songId"))
+        return Song.from_document(await info.context.services.songs.get(song_id, field="songId"))
 
     @strawberry.mutation(
         description="Create a playlist for the caller, empty or with `songIds` (any list saved "

@@ -20,7 +20,6 @@ from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
 from madhur_gql.graphql.inputs import AudioTargetsInput
 from madhur_gql.graphql.types import Mood, Recommendation
-from madhur_gql.services.catalog import songs as catalog
 from madhur_gql.services.recommendations import MAX_RECOMMENDATIONS, RecommendationRequest
 from madhur_gql.services.recommendations.seeds import seed_songs
 from madhur_gql.services.recommendations.steering import steering_for
@@ -134,7 +133,7 @@ class RecommendationQuery:
         self, info: Info[Context, None], song_id: strawberry.ID, first: int = 20
     ) -> list[Recommendation]:
         check_page_size(first, maximum=MAX_RECOMMENDATIONS)
-        song = await catalog.get_song(song_id, field="songId")
+        song = await info.context.services.songs.get(song_id, field="songId")
         results = await info.context.services.recommendations.similar(str(song.id), first)
         return Recommendation.served(info.context, ListKind.SIMILAR, results)
 

@@ -9,19 +9,20 @@ item id scheme because callers map ids to column indices first.
   (Paudel et al. 2017); the penalty is what lifts catalog coverage.
 * :class:`EASE` - closed-form linear item-item model (Steck 2019) on the items with enough users
   (its inverse is dense, so the item set is capped).
-* :class:`Blend` - per-user max-normalised weighted sum of the above.
+
+The served engine learns RP3beta and a pruned EASE with the functions here; these classes are
+the comparison rows of ``madhur-gql evaluate`` (the engine itself is the ``madhur`` row).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from madhur_gql.recommender.model_api import ItemFeatures, Model
+from madhur_gql.recommender.model_api import ItemFeatures
 from madhur_gql.recommender.sparse_ops import blockwise_topk, bm25_weight, log1p_weight
 
 Weighting = Literal["none", "log1p", "bm25", "binary"]
@@ -222,91 +223,3 @@ class EASE:
         out = np.zeros((user_rows.shape[0], self.n_items), dtype=np.float32)
         out[:, self.items] = np.asarray(u @ self.b)
         return out
-
-
-def _max_normalise(scores: np.ndarray, seen: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Scale each row by its largest absolute score over items the user has not seen."""
-    masked = np.abs(scores)
-    masked[seen] = 0.0
-    top = np.max(masked, axis=1, keepdims=True)
-    top[top == 0] = 1.0
-    return scores / top
-
-
-class Blend:
-    """Weighted sum of per-user max-normalised scores (max over unseen items) of several models."""
-
-    def __init__(self, parts: Sequence[tuple[Model, float]], name: str = "blend") -> None:
-        self.parts = list(parts)
-        self.name = name
-
-    def fit(self, interactions: sp.csr_matrix, features: ItemFeatures | None = None) -> None:
-        """Fit every part on the same data."""
-        for model, _ in self.parts:
-            model.fit(interactions, features)
-
-    def score(self, user_rows: sp.csr_matrix) -> np.ndarray:
-        """Normalised weighted sum."""
-        total: np.ndarray | None = None
-        seen = user_rows.nonzero()
-        for model, weight in self.parts:
-            s = weight * _max_normalise(model.score(user_rows), seen)
-            total = s if total is None else total + s
-        assert total is not None
-        return total
-
-
-class Debiased:
-    """Divide a model's positive scores by ``(users per item + 1) ** gamma``.
-
-    A post-hoc popularity penalty: it trades a little accuracy on head items for many more
-    distinct items in the lists (coverage).
-    """
-
-    def __init__(self, model: Model, gamma: float = 0.2, name: str | None = None) -> None:
-        self.model, self.gamma = model, gamma
-        self.name = name or f"{model.name}_debiased"
-        self.penalty = np.zeros(0, dtype=np.float32)
-
-    def fit(self, interactions: sp.csr_matrix, features: ItemFeatures | None = None) -> None:
-        """Fit the inner model and count users per item."""
-        self.model.fit(interactions, features)
-        counts = np.diff(interactions.tocsc().indptr).astype(np.float64)
-        self.penalty = np.power(counts + 1.0, -self.gamma).astype(np.float32)
-
-    def score(self, user_rows: sp.csr_matrix) -> np.ndarray:
-        """Inner scores, positive ones shrunk for popular items."""
-        s = self.model.score(user_rows)
-        return np.where(s > 0, s * self.penalty, s)
-
-
-# Operating point chosen on the Last.fm dev split (see BENCHMARKS.md (Recommender)): the
-# EASE + RP3beta blend is the most accurate pair; gamma=0.3 debiasing buys the coverage.
-MADHUR_GAMMA = 0.3
-MADHUR_EASE_L2 = 3000.0
-
-
-def madhur_model(*, sparse_keep: int | None = None, gamma: float = MADHUR_GAMMA) -> Debiased:
-    """Madhur's collaborative model: debiased blend of EASE and RP3beta.
-
-    ``sparse_keep`` prunes EASE to that many neighbours per item, as the serving engine does.
-    """
-    name = "madhur" if sparse_keep is None else f"madhur_sparse{sparse_keep}"
-    blend = Blend(
-        [
-            (EASE(MADHUR_EASE_L2, keep=sparse_keep), 1.0),
-            (RP3Beta(100, alpha=0.8, beta=0.25), 1.0),
-        ]
-    )
-    return Debiased(blend, gamma, name=name)
-
-
-def default_factories() -> dict[str, Callable[[], Model]]:
-    """Madhur's collaborative models as evaluated by ``madhur-gql evaluate``."""
-    return {
-        "madhur": madhur_model,
-        "madhur_sparse": lambda: madhur_model(sparse_keep=200),
-        "madhur_ease": lambda: EASE(MADHUR_EASE_L2, name="madhur_ease"),
-        "madhur_rp3beta": lambda: RP3Beta(100, alpha=0.8, beta=0.25, name="madhur_rp3beta"),
-        "madhur_item_knn": lambda: ItemKNN(100, weighting="bm25", shrink=0, name="madhur_item_knn"),
-    }

@@ -19,7 +19,22 @@ class EngineConfig:
     ease_min_evidence: int = 2  # ... each in at least this many users/groups
     ease_keep: int = 200  # EASE neighbours kept per item (pruned to a sparse graph)
     ease_l2_ratio: float = 9.0  # EASE l2 = ratio * mean squared-weight mass of modelled items
-    debias_gamma: float = 0.3  # CF scores divided by (evidence + 1) ** gamma
+    factors: int = 128  # ALS rank (implicit, bm25-weighted evidence); 0 turns the model off
+    factor_reg_ratio: float = 1.3  # ALS regularization = ratio * mean bm25 mass of an item
+    factor_iterations: int = 30
+    large_factors: int = 32  # ... above ``dense_limit`` items (bounded build)
+    large_factor_iterations: int = 8
+    factor_seed: int = 42
+    factor_min_users: int = 100  # fewer listener histories at build: no factor model
+    bm25_k1: float = 100.0
+    bm25_b: float = 0.8
+    build_threads: int = 2
+    ease_weight: float = 0.25  # accuracy blend: factors + ease_weight * EASE
+    rp3_weight: float = 0.5  # broad blend: (factors + rp3_weight * RP3beta) debiased
+    debias_gamma: float = 0.2  # broad blend divided by (evidence + 1) ** gamma
+    graph_debias_gamma: float = 0.3  # ... the graphs' sum, when there is no factor model
+    broad_tail: int = 5  # the last this many picks of a list are ranked by the broad blend
+
     half_life_days: float = 90.0  # time decay of a user's signals
     recent_days: float = 30.0  # played/liked within this window -> not recommended again
     content_min: float = 0.05  # content weight for items with plenty of CF evidence

@@ -12,10 +12,11 @@ The engine is a thin facade over its parts, one job each:
 - ``profiles.ProfileStore``: each listener's decayed strengths (like > play, rating scaled
   around 3, skip < 0), log1p-damped, and what not to recommend back;
 - ``graphs.ItemGraphs``: RP3beta top-100 and EASE pruned to top-200, learnt from playlists +
-  histories; CF score = per graph ``profile @ W`` max-normalised, summed, divided by
-  ``(evidence + 1) ** 0.3`` (popularity debiasing), scaled to 0..1;
-- ``scoring``: CF blended per item with the cosine to the taste's mean audio vector, the content
-  weight growing as CF evidence shrinks (new songs rank through content);
+  histories; ``factors.FactorModel``: implicit ALS on the same rows, folded in per taste;
+- ``scoring``: an accurate blend (factors + EASE) and a broad, popularity-debiased one
+  (factors + RP3beta), each blended per item with the cosine to the taste's mean audio vector,
+  the content weight growing as CF evidence shrinks (new songs rank through content); the
+  head of a list is ranked by the accurate blend, its tail by the broad one;
 - ``rerank``: mood / valence-energy steering, then MMR over content vectors (``diversity``)
   with a per-artist cap; ``explain``: which taste items stand behind each pick.
 
@@ -41,18 +42,27 @@ import scipy.sparse as sp
 
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.explain import evidence_for
+from madhur_gql.recommender.factors import FactorModel
 from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.recommender.graphs import (
     ItemGraphs,
     evidence_of,
     interaction_matrix,
+    interaction_rows,
     support_matrix,
 )
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood
 from madhur_gql.recommender.profiles import Profile, ProfileStore, timestamp
 from madhur_gql.recommender.rerank import best_mood_rows, select, steer_by_mood
-from madhur_gql.recommender.scoring import Scored, score_similar, score_taste, widen
+from madhur_gql.recommender.scoring import (
+    CFModels,
+    Scored,
+    final_scores,
+    score_similar,
+    score_taste,
+    widen,
+)
 from madhur_gql.recommender.values import (
     CatalogItems,
     Event,
@@ -82,6 +92,8 @@ class RecommenderEngine:
         self.items = ItemTable(self.config)
         self.profiles = ProfileStore(self.config)
         self.graphs = ItemGraphs()
+        self.factors: FactorModel | None = None
+        self._folded: dict[str, np.ndarray | None] = {}  # fold-ins since the last event
         self._build_seconds = 0.0
         self._ready = False
 
@@ -111,27 +123,25 @@ class RecommenderEngine:
         for event in events:
             engine.record(event)
         table = engine.items
-        users = list(engine.profiles.positive_histories())
-        weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in users]
+        histories = list(engine.profiles.positive_histories())
+        weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in histories]
         x = interaction_matrix(
             items.groups,
             table.index,
-            [history for _, history in users],
+            (h for _, h in histories),
             len(table),
             bulk_interactions,
             weights,
         )
+        first_user = interaction_rows(items.groups, table.index, histories) - len(histories)
+        user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
-        usable_bulk = bulk_interactions is not None and bulk_interactions.shape[1] == len(table)
-        bulk_rows = (
-            bulk_interactions.shape[0] if bulk_interactions is not None and usable_bulk else 0
-        )
-        first_user = x.shape[0] - len(users) - bulk_rows  # rows: groups, users, bulk
-        established = np.ones(x.shape[0], dtype=bool)
-        established[first_user : first_user + len(users)] = np.asarray(weights) >= 1.0
+        established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
+        established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
         engine.graphs.support = support_matrix(x, established)
         engine.graphs.min_support = engine.config.min_support
+        engine.factors = FactorModel.learn(x, user_rows, engine.config)
         holders = np.diff(engine.graphs.support.indptr)  # established rows per item
         table.set_evidence(evidence, holders > 0)  # held by fresh accounts only: no CF
         engine._build_seconds = time.perf_counter() - t0
@@ -148,6 +158,10 @@ class RecommenderEngine:
         row = self.items.index.get(str(event.item_id))
         if row is not None:
             self.profiles.record(event, row)
+            user = str(event.user_id)
+            self._folded.pop(user, None)
+            if self.factors is not None:
+                self.factors.users.pop(user, None)
 
     def add_or_update_items(self, items: CatalogItems) -> None:
         """Update existing songs in place and append new ones.
@@ -157,6 +171,8 @@ class RecommenderEngine:
         """
         if self.items.upsert(items):
             self.graphs.grow(len(self.items))
+            if self.factors is not None:
+                self.factors.grow(len(self.items))
 
     def remove_items(self, item_ids: Collection[str]) -> None:
         """Hide songs from every result immediately (index rows stay until the next build)."""
@@ -170,7 +186,7 @@ class RecommenderEngine:
 
     def stats(self) -> dict[str, float | int]:
         """Sizes and build time for /metrics."""
-        cf_bytes = self.graphs.nbytes()
+        cf_bytes = self.graphs.nbytes() + (self.factors.nbytes() if self.factors else 0)
         item_bytes, content_bytes = self.items.nbytes()
         return {
             "items": len(self.items),
@@ -193,8 +209,19 @@ class RecommenderEngine:
         taste = self.profiles.profile(user_id, self._now(now))
         if not taste.has_taste:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scored = score_taste(self.items, self.graphs, self.config, taste.items, taste.weights)
+        user = self._user_vector(user_id, taste)
+        scored = score_taste(
+            self.items, self._models, self.config, taste.items, taste.weights, user=user
+        )
         return scored.cand, scored.base
+
+    def score_all(self, user_id: str | None, taste: Profile) -> Scored:
+        """A taste scored over every item (for lists that rank the whole catalog), with the
+        listener's factor vector as ``recommend`` uses it."""
+        models, cfg = self._models, self.config
+        user = self._user_vector(user_id, taste)
+        scored = score_taste(self.items, models, cfg, taste.items, taste.weights, user=user)
+        return widen(self.items, models, cfg, scored, taste.items, taste.weights, user)
 
     def recommend(
         self,
@@ -211,14 +238,19 @@ class RecommenderEngine:
         seeds = items.rows(dict.fromkeys(map(str, request.seeds)))
         drop = np.concatenate([history.excluded, seeds, items.rows(request.exclude)])
         taste = Profile.of_seeds(seeds) if seeds.size else history
-        personal = self._personal(taste, request, drop) if taste.has_taste else None
+        personal = None
+        if taste.has_taste:
+            user = self._user_vector(None if seeds.size else user_id, taste)
+            personal = self._personal(taste, request, drop, user)
         scored: Scored | None = None
         if personal is not None:
             scored, valid = personal
             cand = scored.cand
             # popularity breaks ties among items the taste says nothing about
             pop = items.popular_score if scored.dense else items.popular_score[cand]
-            base = scored.base + 1e-3 * pop
+            ranked = final_scores(scored, valid, k, cfg.broad_tail) if self.factors else scored.base
+            base = ranked + 1e-3 * pop
+            shown = scored.base + 1e-3 * pop  # the relevance a client reads (no tail band)
         else:
             if request.steered:
                 cand, base = items.arange, items.popular_score
@@ -228,12 +260,21 @@ class RecommenderEngine:
                 )
                 base = items.popular_score if items.is_all(cand) else items.popular_score[cand]
             valid = items.valid_at(cand, drop, request.genre, request.language, request.country)
+            shown = base
+        kept = valid
         if request.steering is not None:
-            valid, base = request.steering.apply(items, cand, base, valid, history)
+            valid, base = request.steering.apply(items, cand, base, kept, history)
+            if shown is not base:
+                shown = request.steering.apply(items, cand, shown, kept, history)[1]
         if request.steered:
+            kept = valid
             valid, base = steer_by_mood(
-                items, cfg, request, cand, base, valid, personal=scored is not None
+                items, cfg, request, cand, base, kept, personal=scored is not None
             )
+            if shown is not base:
+                shown = steer_by_mood(
+                    items, cfg, request, cand, shown, kept, personal=scored is not None
+                )[1]
         sel = np.flatnonzero(valid)
         chosen_at = select(
             items,
@@ -246,7 +287,7 @@ class RecommenderEngine:
         )
         positions = sel[chosen_at]
         return self._picks(
-            request, taste, scored, cand[positions], positions, base, bool(seeds.size)
+            request, taste, scored, cand[positions], positions, shown, bool(seeds.size)
         )
 
     def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
@@ -282,8 +323,31 @@ class RecommenderEngine:
     def _now(now: datetime | None) -> float:
         return timestamp(now) if now is not None else time.time()
 
+    @property
+    def _models(self) -> CFModels:
+        return CFModels(self.graphs, self.factors)
+
+    def _user_vector(self, user_id: str | None, taste: Profile) -> np.ndarray | None:
+        """The taste's factor vector: the trained one while the listener's history is the
+        build's, else folded in (cached until the listener's next event; seeds: never)."""
+        if self.factors is None:
+            return None
+        if user_id is None:
+            return self.factors.fold_in(taste.items, taste.weights)
+        key = str(user_id)
+        trained = self.factors.users.get(key)
+        if trained is not None:
+            return trained
+        if key not in self._folded:
+            self._folded[key] = self.factors.fold_in(taste.items, taste.weights)
+        return self._folded[key]
+
     def _personal(
-        self, taste: Profile, request: RecommendationRequest, drop: np.ndarray
+        self,
+        taste: Profile,
+        request: RecommendationRequest,
+        drop: np.ndarray,
+        user: np.ndarray | None,
     ) -> tuple[Scored, np.ndarray] | None:
         """The taste scored once, with each candidate's eligibility (None when nothing
         eligible resembles it).
@@ -295,14 +359,15 @@ class RecommenderEngine:
         extra = None
         if items.ivf is not None and request.steered:
             extra = best_mood_rows(items, request, cfg.content_candidates)
-        scored = score_taste(items, self.graphs, cfg, taste.items, taste.weights, extra=extra)
+        models = self._models
+        scored = score_taste(items, models, cfg, taste.items, taste.weights, user=user, extra=extra)
         filters = (request.genre, request.language, request.country)
         if (
             not scored.dense
             and any(filters)
             and int(items.valid_at(scored.cand, drop, *filters).sum()) < max(4 * request.first, 100)
         ):
-            scored = widen(items, scored)
+            scored = widen(items, models, cfg, scored, taste.items, taste.weights, user)
         valid = items.valid_at(scored.cand, drop, *filters)
         if not (scored.base[valid] > 0).any():
             # a taste nothing is similar to (e.g. one song without features or neighbours)
@@ -319,7 +384,10 @@ class RecommenderEngine:
         base: np.ndarray,
         seeded: bool,
     ) -> list[Pick]:
-        """Picks with their source and evidence, in the re-ranked order."""
+        """Picks with their source and evidence, in the re-ranked order; each score is the
+        pick's relevance capped by the one above it, so scores never rise down the list
+        (the tail's broad picks and the diversity re-rank may place a less relevant song
+        earlier)."""
         items = self.items
         evidence = (
             evidence_for(items, self.graphs, chosen.tolist(), taste.items, taste.weights)
@@ -329,8 +397,9 @@ class RecommenderEngine:
         mood = Mood(request.mood) if request.mood is not None else None
         fallback = Source.MOOD if request.steered else Source.POPULAR
         picks: list[Pick] = []
+        cap = 1.0
         for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
-            score = float(np.clip(base[p], 0.0, 1.0))
+            score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             source = fallback
             because: tuple[str, ...] = ()
             if scored is not None and scored.cf[p] + scored.content[p] > 0:

@@ -220,14 +220,22 @@ def _require(test: pd.DataFrame | None) -> pd.DataFrame:
 ModelFactory = Callable[[], Model]
 
 
-def default_models() -> dict[str, ModelFactory]:
-    """Models compared by ``madhur-gql evaluate`` when none are named."""
-    from madhur_gql.recommender.baselines import PopularityModel
-    from madhur_gql.recommender.collaborative import default_factories
+def default_models(k: int = 10) -> dict[str, ModelFactory]:
+    """Rows of ``madhur-gql evaluate``: ``madhur`` is the served engine (built and queried as
+    the API does, content included); the others are comparisons at the settings PROTOCOL.md's
+    tuned references use."""
+    from madhur_gql.recommender.baselines import ImplicitALS, PopularityModel
+    from madhur_gql.recommender.collaborative import EASE, ItemKNN, RP3Beta
+    from madhur_gql.recommender.served import ServedEngine
 
-    models: dict[str, ModelFactory] = {"popularity": PopularityModel}
-    models.update(default_factories())
-    return models
+    return {
+        "popularity": PopularityModel,
+        "item_knn": lambda: ItemKNN(100, weighting="bm25", shrink=0, name="item_knn"),
+        "rp3beta": lambda: RP3Beta(500, alpha=1.0, beta=0.3, weighting="binary", name="rp3beta"),
+        "ease": lambda: EASE(2000.0, name="ease"),
+        "als": ImplicitALS,
+        "madhur": lambda: ServedEngine(first=k),
+    }
 
 
 def run_evaluation(
@@ -255,9 +263,9 @@ def run_evaluation_on_interactions(
 
 
 def _resolve_models(
-    models: Mapping[str, ModelFactory] | Iterable[str] | None,
+    models: Mapping[str, ModelFactory] | Iterable[str] | None, k: int
 ) -> dict[str, ModelFactory]:
-    available = default_models()
+    available = default_models(k)
     if models is None:
         return available
     if isinstance(models, Mapping):
@@ -286,7 +294,7 @@ def _evaluate_frames(
         "n_test_users": int((np.diff(data.test.indptr) > 0).sum()),
         "models": {},
     }
-    for name, factory in _resolve_models(models).items():
+    for name, factory in _resolve_models(models, k).items():
         report["models"][name] = evaluate_model(factory(), data, k=k, features=features)
     return report
 

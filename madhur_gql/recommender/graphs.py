@@ -3,7 +3,7 @@
 Two item x item graphs are learnt from one interaction matrix (rows: playlists, binary; users,
 log1p of their positive strengths; optional bulk histories): RP3beta top-``neighbours`` and
 EASE pruned to top-``ease_keep`` over the items with the most evidence. A profile is scored
-against them with a per-graph max-normalised sum, debiased by item evidence.
+against each graph separately (max-normalised); ``scoring`` decides how they are blended.
 """
 
 from __future__ import annotations
@@ -60,6 +60,15 @@ def interaction_matrix(
         x = sp.vstack([x, extra], format="csr")
     x.sum_duplicates()
     return x
+
+
+def interaction_rows(
+    groups: Sequence[Sequence[str]], index: Mapping[str, int], histories: Sequence[object]
+) -> int:
+    """Rows :func:`interaction_matrix` makes before any bulk rows: playlists of >= 2 known
+    songs, then one per history (so history ``k`` is row ``result - len(histories) + k``)."""
+    playlists = sum(1 for g in groups if len({index[s] for s in g if s in index}) >= 2)
+    return playlists + len(histories)
 
 
 def evidence_of(x: sp.csr_matrix) -> np.ndarray:
@@ -124,60 +133,49 @@ class ItemGraphs:
     def nbytes(self) -> int:
         return sum(int(g.data.nbytes + g.indices.nbytes + g.indptr.nbytes) for g in self.matrices)
 
-    def dense_scores(self, idx: np.ndarray, w: np.ndarray, debias: np.ndarray) -> np.ndarray:
-        """CF relevance of every item: per graph ``profile @ graph`` max-normalised, summed,
-        debiased, scaled to 0..1 (float32)."""
-        n = debias.size
-        if idx.size == 0 or not self.matrices:
-            return np.zeros(n, dtype=np.float32)
-        total: np.ndarray | None = None
+    @property
+    def rp3(self) -> int | None:
+        """Position of the RP3beta graph in :attr:`matrices` (None before a build)."""
+        return 0 if self.matrices else None
+
+    @property
+    def ease(self) -> int | None:
+        """Position of the pruned EASE graph (None when too few items had evidence)."""
+        return 1 if len(self.matrices) > 1 else None
+
+    def dense_parts(self, idx: np.ndarray, w: np.ndarray, n: int) -> list[np.ndarray]:
+        """Per graph, ``profile @ graph`` for every item, max-normalised (the taste's own
+        items are 0 and never set the scale; dislikes leave negative entries); float64."""
+        own = idx
+        out: list[np.ndarray] = []
         for graph in self.matrices:
             cols, data, counts = gather_rows(graph, idx)
             s: np.ndarray = np.asarray(
                 np.bincount(cols, weights=np.repeat(w, counts) * data, minlength=n),
                 dtype=np.float64,
-            )
-            s[idx] = 0.0  # the user's own items must not set the scale
-            top = float(s.max()) if s.size else 0.0
-            if top > 0:
-                s *= 1.0 / top
-            if total is None:
-                total = s
-            else:
-                total += s
-        assert total is not None
-        np.maximum(total, 0.0, out=total)
-        total *= debias
-        top = float(total.max())
-        out = total.astype(np.float32)
-        if top > 0:
-            out *= np.float32(1.0 / top)
+            )[:n]
+            s[own] = 0.0
+            out.append(_unit_max(s))
         return out
 
-    def sparse_scores(
-        self, idx: np.ndarray, w: np.ndarray, debias: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`dense_scores` restricted to the items the graphs reach: (sorted item rows,
-        float32 scores). Cost follows the history, not the catalog."""
+    def sparse_parts(self, idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """:meth:`dense_parts` restricted to the items the graphs reach: (sorted item rows,
+        per-graph scores aligned with them). Cost follows the history, not the catalog."""
         if idx.size == 0 or not self.matrices:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), [np.zeros(0) for _ in self.matrices]
         parts = [gather_rows(graph, idx) for graph in self.matrices]
         cand, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
         own = positions(cand, idx)
-        total = np.zeros(cand.size, dtype=np.float64)
+        out: list[np.ndarray] = []
         offset = 0
         for cols, data, counts in parts:
             inv = inverse[offset : offset + cols.size]
             offset += cols.size
             s = np.bincount(inv, weights=np.repeat(w, counts) * data, minlength=cand.size)
+            s = s.astype(np.float64, copy=False)
             s[own] = 0.0
-            top = float(s.max()) if s.size else 0.0
-            if top > 0:
-                total += s / top
-        np.maximum(total, 0.0, out=total)
-        total *= debias[cand]
-        top = float(total.max()) if total.size else 0.0
-        return cand, (total / top if top > 0 else total).astype(np.float32)
+            out.append(_unit_max(s))
+        return cand, out
 
     def contributions(self, idx: np.ndarray, w: np.ndarray, picks: np.ndarray) -> np.ndarray:
         """(history x picks) CF contribution of each history item to each pick, per graph
@@ -202,6 +200,15 @@ class ItemGraphs:
     def neighbours(self, row: int) -> list[sp.csr_matrix]:
         """One item's row in every graph (for similar songs)."""
         return [graph[row] for graph in self.matrices]
+
+
+def _unit_max(s: np.ndarray) -> np.ndarray:
+    """Scale so the largest entry is 1, in place. Negative entries (songs like a disliked
+    one) stay negative: the blend subtracts them before it clips at 0."""
+    top = float(s.max()) if s.size else 0.0
+    if top > 0:
+        s *= 1.0 / top
+    return s
 
 
 def _grow(graph: sp.csr_matrix, n: int) -> sp.csr_matrix:

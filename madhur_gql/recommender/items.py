@@ -57,6 +57,7 @@ class ItemTable:
         self.popular_score = np.zeros(0, dtype=np.float32)
         self.debias = np.zeros(0, dtype=np.float32)
         self.cf_supported = np.ones(0, dtype=bool)  # enough established holders for CF
+        self.graph_debias = np.zeros(0, dtype=np.float32)  # graphs-only engine (no factors)
         self.popular_order = np.zeros(0, dtype=np.int64)
         self.arange = np.zeros(0, dtype=np.int64)  # "every item" (identity-checked)
 
@@ -274,7 +275,9 @@ class ItemTable:
                 [supported, np.ones(self.evidence.size - supported.size, dtype=bool)]
             )
             self.cf_supported = supported
-        debias = np.power(self.evidence + 1.0, -cfg.debias_gamma) * supported
-        self.debias = debias.astype(np.float32)
+        self.debias = np.power(self.evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
+        self.graph_debias = np.power(self.evidence + 1.0, -cfg.graph_debias_gamma).astype(
+            np.float32
+        )
         self.popular_order = np.argsort(-self.popular_score, kind="stable")
         self.arange = np.arange(len(self.ids), dtype=np.int64)

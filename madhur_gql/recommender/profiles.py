@@ -120,8 +120,8 @@ class ProfileStore:
         self.events += 1
 
     def positive_histories(self) -> Iterator[tuple[str, list[tuple[int, float]]]]:
-        """Per user, their id and (row, raw strength) of the items with positive strength
-        (CF build input)."""
+        """Per user with any, (user id, [(row, raw strength)] of the items with positive
+        strength): the CF build input."""
         for user_id, user in self._users.items():
             pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
             if pos:

@@ -32,7 +32,7 @@ from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood, mood_scores
 from madhur_gql.recommender.profiles import Profile
 from madhur_gql.recommender.rerank import mood_cutoff
-from madhur_gql.recommender.scoring import score_similar, score_taste
+from madhur_gql.recommender.scoring import CFModels, score_similar, score_taste
 from madhur_gql.recommender.steering import Steering
 
 STATION_POOL = 2000  # songs a song or artist station draws from
@@ -152,7 +152,7 @@ def next_page(
         return [], [], []
     score = found.score.astype(np.float32)
     if profile.has_taste:
-        scored = score_taste(items, graphs, config, profile.items, profile.weights)
+        scored = score_taste(items, CFModels(graphs), config, profile.items, profile.weights)
         taste = scored.base[pool] if scored.dense else _aligned(scored.cand, scored.base, pool)
         top = float(taste.max()) if taste.size else 0.0
         if top > 0:

@@ -1,9 +1,9 @@
 """Follows MongoDB change streams so that every API process sees every write.
 
 Imports from the CLI, admin edits and other API instances change the database; this feed
-applies those changes to this process's catalog index and recommender. A process's own
-writes come back through the stream too: they are recognised and not applied twice.
-Changes are applied in batches, so a bulk import does not re-index song by song.
+hands those changes to the one door into this process's memory (`services/live.py`), which
+also receives the process's own writes and recognises their echoes. Changes are applied in
+batches, so a bulk import does not re-index song by song.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
-from madhur_gql.documents import Interaction, InteractionKind, Song
-from madhur_gql.services.accounts.standing import ListenerStanding
-from madhur_gql.services.catalog.index import CatalogIndex
-from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS
-from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.documents import Interaction, Song, User
+from madhur_gql.services.live import LiveState
 
 log = structlog.get_logger(__name__)
 
@@ -31,15 +28,8 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
 class ChangeFeed:
-    def __init__(
-        self,
-        index: CatalogIndex,
-        recommendations: RecommendationService,
-        standing: ListenerStanding | None = None,
-    ) -> None:
-        self.index = index
-        self.recommendations = recommendations
-        self.standing = standing or ListenerStanding()
+    def __init__(self, live: LiveState) -> None:
+        self.live = live
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -48,6 +38,7 @@ class ChangeFeed:
             asyncio.create_task(
                 self._follow(Interaction, self._apply_interactions), name="feed-interactions"
             ),
+            asyncio.create_task(self._follow(User, self._apply_users), name="feed-users"),
         ]
 
     async def stop(self) -> None:
@@ -55,7 +46,7 @@ class ChangeFeed:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _follow(self, model: type[Song] | type[Interaction], apply: Any) -> None:
+    async def _follow(self, model: type[Song] | type[Interaction] | type[User], apply: Any) -> None:
         collection = model.get_pymongo_collection()
         resume_token: Mapping[str, Any] | None = None
         failures = 0
@@ -83,46 +74,45 @@ class ChangeFeed:
                 await asyncio.sleep(delay)
 
     async def _apply_songs(self, changes: list[Mapping[str, Any]]) -> None:
-        index = self.index
         changed: set[PydanticObjectId] = set()
-        removed: list[str] = []
+        removed: list[PydanticObjectId] = []
         for change in changes:
             song_id = PydanticObjectId(change["documentKey"]["_id"])
             operation = change["operationType"]
             if operation == "delete":
-                removed.append(str(song_id))
+                removed.append(song_id)
                 changed.discard(song_id)
             elif operation == "update" and _only_counters(change):
                 fields = change["updateDescription"]["updatedFields"]
-                index.set_counters(
-                    str(song_id), likes=fields.get("like_count"), plays=fields.get("play_count")
+                self.live.counters(
+                    song_id, likes=fields.get("like_count"), plays=fields.get("play_count")
                 )
             else:
                 changed.add(song_id)
         if removed:
-            for removed_id in removed:
-                index.remove(removed_id)
-            self.recommendations.remove_songs(removed)
+            self.live.songs_removed(removed)
         if changed:
-            projection = dict.fromkeys(SNAPSHOT_FIELDS, 1)
-            cursor = Song.get_pymongo_collection().find({"_id": {"$in": list(changed)}}, projection)
-            docs = [doc async for doc in cursor]
-            for doc in docs:
-                index.upsert(doc)
-            self.recommendations.upsert_songs(docs)
+            ids = list(changed)
+            docs = []
+            for start in range(0, len(ids), BATCH_LIMIT):  # bounded: at most BATCH_LIMIT ids
+                query = {"_id": {"$in": ids[start : start + BATCH_LIMIT]}}
+                docs.extend([doc async for doc in Song.get_pymongo_collection().find(query)])
+            self.live.songs_changed(docs)
 
     async def _apply_interactions(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
-            if change["operationType"] != "insert":
+            if change["operationType"] == "insert":
+                self.live.interaction(Interaction.model_validate(change["fullDocument"]))
+
+    async def _apply_users(self, changes: list[Mapping[str, Any]]) -> None:
+        for change in changes:
+            key = change.get("documentKey") or {}
+            if "_id" not in key:
                 continue
-            interaction = Interaction.model_validate(change["fullDocument"])
-            listener, song = str(interaction.user_id), str(interaction.song_id)
-            if not self.recommendations.record(interaction):
-                continue  # this process's own write, applied already
-            if interaction.kind is InteractionKind.PLAY:
-                weight = self.standing.weight(listener)
-                self.index.trending.add_play(song, interaction.created_at, listener, weight)
-            self.standing.observe_song(listener, song)
+            if change.get("operationType") == "delete":
+                self.live.account_deleted(key["_id"])  # deleted through another process
+            else:
+                self.live.user_changed(key["_id"])
 
 
 def _only_counters(change: Mapping[str, Any]) -> bool:

@@ -20,7 +20,7 @@ const outside = [];
 const pageErrors = [];
 try {
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(60_000); // a loaded 2-core machine renders slowly
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());

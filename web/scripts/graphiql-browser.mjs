@@ -28,7 +28,7 @@ const assets = [];
 const pageErrors = [];
 try {
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(60_000); // a loaded 2-core machine parses GraphiQL slowly
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   // GraphiQL introspects the schema for autocomplete and the docs; record how that went.
   const introspection = page.waitForResponse(
@@ -60,7 +60,11 @@ try {
   await page.keyboard.type(query);
   await page.keyboard.press("Escape"); // close the autocomplete list
   await page.getByRole("button", { name: /Prettify/ }).click();
-  await page.locator(".graphiql-execute-button").click();
+  // GraphiQL re-parses the document after a debounce: until then it still counts the starter
+  // document's operations and the play button opens an operation menu instead of running.
+  const execute = page.locator(".graphiql-execute-button:not([aria-haspopup])");
+  await execute.waitFor();
+  await execute.click();
 
   const result = page.locator(".result-window .CodeMirror");
   await page.waitForFunction(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from beanie import PydanticObjectId
+from cachetools import TTLCache
 from pymongo.errors import DuplicateKeyError
 
 from madhur_gql.auth.passwords import (
@@ -57,6 +58,9 @@ MAX_DISPLAY_NAME_LENGTH = 80
 INVALID_CREDENTIALS = "Invalid email or password."
 WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message
 MAX_FAVOURITES = 20
+
+AUTH_CACHE_SECONDS = 0.5  # under the 1 s the README promises for revocations
+AUTH_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,24 +126,43 @@ class AccountService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.throttle = LoginThrottle(settings)
-        # Called with the id of each deleted account: shared in-memory state forgets it.
+        # Called with the id of each deleted account: shared in-memory state forgets it
+        # (app.py hands it to the one door, services/live.py).
         self.deleted: list[Callable[[str], None]] = []
+        # The account behind each live token, for AUTH_CACHE_SECONDS: a request does not read
+        # it from the database, and a revocation elsewhere (another worker, another replica)
+        # is seen within that time even if the change stream lags. Writes here, and the users
+        # change stream (services/live.py), drop an entry at once.
+        self._users: TTLCache[str, User] = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=AUTH_CACHE_SECONDS)
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
-    async def current_user(self, claims: AccessClaims) -> User:
+    def forget_user(self, user_id: object) -> None:
+        self._users.pop(str(user_id), None)
+
+    async def current_user(self, claims: AccessClaims, *, fresh: bool = False) -> User:
         """The account an access token names, or UNAUTHENTICATED when the token no longer holds.
 
         The one check of a caller's identity: every field that uses it comes through here.
         A token holds while its account exists, its token version is the account's (bumped
         by changePassword and logoutEverywhere) and its session has not ended (logout,
-        revokeSession, refresh-token reuse). One read of the account answers all three.
+        revokeSession, refresh-token reuse). One read of the account (or its cached copy,
+        dropped by every such write) answers all three. `fresh` reads it from the database:
+        for answers that show the account itself (`me`), which must reflect the caller's own
+        edits made through any worker.
         """
-        user = await User.get(PydanticObjectId(claims.user_id))
+        user_id = claims.user_id
+        if fresh:
+            self.forget_user(user_id)
+        user = self._users.get(user_id)
+        if user is None:
+            user = await User.get(PydanticObjectId(user_id))
+            if user is not None:
+                self._users[user_id] = user
         if user is None:  # deleted account with a still-valid token
             raise Unauthenticated("This account no longer exists.")
         if user.token_version != claims.version or claims.session_id in user.ended_sessions:
             raise Unauthenticated("This session has ended; log in again.")
-        return user
+        return user.model_copy()  # a request may change its copy; the cached one stays
 
     async def register(
         self,
@@ -211,6 +234,7 @@ class AccountService:
             raise BadUserInput("The new password must differ from the current one.", field="new")
         user.password_hash = await hash_password(new, self.settings.bcrypt_rounds)
         user.token_version += 1
+        self.forget_user(user.id)
         await user.save()
         assert user.id is not None
         await self.logout_everywhere(user.id, bump_version=False)
@@ -242,6 +266,7 @@ class AccountService:
         )
         home = locales.optional_country(country) if country is not None else user.country
         user.preferred_languages, user.country = languages, home
+        self.forget_user(user.id)
         await user.save()
         return user
 
@@ -342,6 +367,7 @@ class AccountService:
     async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
         """Revoke every refresh token; with `bump_version`, live access tokens die too."""
         if bump_version:
+            self.forget_user(user_id)
             await User.find_one(User.id == user_id).inc({User.token_version: 1})
         result = await RefreshToken.find(
             RefreshToken.user_id == user_id,
@@ -357,6 +383,7 @@ class AccountService:
         the account added to shared lists (trending) is taken back by the `deleted` hooks.
         """
         assert user.id is not None
+        self.forget_user(user.id)
         await user.delete()
         await RefreshToken.find(RefreshToken.user_id == user.id).delete()
         plays: Counter[PydanticObjectId] = Counter()
@@ -395,6 +422,7 @@ class AccountService:
             {"_id": user_id},
             {"$push": {"ended_sessions": {"$each": [family_id], "$slice": -MAX_ENDED_SESSIONS}}},
         )
+        self.forget_user(user_id)  # the cached copy still lists the session as live
         await self._revoke_family(family_id, now)
 
     async def _revoke_family(self, family_id: str, now: datetime) -> None:

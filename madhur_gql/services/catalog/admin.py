@@ -32,9 +32,8 @@ from madhur_gql.domain.song_fields import (
 )
 from madhur_gql.errors import BadUserInput, Conflict
 from madhur_gql.services.catalog.artists import ensure_artists
-from madhur_gql.services.catalog.index import CatalogIndex
-from madhur_gql.services.catalog.songs import SNAPSHOT_FIELDS, get_song
-from madhur_gql.services.recommendations import RecommendationService
+from madhur_gql.services.catalog.songs import get_song
+from madhur_gql.services.live import LiveState
 
 
 def _bounded(field: NumberField) -> Any:
@@ -81,9 +80,8 @@ def validated(changes: dict[str, Any]) -> SongChanges:
 
 
 class SongAdmin:
-    def __init__(self, index: CatalogIndex, recommendations: RecommendationService) -> None:
-        self.index = index
-        self.recommendations = recommendations
+    def __init__(self, live: LiveState) -> None:
+        self.live = live  # edits reach this process's memory through the one door
 
     async def create(self, changes: dict[str, Any]) -> Song:
         data = validated(changes)
@@ -156,15 +154,11 @@ class SongAdmin:
             {"song_ids": song.id}, {"$pull": {"song_ids": song.id}, "$inc": {"version": 1}}
         )
         await song.delete()
-        self.index.remove(str(song.id))
-        self.recommendations.remove_songs([str(song.id)])
+        self.live.songs_removed([song.id])
         return song
 
     async def _reindex(self, song_id: PydanticObjectId | None) -> None:
         """Apply now in this process; the change feed brings it to the others."""
-        doc = await Song.get_pymongo_collection().find_one(
-            {"_id": song_id}, dict.fromkeys(SNAPSHOT_FIELDS, 1)
-        )
+        doc = await Song.get_pymongo_collection().find_one({"_id": song_id})
         if doc is not None:
-            self.index.upsert(doc)
-            self.recommendations.upsert_songs([doc])
+            self.live.songs_changed([doc])

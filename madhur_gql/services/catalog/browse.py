@@ -10,15 +10,17 @@ from madhur_gql.documents import Artist, Song
 from madhur_gql.errors import BadUserInput
 from madhur_gql.services.catalog.artists import artists_by_ids
 from madhur_gql.services.catalog.index import CatalogIndex, SongOrder
-from madhur_gql.services.catalog.songs import SongFilter, normalise_search, songs_by_ids
+from madhur_gql.services.catalog.songs import SongFilter, normalise_search
+from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.paging import Page
 
 
 class SongBrowser:
     """What the API reads of the catalog: pages of songs and artists, counts, genres."""
 
-    def __init__(self, index: CatalogIndex | None = None) -> None:
+    def __init__(self, index: CatalogIndex | None = None, songs: SongStore | None = None) -> None:
         self.index = index or CatalogIndex()
+        self.songs = songs or SongStore()
 
     async def find_songs(
         self,
@@ -39,7 +41,7 @@ class SongBrowser:
             offset=offset,
             limit=limit,
         )
-        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        found = await self.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         return Page(items=songs, offset=offset, total=total)
 

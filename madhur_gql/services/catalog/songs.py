@@ -102,9 +102,9 @@ def normalise_search(search: str | None) -> str | None:
     return term or None
 
 
-async def load_song_snapshot() -> list[dict[str, Any]]:
-    """Every song's browsing and recommending fields, in one pass over the collection."""
-    projection = dict.fromkeys(SNAPSHOT_FIELDS, 1)
+async def load_song_snapshot(*, full: bool = False) -> list[dict[str, Any]]:
+    """Every song's browsing and recommending fields (`full`: whole documents), in one pass."""
+    projection = None if full else dict.fromkeys(SNAPSHOT_FIELDS, 1)
     cursor = Song.get_pymongo_collection().find({}, projection, batch_size=SNAPSHOT_BATCH)
     return [doc async for doc in cursor]
 

@@ -1,40 +1,47 @@
-"""Recording what listeners do: stored first, then fed to counters and the recommender at once."""
+"""Recording what listeners do: stored first (group-committed), then applied to memory at once.
+
+Writes go through the process's `GroupCommit`, so concurrent plays, likes and their counter
+updates share commits (and fsyncs); each caller still waits for its own acknowledgement. The
+acknowledged write is then applied through the one door into memory (`services/live.py`), so
+the caller reads it back at once; the change stream's echo of it is recognised there.
+"""
 
 from __future__ import annotations
 
-from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
+from typing import Any
 
-from madhur_gql.documents import Interaction, InteractionKind, Song, User
+from beanie import PydanticObjectId
+from beanie.odm.utils.dump import get_dict
+
+from madhur_gql.db.group_commit import GroupCommit, Increment
+from madhur_gql.documents import Interaction, InteractionKind, Like, Song, User
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import BadUserInput, NotFound
-from madhur_gql.services.accounts.standing import ListenerStanding
-from madhur_gql.services.catalog.counters import increment
-from madhur_gql.services.catalog.index import CatalogIndex
-from madhur_gql.services.library import likes
+from madhur_gql.services.live import LiveState
 from madhur_gql.services.paging import Page, fetch_page
-from madhur_gql.services.recommendations import RecommendationService
 from madhur_gql.services.recommendations.served_lists import ServedLists
 
 MAX_IDEMPOTENCY_KEY = 100
 MAX_PLAYED_SECONDS = 24 * 3600
 TIMED_KINDS = (InteractionKind.PLAY, InteractionKind.SKIP)
+SONGS = Song.Settings.name
+LIKES = Like.Settings.name
+INTERACTIONS = Interaction.Settings.name
+
+
+def _bson(document: Interaction | Like) -> dict[str, Any]:
+    document.id = document.id or PydanticObjectId()
+    encoded: dict[str, Any] = get_dict(document, to_db=True)
+    return encoded
 
 
 class ListeningHistory:
     """Writes to a listener's history; each write moves counters, trending and the recommender."""
 
-    def __init__(
-        self,
-        index: CatalogIndex,
-        recommendations: RecommendationService,
-        served_lists: ServedLists,
-        standing: ListenerStanding | None = None,
-    ) -> None:
-        self.index = index
-        self.recommendations = recommendations
+    def __init__(self, live: LiveState, commit: GroupCommit, served_lists: ServedLists) -> None:
+        self.live = live
+        self.commit = commit
         self.served_lists = served_lists
-        self.standing = standing or ListenerStanding()
 
     async def add(
         self,
@@ -53,7 +60,7 @@ class ListeningHistory:
         of the song.
         """
         assert user.id is not None
-        self.standing.observe_account(str(user.id), user.created_at)
+        self.live.account_seen(user)
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
         if list_id is not None:
@@ -66,7 +73,7 @@ class ListeningHistory:
         song_oid = await self._existing_song(song_id)
         share = None
         if played_seconds is not None and kind is InteractionKind.PLAY:
-            share = await played_share(song_oid, played_seconds)
+            share = self.played_share(song_oid, played_seconds)
         interaction = Interaction(
             user_id=user.id,
             song_id=song_oid,
@@ -76,16 +83,19 @@ class ListeningHistory:
             played_seconds=played_seconds,
             played_share=share,
         )
-        try:
-            await interaction.insert()
-        except DuplicateKeyError:
-            first = await Interaction.find_one(
-                Interaction.user_id == user.id, Interaction.idempotency_key == idempotency_key
-            )
-            if first is None:  # pragma: no cover - the index said it exists
-                raise
-            return first
-        await self._apply(interaction, list_id)
+        if kind in (InteractionKind.LIKE, InteractionKind.UNLIKE):
+            interaction.repeated = not await self._change_like(user.id, song_oid, kind)
+        then = Increment(SONGS, song_oid, "play_count") if kind is InteractionKind.PLAY else None
+        outcome = await self.commit.insert(INTERACTIONS, _bson(interaction), then=then)
+        if outcome is False or (outcome is None and then is not None and idempotency_key):
+            # The idempotency key's unique index refused it: a retry; answer with the first.
+            # (A retried LIKE changed nothing above: the song was liked by the first.)
+            first = await self._first_with_key(user.id, idempotency_key)
+            if first is not None:
+                return first
+        if then is not None and isinstance(outcome, int) and not isinstance(outcome, bool):
+            self.live.counters(song_oid, plays=outcome)
+        await self._applied(interaction, list_id)
         return interaction
 
     async def like(self, user: User, song_id: str) -> PydanticObjectId:
@@ -95,45 +105,65 @@ class ListeningHistory:
         return await self._favourite(user, song_id, InteractionKind.UNLIKE)
 
     async def _favourite(self, user: User, song_id: str, kind: InteractionKind) -> PydanticObjectId:
+        """Idempotent: only a real change is stored in the history and fed on."""
         assert user.id is not None
+        self.live.account_seen(user)
         song_oid = await self._existing_song(song_id)
-        interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)
-        await self._apply(interaction)
+        if await self._change_like(user.id, song_oid, kind):
+            interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)
+            await self.commit.insert(INTERACTIONS, _bson(interaction))
+            await self._applied(interaction)
         return song_oid
 
-    async def _existing_song(self, song_id: str) -> PydanticObjectId:
-        song_oid = parse_object_id(song_id, field="songId")
-        if not await Song.find_one(Song.id == song_oid).exists():
-            raise NotFound(f"No song with id '{song_id}'.")
-        return song_oid
-
-    async def _apply(self, interaction: Interaction, list_id: str | None = None) -> None:
-        """Counters, trending (weighed by the listener's standing), the recommender and the
-        online metrics follow the stored interaction."""
-        song_key = str(interaction.song_id)
-        if interaction.kind is InteractionKind.PLAY:
-            plays = await increment(interaction.song_id, "play_count")
-            if plays is not None:
-                self.index.set_counters(song_key, plays=plays)
-            listener = str(interaction.user_id)
-            weight = self.standing.weight(listener)
-            self.index.trending.add_play(song_key, interaction.created_at, listener, weight)
-        elif interaction.kind in (InteractionKind.LIKE, InteractionKind.UNLIKE):
-            change = likes.like if interaction.kind is InteractionKind.LIKE else likes.unlike
-            count = await change(interaction.user_id, interaction.song_id)
-            if count is None:
-                return  # liking twice is one like; unliking twice one unlike
-            self.index.set_counters(song_key, likes=count)
-            if interaction.id is None:
-                await interaction.insert()
-        self.standing.observe_song(str(interaction.user_id), song_key)
-        self.recommendations.record(interaction)
+    async def _applied(self, interaction: Interaction, list_id: str | None = None) -> None:
+        """The stored interaction into memory (the one door) and the online metrics."""
+        self.live.interaction(interaction)
         await self.served_lists.attribute_soon(
             interaction.user_id,
             interaction.song_id,
             interaction.kind,
             interaction.created_at,
             list_id,
+        )
+
+    async def _change_like(
+        self, user_id: PydanticObjectId, song_id: PydanticObjectId, kind: InteractionKind
+    ) -> bool:
+        """Like or unlike; False when it changed nothing (liked twice, unliked twice)."""
+        if kind is InteractionKind.LIKE:
+            like = Like(user_id=user_id, song_id=song_id)
+            bump = Increment(SONGS, song_id, "like_count", 1)
+            count = await self.commit.insert(LIKES, _bson(like), then=bump)
+        else:
+            bump = Increment(SONGS, song_id, "like_count", -1)
+            query = {"user_id": user_id, "song_id": song_id}
+            count = await self.commit.delete_one(LIKES, query, then=bump)
+        if count is None or isinstance(count, bool):
+            return False
+        self.live.counters(song_id, likes=count)
+        return True
+
+    async def _existing_song(self, song_id: str) -> PydanticObjectId:
+        song_oid = parse_object_id(song_id, field="songId")
+        if not await self.live.songs.exists(song_oid):
+            raise NotFound(f"No song with id '{song_id}'.")
+        return song_oid
+
+    def played_share(self, song_id: PydanticObjectId, played_seconds: int) -> float | None:
+        """The share of the song that was played (None when its duration is unknown)."""
+        song = self.live.songs.cached(song_id)
+        duration = song.duration_ms if song is not None else 0
+        if duration <= 0:
+            return None
+        return min(played_seconds * 1000 / duration, 1.0)
+
+    async def _first_with_key(
+        self, user_id: PydanticObjectId, key: str | None
+    ) -> Interaction | None:
+        if key is None:
+            return None
+        return await Interaction.find_one(
+            Interaction.user_id == user_id, Interaction.idempotency_key == key
         )
 
 
@@ -156,15 +186,6 @@ def validate_played_seconds(kind: InteractionKind, played_seconds: int | None) -
         raise BadUserInput(
             f"'playedSeconds' must be between 0 and {MAX_PLAYED_SECONDS}.", field="playedSeconds"
         )
-
-
-async def played_share(song_id: PydanticObjectId, played_seconds: int) -> float | None:
-    """The share of the song that was played (None when its duration is unknown)."""
-    doc = await Song.get_pymongo_collection().find_one({"_id": song_id}, {"duration_ms": 1})
-    duration = (doc or {}).get("duration_ms") or 0
-    if duration <= 0:
-        return None
-    return min(played_seconds * 1000 / duration, 1.0)
 
 
 async def user_history(user_id: PydanticObjectId, *, offset: int, limit: int) -> Page[Interaction]:

@@ -37,6 +37,7 @@ from pymongo import MongoClient
 
 from madhur_gql.documents import Interaction, Song, User
 from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.served import build_served
 from madhur_gql.recommender.values import Event
 from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog.songs import SNAPSHOT_BATCH, SNAPSHOT_FIELDS
@@ -158,7 +159,7 @@ class EngineBuilder:
     (a parked worker would keep it), and ``close`` can stop a build in flight at shutdown.
     """
 
-    def __init__(self, source: SnapshotSource, build: BuildFn = RecommenderEngine.build) -> None:
+    def __init__(self, source: SnapshotSource, build: BuildFn = build_served) -> None:
         self.source = source
         self._build = build
         self._child: multiprocessing.process.BaseProcess | None = None

@@ -39,7 +39,7 @@ async def unhide_artist(user: User, artist_id: str) -> Artist:
     await User.get_pymongo_collection().update_one(
         {"_id": user.id}, {"$pull": {"hidden_artist_ids": artist.id}}
     )
-    user.hidden_artist_ids = [a for a in user.hidden_artist_ids if a != artist.id]
+    user.hidden_artist_ids[:] = [a for a in user.hidden_artist_ids if a != artist.id]
     return artist
 
 

@@ -19,7 +19,6 @@ from madhur_gql.recommender.explain import evidence_for
 from madhur_gql.recommender.journey import journey
 from madhur_gql.recommender.mixes import TasteCluster, genre_label, taste_clusters
 from madhur_gql.recommender.mood import Mood
-from madhur_gql.recommender.scoring import score_taste, widen
 from madhur_gql.recommender.steering import Steering
 from madhur_gql.recommender.values import Pick, RecommendationRequest, Source
 from madhur_gql.services.recommendations.service import Recommendation, RecommendationService
@@ -61,10 +60,7 @@ class GeneratedLists:
         valid[profile.excluded] = False
         scored = None
         if profile.has_taste:
-            scored = widen(
-                items,
-                score_taste(items, engine.graphs, engine.config, profile.items, profile.weights),
-            )
+            scored = engine.score_all(user_id, profile)
             score = scored.base + 0.05 * items.popular_score
         else:
             score = items.popular_score

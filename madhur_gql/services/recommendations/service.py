@@ -22,6 +22,7 @@ from cachetools import FIFOCache
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.domain.song_fields import name_key
+from madhur_gql.recommender.blas import single_threaded_blas
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.accounts.standing import ListenerStanding
@@ -72,6 +73,7 @@ class RecommendationService:
         signals: ListenerSignals | None = None,
         standing: ListenerStanding | None = None,
     ) -> None:
+        single_threaded_blas()  # requests are small products: see recommender/blas.py
         self.catalog = catalog
         self.builder = builder  # replaceable: a forced rebuild may use another build
         self.signals = signals or ListenerSignals()  # live lists wait on these

@@ -1,1 +1,0 @@
-"""Passwords (bcrypt) and tokens (JWT access tokens, opaque rotated refresh tokens)."""

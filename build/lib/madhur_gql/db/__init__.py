@@ -1,1 +1,0 @@
-"""Database access: the embedded server process and the Beanie/pymongo connection."""

@@ -1,1 +1,0 @@
-"""The GraphQL surface: types, resolvers, request context and error policy."""

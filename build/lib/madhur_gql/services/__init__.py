@@ -1,1 +1,0 @@
-"""Business logic between the GraphQL layer and the documents / recommender."""

@@ -1,1 +1,0 @@
-"""Spotify metadata (album covers, links, previews, artist images): cached, paced, optional."""
