@@ -47,7 +47,7 @@ from madhur_gql.services.recommendations.snapshot import (
     event_from_doc,
 )
 
-# (items, events, listener_weights=...) -> engine; test builds wrap RecommenderEngine.build
+# (items, events, listener_weights=...) -> engine: build_served; test builds wrap the engine's build
 BuildFn = Callable[..., RecommenderEngine]
 # A LIKE that changed nothing (the song was liked already) is history, not a second signal.
 EVENTS_FILTER: dict[str, Any] = {"repeated": {"$ne": True}}
