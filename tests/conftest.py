@@ -92,7 +92,8 @@ class LiveServer:
                 self._task.result()
             await asyncio.sleep(0.02)
 
-    async def wait_ready(self, timeout: float = 60) -> None:
+    async def wait_ready(self, timeout: float = 240) -> None:
+        """Until /readyz: a first start imports the catalog and builds while it serves."""
         async with httpx.AsyncClient(base_url=self.url) as client:
             deadline = asyncio.get_running_loop().time() + timeout
             while (await client.get("/readyz")).status_code != 200:
