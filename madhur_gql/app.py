@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
 from madhur_gql.db.group_commit import GroupCommit
+from madhur_gql.documents import Song
 from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
@@ -64,6 +65,14 @@ def cache_hints(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     if settings.catalog_cache_seconds == 0:
         return []
     return [partial(CacheHints, max_age=settings.catalog_cache_seconds)]
+
+
+async def holds_every_song(held: int) -> bool:
+    """A cheap check that a caught-up saved model is this database's: as many songs."""
+    stored = await Song.get_pymongo_collection().estimated_document_count()
+    if stored != held:
+        log.info("saved read model does not match the database", held=held, stored=stored)
+    return stored == held
 
 
 async def keep_recommender_fresh(
@@ -131,9 +140,11 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             feed = ChangeFeed(live)
             if saved is None:
                 feed.songs_position = position
-            elif await feed.catch_up_songs(saved.resume_token):
+            elif await feed.catch_up_songs(saved.resume_token) and await holds_every_song(
+                len(songs)
+            ):
                 log.info("read model loaded", songs=len(songs), file=str(saved_file))
-            else:  # the oplog no longer reaches back to it: read every song after all
+            else:  # the oplog does not reach back to it (or another database's): read afresh
                 feed.songs_position = await songs_position_now()
                 snapshot = await load_song_snapshot(full=True)
                 index.replace_all(snapshot)

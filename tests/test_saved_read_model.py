@@ -97,3 +97,19 @@ async def test_a_saved_model_the_stream_cannot_resume_from_is_read_afresh(
     assert again == total
     loaded = saved.load(file)
     assert loaded is not None and len(loaded.store) == total, "saved afresh at shutdown"
+
+
+async def test_a_saved_model_that_does_not_match_the_database_is_read_afresh(
+    mongo_server: EmbeddedMongo, tmp_path: Path
+) -> None:
+    """At a position the stream resumes from, but holding none of the songs (a file from
+    another database): the start counts the songs and reads them afresh."""
+    file = tmp_path / "read-model.pickle"
+    settings = make_settings(mongo_server.uri, "t_saved_other", MADHUR_READ_MODEL_FILE=str(file))
+    total, _ = await serve_once(settings)
+    loaded = saved.load(file)
+    assert loaded is not None
+    saved.save(file, loaded.resume_token, CatalogIndex(), SongStore())
+
+    again, _ = await serve_once(settings)
+    assert again == total
