@@ -168,7 +168,7 @@ def test_sigkill_of_the_api_loses_nothing_acknowledged(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     first = ServeProcess(data_dir)
     try:
-        first.wait_healthy()
+        first.wait_ready()  # the demo catalog in: its songs are played below
         token = first.graphql(
             'mutation { register(input: {email: "k@example.com", password: "a long passphrase",'
             ' displayName: "K"}) { accessToken } }'
