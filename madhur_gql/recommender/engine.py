@@ -26,8 +26,8 @@ above it, only the CF graphs' reach plus an IVF content shortlist (and the best 
 so request cost follows the user's history instead of the catalog size.
 
 Offline quality of this exact path on the Last.fm dev split: BENCHMARKS.md (Recommender).
-Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
-score order when diversity > 0). Events recorded while a new engine is being built are not in
+Returned scores are the final relevance in 0..1 (after steering, moods and debiasing), each
+capped by the one above it, so they never rise down a list the MMR re-rank reordered. Events recorded while a new engine is being built are not in
 that snapshot: the service should re-``record`` them on the new engine after the swap.
 """
 
@@ -51,8 +51,9 @@ from madhur_gql.recommender.graphs import (
     interaction_rows,
 )
 from madhur_gql.recommender.items import ItemTable
-from madhur_gql.recommender.mood import Mood
+from madhur_gql.recommender.mood import Mood, in_region
 from madhur_gql.recommender.profiles import Profile, ProfileStore, timestamp
+from madhur_gql.recommender.provenance import LinkSources
 from madhur_gql.recommender.rerank import best_mood_rows, select, steer_by_mood
 from madhur_gql.recommender.scoring import (
     CFModels,
@@ -63,11 +64,13 @@ from madhur_gql.recommender.scoring import (
     widen,
 )
 from madhur_gql.recommender.values import (
+    Basis,
     CatalogItems,
     Event,
     Pick,
     RecommendationRequest,
     Source,
+    Vibe,
 )
 
 __all__ = [
@@ -91,6 +94,7 @@ class RecommenderEngine:
         self.items = ItemTable(self.config)
         self.profiles = ProfileStore(self.config)
         self.graphs = ItemGraphs()
+        self.links = LinkSources.empty()  # which rows (playlists, listeners) hold each song
         self.factors: FactorModel | None = None
         self._folded: dict[str, np.ndarray | None] = {}  # fold-ins since the last event
         self._build_seconds = 0.0
@@ -126,6 +130,7 @@ class RecommenderEngine:
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
+        engine.links = LinkSources.split(x, first_user)
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
         table.set_evidence(evidence)
         engine._build_seconds = time.perf_counter() - t0
@@ -151,6 +156,7 @@ class RecommenderEngine:
         """
         if self.items.upsert(items):
             self.graphs.grow(len(self.items))
+            self.links.grow(len(self.items))
             if self.factors is not None:
                 self.factors.grow(len(self.items))
 
@@ -282,15 +288,24 @@ class RecommenderEngine:
             select(items, cand[sel], base[sel], k, 0.0, max_per_artist, self.config.pool)
         ]
         cw = float(items.content_weight[row])
-        return [
-            Pick(
-                items.ids[int(cand[p])],
-                float(np.clip(base[p], 0.0, 1.0)),
-                Source.COLLABORATIVE if (1.0 - cw) * cf[p] >= cw * content[p] else Source.CONTENT,
-                (items.ids[row],),
+        chosen = cand[positions]
+        links = self.links.basis(np.full(chosen.size, row, dtype=np.int64), chosen)
+        picks: list[Pick] = []
+        cap = 1.0
+        for p, link in zip(positions.tolist(), links, strict=True):
+            # a link no playlist or listener makes is the models' inference: say the sound
+            use_cf = link is not None and (1.0 - cw) * cf[p] >= cw * content[p]
+            score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
+            picks.append(
+                Pick(
+                    items.ids[int(cand[p])],
+                    score,
+                    Source.COLLABORATIVE if use_cf else Source.CONTENT,
+                    (items.ids[row],),
+                    basis=link if use_cf else Basis.SOUND,
+                )
             )
-            for p in positions.tolist()
-        ]
+        return picks
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
@@ -363,25 +378,39 @@ class RecommenderEngine:
         (the tail's broad picks and the diversity re-rank may place a less relevant song
         earlier)."""
         items = self.items
+        liked = None if seeded else taste.liked
         evidence = (
-            evidence_for(items, self.graphs, chosen.tolist(), taste.items, taste.weights)
+            evidence_for(
+                items, self.graphs, self.links, chosen.tolist(), taste.items, taste.weights, liked
+            )
             if scored is not None
             else {}
         )
         mood = Mood(request.mood) if request.mood is not None else None
+        inside = (
+            in_region(items.unit[chosen], mood, valence=request.valence, energy=request.energy)
+            if request.steered
+            else None
+        )
         fallback = Source.MOOD if request.steered else Source.POPULAR
         picks: list[Pick] = []
         cap = 1.0
-        for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
+        for n, (j, p) in enumerate(zip(chosen.tolist(), positions.tolist(), strict=True)):
             score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             source = fallback
             because: tuple[str, ...] = ()
+            basis: Basis | None = None
             if scored is not None and scored.cf[p] + scored.content[p] > 0:
                 use_cf = scored.uses_cf(p, float(items.content_weight[j]))
+                if use_cf and not evidence[(j, True)].ids:
+                    use_cf = False  # no playlist or listener links them: name the sound
                 if seeded:
                     source = Source.SEED
                 else:
                     source = Source.COLLABORATIVE if use_cf else Source.CONTENT
-                because = evidence[(j, use_cf)]
-            picks.append(Pick(items.ids[j], score, source, because, mood))
+                because, basis = evidence[(j, use_cf)].ids, evidence[(j, use_cf)].basis
+            vibe = None
+            if inside is not None:
+                vibe = Vibe(mood, request.valence, request.energy, bool(inside[n]))
+            picks.append(Pick(items.ids[j], score, source, because, mood, basis, vibe))
         return picks

@@ -251,20 +251,27 @@ class RecommendationService:
         ]
 
     async def explain(self, picks: list[Pick]) -> list[Recommendation]:
-        """The picks as songs with reasons, in order (songs deleted since are left out)."""
+        """The picks as songs with reasons, in order (songs deleted since are left out).
+
+        Every list leaves here, so this is where its scores are made non-increasing: each is
+        the pick's final score capped by the one above it (a re-rank for variety, an artist
+        cap, a rested favourite or an onboarding pick placed higher keeps the list's order
+        and never shows a score rising down it)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await songs_by_ids(list(wanted))
         results = []
+        cap = 1.0
         for pick in picks:
             song = songs.get(PydanticObjectId(pick.item_id))
             if song is None:  # deleted since the index was built
                 continue
             because = [songs[b] for b in map(PydanticObjectId, pick.because[:2]) if b in songs]
+            cap = min(cap, round(float(pick.score), 4))
             results.append(
                 Recommendation(
                     song=song,
-                    score=round(float(pick.score), 4),
+                    score=cap,
                     source=pick.source,
                     reasons=reasons_for(pick, because, song),
                 )
