@@ -27,8 +27,9 @@ so request cost follows the user's history instead of the catalog size.
 
 Offline quality of this exact path on the Last.fm dev split: BENCHMARKS.md (Recommender).
 Returned scores are the final relevance in 0..1 (after steering, moods and debiasing), each
-capped by the one above it, so they never rise down a list the MMR re-rank reordered. Events recorded while a new engine is being built are not in
-that snapshot: the service should re-``record`` them on the new engine after the swap.
+capped by the one above it, so they never rise down a list the MMR re-rank reordered. Events
+recorded while a new engine is being built are not in that snapshot: the service should
+re-``record`` them on the new engine after the swap.
 """
 
 from __future__ import annotations
