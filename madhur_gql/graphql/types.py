@@ -93,6 +93,20 @@ class Song:
         artist = await info.context.loaders.artist.load(self.artist_id)
         return Artist.from_document(artist) if artist else None
 
+    @strawberry.field(
+        description="Other releases of the same recording (a radio edit, a remaster, a release "
+        "crediting a featured artist: the same normalised title and primary artist; a live take "
+        "or a remix is another recording), most popular first; empty when there are none. "
+        "Search, recommendations and similar songs show a recording once, as its most popular "
+        "release, and a like or play of any version counts for the song."
+    )
+    async def versions(self, info: Info[Context, None]) -> list[Song]:
+        ids = info.context.services.browser.versions(str(self.id))
+        if not ids:
+            return []
+        found = await info.context.loaders.song.load_many(ids)
+        return [Song.from_document(song) for song in found if song is not None]
+
     @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
     async def liked_by_me(self, info: Info[Context, None]) -> bool:
         loader = info.context.liked_loader()

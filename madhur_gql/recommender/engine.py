@@ -124,10 +124,11 @@ class RecommenderEngine:
             engine.record(event)
         table = engine.items
         histories = list(engine.profiles.positive_histories())
+        songs = table.song_index()  # a playlist holding two versions holds the song once
         x = interaction_matrix(
-            items.groups, table.index, (h for _, h in histories), len(table), bulk_interactions
+            items.groups, songs, (h for _, h in histories), len(table), bulk_interactions
         )
-        first_user = interaction_rows(items.groups, table.index, histories) - len(histories)
+        first_user = interaction_rows(items.groups, songs, histories) - len(histories)
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
@@ -141,7 +142,7 @@ class RecommenderEngine:
     # ---------------------------------------------------------------- updates
     def record(self, event: Event) -> None:
         """Fold one event into the user's profile (ignored for unknown songs)."""
-        row = self.items.index.get(str(event.item_id))
+        row = self.items.song_row(str(event.item_id))  # any version counts for the song
         if row is not None:
             self.profiles.record(event, row)
             user = str(event.user_id)
@@ -188,6 +189,10 @@ class RecommenderEngine:
             "build_seconds": round(self._build_seconds, 4),
         }
 
+    def positive_songs(self, user_id: str) -> int:
+        """Songs the listener's history holds positively (onboarding fades with it)."""
+        return self.profiles.positive_count(user_id)
+
     def score_candidates(
         self, user_id: str, *, now: datetime | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -221,8 +226,8 @@ class RecommenderEngine:
         if len(items) == 0 or k <= 0:
             return []
         history = self.profiles.profile(user_id, self._now(now))
-        seeds = items.rows(dict.fromkeys(map(str, request.seeds)))
-        drop = np.concatenate([history.excluded, seeds, items.rows(request.exclude)])
+        seeds = items.song_rows(map(str, request.seeds))
+        drop = np.concatenate([history.excluded, seeds, items.song_rows(request.exclude)])
         taste = Profile.of_seeds(seeds) if seeds.size else history
         personal = None
         if taste.has_taste:
@@ -279,7 +284,7 @@ class RecommenderEngine:
     def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
         """Songs like one song: its CF neighbours blended with audio similarity."""
         items = self.items
-        row = items.index.get(str(item_id))
+        row = items.song_row(str(item_id))
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)

@@ -133,6 +133,12 @@ class ProfileStore:
             if pos:
                 yield user_id, pos
 
+    def positive_count(self, user_id: str) -> int:
+        """How many songs the user holds with a positive strength (likes, plays, good ratings
+        not since taken back): how much their history can speak for them."""
+        user = self._users.get(str(user_id))
+        return 0 if user is None else sum(1 for s in user.items.values() if s.strength > 0)
+
     def profile(self, user_id: str | None, now: float) -> Profile:
         """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""
         user = self._users.get(str(user_id)) if user_id is not None else None

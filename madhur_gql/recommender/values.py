@@ -51,6 +51,9 @@ class CatalogItems:
     groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
     languages: list[str] = field(default_factory=list)  # ISO 639-1 or "" per item (or none)
     countries: list[str] = field(default_factory=list)  # ISO 3166-1 alpha-2 or "" per item
+    # per item, its recording (domain.recordings.recording_key); versions of one recording are
+    # one song to the engine. Empty: every item its own recording.
+    recordings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

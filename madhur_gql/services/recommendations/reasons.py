@@ -13,7 +13,6 @@ from madhur_gql.recommender.mood import closest, describe
 from madhur_gql.recommender.values import Basis, Pick, Source
 
 FAVOURITE_GENRE = "From your favourite genre: {genre}"
-FAVOURITE_MOOD = "For your favourite mood: {mood}"
 GENERIC_REASON = "Picked for you"  # when no evidence can be named
 
 _BY_BASIS = {
