@@ -268,9 +268,16 @@ class Interaction:
 @strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
-    score: float = strawberry.field(description="Higher is better; comparable within one list.")
+    score: float = strawberry.field(
+        description="The final score, after re-ranking, steering and debiasing, 0..1: higher is "
+        "better, never rising down a list; comparable within one list."
+    )
     source: RecommendationSource  # type: ignore[valid-type]
-    reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    reasons: list[str] = strawberry.field(
+        description="Why this song, in words for the listener, each naming its evidence: "
+        "playlists or listeners it shares with a named song, the caller's like or play of a "
+        "song it sounds like, a mood region it is inside (or the closest the catalog has)."
+    )
     list_id: strawberry.ID = strawberry.field(
         description="The served list this item belongs to: the same for every item of one list, "
         "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "
