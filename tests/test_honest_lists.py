@@ -181,16 +181,36 @@ async def test_sliders_name_the_vibe_and_never_claim_plays_nobody_made(
 
 # ------------------------------------------------------------------- collaborative evidence
 async def test_a_collaborative_reason_names_shared_playlists_when_no_listener_stands_behind_it(
-    client: GraphQLClient, playlists_of: dict[str, set[str]]
+    client: GraphQLClient, demo_sample: pd.DataFrame, playlists_of: dict[str, set[str]]
 ) -> None:
     token = await listener(client)
-    liked = (await popular(client))[:3]
+    # the songs sharing the most playlists with another song of the sample: links three
+    # playlists stand behind (the minimum support for naming one)
+    partners: dict[str, set[str]] = defaultdict(set)
+    for tracks in demo_sample.groupby("playlist_id")["track_id"].agg(set):
+        for a, b in itertools.permutations(tracks, 2):
+            if len(playlists_of[a] & playlists_of[b]) >= 3:
+                partners[a].add(b)
+    chosen: list[str] = []  # no liked song a partner of another (it would not come back)
+    for track in sorted(partners, key=lambda t: (-len(partners[t]), t)):
+        if not any(track in partners[c] for c in chosen):
+            chosen.append(track)
+    titles = dict(zip(demo_sample["track_id"], demo_sample["track_name"], strict=True))
+    liked = []
+    for track in chosen[:3]:
+        found = await client.data(
+            "query($s: String!) { songs(first: 20, search: $s) { edges { node { id trackId "
+            "title artist } } } }",
+            {"s": titles[track]},
+        )
+        liked += [e["node"] for e in found["songs"]["edges"] if e["node"]["trackId"] == track]
+    assert liked
     for song in liked:
         await record(client, token, song["id"], "LIKE")
-    picks = await recs(client, token, diversity=0.0)
+    picks = await recs(client, token, first=50, diversity=0.0)
     by_label = {label(s): s for s in liked}
     collaborative = [p for p in picks if p["source"] == "COLLABORATIVE"]
-    assert collaborative, picks
+    assert collaborative, [p["reasons"] for p in picks]
     for pick in collaborative:
         reason = pick["reasons"][0]
         assert reason.startswith("Often in the same playlists as "), pick

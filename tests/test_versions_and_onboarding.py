@@ -61,7 +61,13 @@ def releases(songs: list[GeneratedSong]) -> list[GeneratedSong]:
 
 @pytest.fixture(scope="module")
 def catalog_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    songs = generate(("rock", "pop", "edm", "jazz", "hip hop"), 120, songs_per_artist=6)
+    songs = generate(
+        ("rock", "pop", "edm", "jazz", "hip hop"),
+        120,
+        songs_per_artist=6,
+        playlists_per_genre=60,
+        playlist_size=30,  # dense enough for links three playlists stand behind
+    )
     songs += releases(songs)
     return write_csv(songs, Path(tmp_path_factory.mktemp("versions")) / "versions.csv")
 

@@ -11,7 +11,9 @@ from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql import documents
+from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
@@ -109,7 +111,7 @@ class Song:
 
     @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
     async def liked_by_me(self, info: Info[Context, None]) -> bool:
-        loader = info.context.liked_loader()
+        loader = await info.context.liked_loader()
         return False if loader is None else await loader.load(PydanticObjectId(self.id))
 
     @strawberry.field(description="Album cover from Spotify; null until fetched or if none.")
@@ -268,9 +270,16 @@ class Interaction:
 @strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
-    score: float = strawberry.field(description="Higher is better; comparable within one list.")
+    score: float = strawberry.field(
+        description="The final score, after re-ranking, steering and debiasing, 0..1: higher is "
+        "better, never rising down a list; comparable within one list."
+    )
     source: RecommendationSource  # type: ignore[valid-type]
-    reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    reasons: list[str] = strawberry.field(
+        description="Why this song, in words for the listener, each naming its evidence: "
+        "playlists or listeners it shares with a named song, the caller's like or play of a "
+        "song it sounds like, a mood region it is inside (or the closest the catalog has)."
+    )
     list_id: strawberry.ID = strawberry.field(
         description="The served list this item belongs to: the same for every item of one list, "
         "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "
@@ -351,7 +360,10 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
-        """The page of `nodes` that starts at `offset` in a list of `total`."""
+        """The page of `nodes` that starts at `offset` in a list of `total`; a cursor past
+        the end of the list (a crafted one: real cursors point at an item) is BAD_USER_INPUT."""
+        if offset > total:
+            raise BadUserInput("The cursor points past the end of the list.", field="after")
         edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
         has_next = offset + len(edges) < total
         return cls(
@@ -390,6 +402,7 @@ class Playlist:
 
     @strawberry.field(description="The songs in playlist order; deleted songs drop out.")
     async def songs(self, info: Info[Context, None]) -> list[Song]:
+        charge_list(info, len(self.song_ids), LIST_SIZE_HINTS["Playlist.songs"])
         found = await info.context.loaders.song.load_many(self.song_ids)
         return [Song.from_document(song) for song in found if song is not None]
 

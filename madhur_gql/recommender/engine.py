@@ -35,7 +35,7 @@ re-``record`` them on the new engine after the swap.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 import numpy as np
@@ -50,6 +50,7 @@ from madhur_gql.recommender.graphs import (
     evidence_of,
     interaction_matrix,
     interaction_rows,
+    support_matrix,
 )
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood, in_region
@@ -110,12 +111,16 @@ class RecommenderEngine:
         *,
         config: EngineConfig | None = None,
         bulk_interactions: sp.csr_matrix | None = None,
+        listener_weights: Mapping[str, float] | None = None,
     ) -> RecommenderEngine:
         """Full build: item table, histories, CF graphs from groups + users (+ bulk rows).
 
         ``bulk_interactions`` (rows x catalog items, positive strengths) adds co-occurrence
         evidence without per-event objects - e.g. a bulk-imported history of millions of plays.
         It feeds the CF graphs only; those rows have no user profile here.
+        ``listener_weights`` (user id -> 0..1, default 1) weighs each listener's row in the
+        graphs; only rows of weight 1 (and playlists and bulk rows) count as established
+        support for a link (``EngineConfig.min_support``).
         """
         t0 = time.perf_counter()
         engine = cls(config)
@@ -124,22 +129,37 @@ class RecommenderEngine:
             engine.record(event)
         table = engine.items
         histories = list(engine.profiles.positive_histories())
+        weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in histories]
         songs = table.song_index()  # a playlist holding two versions holds the song once
         x = interaction_matrix(
-            items.groups, songs, (h for _, h in histories), len(table), bulk_interactions
+            items.groups,
+            songs,
+            (h for _, h in histories),
+            len(table),
+            bulk_interactions,
+            weights,
         )
         first_user = interaction_rows(items.groups, songs, histories) - len(histories)
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
         engine.links = LinkSources.split(x, first_user)
+        established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
+        established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
+        engine.graphs.support = support_matrix(x, established)
+        engine.graphs.min_support = engine.config.min_support
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
-        table.set_evidence(evidence)
+        holders = np.diff(engine.graphs.support.indptr)  # established rows per item
+        table.set_evidence(evidence, holders > 0)  # held by fresh accounts only: no CF
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
 
     # ---------------------------------------------------------------- updates
+    def forget_user(self, user_id: str) -> None:
+        """A deleted account: its profile goes now, its part of the graphs at the next build."""
+        self.profiles.forget(user_id)
+
     def record(self, event: Event) -> None:
         """Fold one event into the user's profile (ignored for unknown songs)."""
         row = self.items.song_row(str(event.item_id))  # any version counts for the song
@@ -187,6 +207,7 @@ class RecommenderEngine:
             "item_bytes": item_bytes,
             "index_bytes": cf_bytes + content_bytes + item_bytes,
             "build_seconds": round(self._build_seconds, 4),
+            "genre_masks": self.items.genre_masks_cached,
         }
 
     def positive_songs(self, user_id: str) -> int:
@@ -288,6 +309,11 @@ class RecommenderEngine:
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
+        unsupported = ~items.cf_supported[cand]
+        if unsupported.any():  # songs only fresh accounts hold: by their sound alone
+            cw = float(items.content_weight[row])
+            cf = np.where(unsupported, 0.0, cf).astype(np.float32)
+            base = np.where(unsupported, cw * content, base)
         valid = items.valid_at(cand, np.array([row], dtype=np.int64), None)
         sel = np.flatnonzero(valid)
         positions = sel[
@@ -296,11 +322,14 @@ class RecommenderEngine:
         cw = float(items.content_weight[row])
         chosen = cand[positions]
         links = self.links.basis(np.full(chosen.size, row, dtype=np.int64), chosen)
+        supported = self.graphs.supported(np.array([row], dtype=np.int64), chosen)[0]
         picks: list[Pick] = []
         cap = 1.0
-        for p, link in zip(positions.tolist(), links, strict=True):
-            # a link no playlist or listener makes is the models' inference: say the sound
-            use_cf = link is not None and (1.0 - cw) * cf[p] >= cw * content[p]
+        for n, (p, link) in enumerate(zip(positions.tolist(), links, strict=True)):
+            # a link no playlist or listener makes (or too few established ones) is not named:
+            # the pick is said by its sound
+            claim = link is not None and bool(supported[n])
+            use_cf = claim and (1.0 - cw) * cf[p] >= cw * content[p]
             score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             picks.append(
                 Pick(
@@ -409,7 +438,8 @@ class RecommenderEngine:
             if scored is not None and scored.cf[p] + scored.content[p] > 0:
                 use_cf = scored.uses_cf(p, float(items.content_weight[j]))
                 if use_cf and not evidence[(j, True)].ids:
-                    use_cf = False  # no playlist or listener links them: name the sound
+                    # no link enough established playlists or listeners make: name the sound
+                    use_cf = False
                 if seeded:
                     source = Source.SEED
                 else:
