@@ -143,9 +143,9 @@ class RecommenderEngine:
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
-        engine.links = LinkSources.split(x, first_user)
         established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
         established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
+        engine.links = LinkSources.split(x, first_user, established)
         engine.graphs.support = support_matrix(x, established)
         engine.graphs.min_support = engine.config.min_support
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
@@ -275,15 +275,19 @@ class RecommenderEngine:
             shown = base
         kept = valid
         if request.steering is not None:
+            same = shown is base  # (checked before ``base`` is rebound: steer once, not twice)
             valid, base = request.steering.apply(items, cand, base, kept, history)
-            if shown is not base:
-                shown = request.steering.apply(items, cand, shown, kept, history)[1]
+            steer = request.steering
+            shown = base if same else steer.apply(items, cand, shown, kept, history)[1]
         if request.steered:
             kept = valid
+            same = shown is base
             valid, base = steer_by_mood(
                 items, cfg, request, cand, base, kept, personal=scored is not None
             )
-            if shown is not base:
+            if same:
+                shown = base
+            else:
                 shown = steer_by_mood(
                     items, cfg, request, cand, shown, kept, personal=scored is not None
                 )[1]
@@ -321,15 +325,15 @@ class RecommenderEngine:
         ]
         cw = float(items.content_weight[row])
         chosen = cand[positions]
-        links = self.links.basis(np.full(chosen.size, row, dtype=np.int64), chosen)
-        supported = self.graphs.supported(np.array([row], dtype=np.int64), chosen)[0]
+        links = self.links.basis(
+            np.full(chosen.size, row, dtype=np.int64), chosen, self.config.min_support
+        )
         picks: list[Pick] = []
         cap = 1.0
-        for n, (p, link) in enumerate(zip(positions.tolist(), links, strict=True)):
-            # a link no playlist or listener makes (or too few established ones) is not named:
-            # the pick is said by its sound
-            claim = link is not None and bool(supported[n])
-            use_cf = claim and (1.0 - cw) * cf[p] >= cw * content[p]
+        for p, link in zip(positions.tolist(), links, strict=True):
+            # a link too few playlists or established listeners make is not named: the pick
+            # is said by its sound
+            use_cf = link is not None and (1.0 - cw) * cf[p] >= cw * content[p]
             score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             picks.append(
                 Pick(
