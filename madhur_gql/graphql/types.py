@@ -12,7 +12,9 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 from madhur_gql import documents
+from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
@@ -158,7 +160,7 @@ class Song:
         """Look up the caller's likes of a whole page at once, if the query asks for them."""
         if not songs or not selects(info.selected_fields, "likedByMe"):
             return
-        loader = info.context.liked_loader()
+        loader = await info.context.liked_loader()
         if loader is None:
             liked = [False] * len(songs)
         else:
@@ -168,7 +170,7 @@ class Song:
 
 
 async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:
-    loader = context.liked_loader()
+    loader = await context.liked_loader()
     return False if loader is None else await loader.load(song_id)
 
 
@@ -374,7 +376,10 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
-        """The page of `nodes` that starts at `offset` in a list of `total`."""
+        """The page of `nodes` that starts at `offset` in a list of `total`; a cursor past
+        the end of the list (a crafted one: real cursors point at an item) is BAD_USER_INPUT."""
+        if offset > total:
+            raise BadUserInput("The cursor points past the end of the list.", field="after")
         edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
         has_next = offset + len(edges) < total
         return cls(
@@ -413,6 +418,7 @@ class Playlist:
 
     @strawberry.field(description="The songs in playlist order; deleted songs drop out.")
     async def songs(self, info: Info[Context, None]) -> list[Song]:
+        charge_list(info, len(self.song_ids), LIST_SIZE_HINTS["Playlist.songs"])
         found = await info.context.loaders.song.load_many(self.song_ids)
         return [Song.from_document(song) for song in found if song is not None]
 

@@ -127,6 +127,10 @@ class ProfileStore:
             if pos:
                 yield user_id, pos
 
+    def forget(self, user_id: str) -> None:
+        """Drop a user's profile (a deleted account)."""
+        self._users.pop(str(user_id), None)
+
     def profile(self, user_id: str | None, now: float) -> Profile:
         """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""
         user = self._users.get(str(user_id)) if user_id is not None else None

@@ -28,6 +28,7 @@ def token_expiring(at: datetime, secret: str = SETTINGS.jwt_secret) -> str:
         "aud": SETTINGS.jwt_audience,
         "typ": "access",
         "ver": 0,
+        "sid": uuid.uuid4().hex,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"typ": "at+jwt"})
 
@@ -44,7 +45,7 @@ def test_a_remembered_token_is_refused_once_it_expires() -> None:
 
 def test_a_live_token_is_remembered_and_a_forgery_is_never_accepted() -> None:
     tokens = VerifiedTokens(SETTINGS)
-    good = issue_access_token(SETTINGS, "u1", "USER")
+    good = issue_access_token(SETTINGS, "u1", "USER", session_id="s1")
     assert tokens.decode(good) is tokens.decode(good)  # verified once
     forged = token_expiring(datetime.now(UTC) + timedelta(minutes=5), secret="x" * 48)
     for _ in range(2):
