@@ -103,6 +103,20 @@ class Song:
         return Artist.from_document(artist) if artist else None
 
     @strawberry.field(
+        description="Other releases of the same recording (a radio edit, a remaster, a release "
+        "crediting a featured artist: the same normalised title and primary artist; a live take "
+        "or a remix is another recording), most popular first; empty when there are none. "
+        "Search, recommendations and similar songs show a recording once, as its most popular "
+        "release, and a like or play of any version counts for the song."
+    )
+    async def versions(self, info: Info[Context, None]) -> list[Song]:
+        ids = info.context.services.browser.versions(str(self.id))
+        if not ids:
+            return []
+        found = await info.context.loaders.song.load_many(ids)
+        return [Song.from_document(song) for song in found if song is not None]
+
+    @strawberry.field(
         description="Whether the caller likes this song; false when anonymous.", graphql_type=bool
     )
     def liked_by_me(self, info: Info[Context, None]) -> bool | Awaitable[bool]:
@@ -293,9 +307,16 @@ class Interaction:
 @strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
-    score: float = strawberry.field(description="Higher is better; comparable within one list.")
+    score: float = strawberry.field(
+        description="The final score, after re-ranking, steering and debiasing, 0..1: higher is "
+        "better, never rising down a list; comparable within one list."
+    )
     source: RecommendationSource  # type: ignore[valid-type]
-    reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    reasons: list[str] = strawberry.field(
+        description="Why this song, in words for the listener, each naming its evidence: "
+        "playlists or listeners it shares with a named song, the caller's like or play of a "
+        "song it sounds like, a mood region it is inside (or the closest the catalog has)."
+    )
     list_id: strawberry.ID = strawberry.field(
         description="The served list this item belongs to: the same for every item of one list, "
         "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "

@@ -54,6 +54,7 @@ class Profile:
     items: np.ndarray  # int64 rows
     weights: np.ndarray  # float32, same length; > 0 is taste, < 0 is dislike
     excluded: np.ndarray  # int64 rows never to recommend back
+    liked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows liked now
 
     @property
     def has_taste(self) -> bool:
@@ -76,6 +77,7 @@ class _Signal:
     at: float = 0.0  # timestamp the strength refers to
     last_positive: float = -math.inf
     last_skip: float = -math.inf
+    liked: bool = False  # a like (or a rating above 3) not since taken back
 
 
 @dataclass(slots=True)
@@ -113,6 +115,10 @@ class ProfileStore:
             sig.strength = min(sig.strength, max(sig.strength + w, 0.0))
         else:
             sig.strength += w
+        if event.kind == "like" or (event.kind == "rating" and w > 0):
+            sig.liked = True
+        elif event.kind in ("unlike", "dislike") or (event.kind == "rating" and w < 0):
+            sig.liked = False
         if event.kind in POSITIVE_KINDS or (event.kind == "rating" and w > 0):
             sig.last_positive = max(sig.last_positive, t)
         if event.kind in ("skip", "dislike") or (event.kind == "rating" and w < 0):
@@ -126,6 +132,12 @@ class ProfileStore:
             pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
             if pos:
                 yield user_id, pos
+
+    def positive_count(self, user_id: str) -> int:
+        """How many songs the user holds with a positive strength (likes, plays, good ratings
+        not since taken back): how much their history can speak for them."""
+        user = self._users.get(str(user_id))
+        return 0 if user is None else sum(1 for s in user.items.values() if s.strength > 0)
 
     def forget(self, user_id: str) -> None:
         """Drop a user's profile (a deleted account)."""
@@ -147,8 +159,9 @@ class ProfileStore:
                 np.array([s.at for s in sigs], dtype=np.float64),
                 np.array([s.last_positive for s in sigs], dtype=np.float64),
                 np.array([s.last_skip for s in sigs], dtype=np.float64),
+                np.array([s.liked for s in sigs], dtype=bool),
             )
-        idx, strength, at, lastpos, lastskip = user.arrays
+        idx, strength, at, lastpos, lastskip, liked = user.arrays
         decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
         decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
         excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
@@ -158,4 +171,4 @@ class ProfileStore:
         if idx_k.size > cfg.history_cap:
             top = np.argpartition(-np.abs(w_k), cfg.history_cap - 1)[: cfg.history_cap]
             idx_k, w_k = idx_k[top], w_k[top]
-        return Profile(idx_k, w_k.astype(np.float32), idx[excluded])
+        return Profile(idx_k, w_k.astype(np.float32), idx[excluded], idx[liked & (strength > 0)])

@@ -4,6 +4,10 @@ MongoDB stays the source of truth; this index answers "which song ids, in which 
 in microseconds, and the page's documents are then fetched by `_id`. It is built from the
 same snapshot as the recommender and kept current by the writes that change songs.
 Edits mark it dirty; the numpy columns are rebuilt lazily on the next query.
+
+Search shows each recording once (domain/recordings.py): a hit on any of its versions (a radio
+edit, a remaster) is the recording's canonical version, the most popular; the others are that
+song's ``versions``. Browsing without a search term lists every release.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import numpy as np
 from cachetools import LRUCache
 
+from madhur_gql.domain.recordings import canonical_versions, recording_key
 from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
 from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
@@ -48,6 +53,7 @@ class IndexedSong:
     artist_id: str
     language: str  # "" when unknown
     country: str
+    recording: str  # domain.recordings.recording_key: what a song's versions share
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
@@ -65,6 +71,7 @@ class IndexedSong:
             artist_id=str(doc.get("artist_id") or ""),
             language=doc.get("language") or "",
             country=doc.get("country") or "",
+            recording=recording_key(doc["title"], doc["artist"]),
         )
 
 
@@ -86,6 +93,8 @@ class _Columns:
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
     artist_ranking: list[tuple[str, str]]  # (artist id, name's search key), most songs first
+    canonical: np.ndarray  # position -> position of its recording's canonical version
+    versions: dict[str, list[str]]  # song id -> the other versions' ids, most popular first
     # TRENDING and LIKES orders, kept until their counters move: without it every such page
     # (and every alias of it) sorted the whole catalog again (60 ms at 28k songs).
     live_orders: dict[SongOrder, tuple[int, np.ndarray]] = field(default_factory=dict)
@@ -156,6 +165,10 @@ class CatalogIndex:
     def genre_counts(self) -> list[tuple[str, int]]:
         return self._materialise().genre_counts
 
+    def versions(self, song_id: str) -> list[str]:
+        """The other releases of the song's recording, most popular first."""
+        return self._materialise().versions.get(song_id, [])
+
     def query(
         self,
         *,
@@ -175,13 +188,13 @@ class CatalogIndex:
         if song_filter is not None:
             mask &= self._filter_mask(columns, song_filter)
         if search:
-            found = mask & columns.search.matching(search)
-            if not found.any():
-                near = np.zeros(n, dtype=bool)
-                for name in columns.artist_matcher.near(search):
-                    near[columns.artist_positions[name]] = True
-                found = mask & near
-            mask = found
+            hits = np.flatnonzero(mask & columns.search.matching(search))
+            if not hits.size:
+                near = [columns.artist_positions[a] for a in columns.artist_matcher.near(search)]
+                hits = np.concatenate(near) if near else hits
+            found = np.zeros(n, dtype=bool)
+            found[columns.canonical[hits]] = True  # once a recording
+            mask &= found
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
@@ -246,6 +259,17 @@ class CatalogIndex:
                 artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
+        keys = [s.recording for s in songs]
+        canonical = canonical_versions(keys, popularity.tolist(), ids)
+        members: dict[int, list[int]] = {}
+        for i, c in enumerate(canonical):
+            members.setdefault(c, []).append(i)
+        versions: dict[str, list[str]] = {}
+        for group in members.values():
+            if len(group) > 1:
+                group.sort(key=lambda i: (-int(popularity[i]), ids[i]))
+                for i in group:
+                    versions[ids[i]] = [ids[j] for j in group if j != i]
         # Ties broken by id so that pages never overlap or skip.
         by_id = np.argsort(np.array(ids, dtype=object), kind="stable")
         orders = {
@@ -278,6 +302,8 @@ class CatalogIndex:
                 key=lambda item: (-item[1], item[0]),
             ),
             artist_ranking=_artist_ranking(songs),
+            canonical=np.asarray(canonical, dtype=np.int64).reshape(n),
+            versions=versions,
         )
         return self._columns
 

@@ -31,9 +31,12 @@ from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations.builder import EngineBuilder
 from madhur_gql.services.recommendations.live import ListenerSignals
 from madhur_gql.services.recommendations.onboarding import (
+    blend,
     onboarding_genres,
+    onboarding_moods,
     onboarding_picks,
-    with_favourite_mood,
+    onboarding_requests,
+    onboarding_share,
 )
 from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
 from madhur_gql.services.recommendations.snapshot import catalog_items, to_event
@@ -232,22 +235,25 @@ class RecommendationService:
         favourite_genres: Sequence[str] = (),
         favourite_moods: Sequence[str] = (),
     ) -> list[Recommendation]:
-        """Personal picks; a listener with no history yet is steered by their onboarding choices."""
+        """Personal picks; while the history is thin, the listener's favourite genres and moods
+        take a share of the list that fades as it grows (onboarding.py)."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
-        if self._engine is None:
+        engine = self._engine
+        if engine is None:
             return await self._popular_fallback(request)
+        favourites = (tuple(favourite_genres), tuple(favourite_moods))
         if user_id is None:
-            return await self._recommend(user_id, request, favourite_genres, favourite_moods)
-        key = (request, tuple(favourite_genres), tuple(favourite_moods))
+            return await self._recommend(engine, user_id, request, *favourites)
+        key = (request, *favourites)
         answers = self._answers.get(user_id)
         if answers is None:
             answers = self._answers[user_id] = {}
         elif key in answers:
             self.answers_served += 1
             return self._current(answers[key])
-        answer = await self._recommend(user_id, request, favourite_genres, favourite_moods)
+        answer = await self._recommend(engine, user_id, request, *favourites)
         if self._answers.get(user_id) is answers:  # not dropped or swapped while we awaited
             answers[key] = answer
             return self._current(answer)
@@ -268,23 +274,29 @@ class RecommendationService:
 
     async def _recommend(
         self,
+        engine: RecommenderEngine,
         user_id: str | None,
         request: RecommendationRequest,
         favourite_genres: Sequence[str],
         favourite_moods: Sequence[str],
     ) -> list[Recommendation]:
-        assert self._engine is not None
-        if user_id is None or user_id in self._listeners:
-            return await self.explain(self._engine.recommend(user_id, request))
-        request = with_favourite_mood(request, favourite_moods)
         genres = onboarding_genres(request, favourite_genres)
-        if not genres:
-            return await self.explain(self._engine.recommend(user_id, request))
-        picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
+        moods = onboarding_moods(request, favourite_moods)
+        share = 0.0
+        if user_id is not None and (genres or moods):
+            share = onboarding_share(engine.positive_songs(user_id))
+        if share <= 0.0:
+            return await self.explain(engine.recommend(user_id, request))
+        requests = onboarding_requests(request, genres, moods, self._genre_seeds)
+        guided = onboarding_picks(engine, user_id, requests, request.first)
+        short = len(guided) < request.first  # favourites too narrow to fill the list
+        personal = engine.recommend(user_id, request) if share < 1.0 or short else []
+        picks = blend(guided, personal, share, request.first)
         results = await self.explain(picks)
+        from_favourites = {p.item_id for p in guided}
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
-            if shared:
+            if shared and str(result.song.id) in from_favourites:
                 result.reasons.insert(0, FAVOURITE_GENRE.format(genre=shared[0]))
         return results
 
@@ -324,20 +336,27 @@ class RecommendationService:
         ]
 
     async def explain(self, picks: list[Pick]) -> list[Recommendation]:
-        """The picks as songs with reasons, in order (songs deleted since are left out)."""
+        """The picks as songs with reasons, in order (songs deleted since are left out).
+
+        Every list leaves here, so this is where its scores are made non-increasing: each is
+        the pick's final score capped by the one above it (a re-rank for variety, an artist
+        cap, a rested favourite or an onboarding pick placed higher keeps the list's order
+        and never shows a score rising down it)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
         songs = await self.catalog.songs.by_ids(list(wanted))
         results = []
+        cap = 1.0
         for pick in picks:
             song = songs.get(PydanticObjectId(pick.item_id))
             if song is None:  # deleted since the index was built
                 continue
             because = [songs[b] for b in map(PydanticObjectId, pick.because[:2]) if b in songs]
+            cap = min(cap, round(float(pick.score), 4))
             results.append(
                 Recommendation(
                     song=song,
-                    score=round(float(pick.score), 4),
+                    score=cap,
                     source=pick.source,
                     reasons=reasons_for(pick, because, song),
                 )
