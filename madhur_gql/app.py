@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -135,6 +136,9 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 name="recommender",
             )
             del snapshot
+            # The read model lives as long as the process: out of the cyclic collector's
+            # reach, a full collection no longer walks every song (a pause on the loop).
+            gc.freeze()
             if dashboard is not None:
                 dashboard.start()
             try:

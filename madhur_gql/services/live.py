@@ -57,6 +57,14 @@ class LiveState:
             self.recommendations.record(interaction)
         return True
 
+    def interaction_document(self, doc: Mapping[str, Any]) -> bool:
+        """A stored interaction as a change stream brings it; the echo of one applied already
+        (our own write, most of them) is recognised by its id before it is parsed."""
+        if str(doc["_id"]) in self._applied:
+            self.duplicates_skipped += 1
+            return False
+        return self.interaction(Interaction.model_validate(doc))
+
     def counters(
         self, song_id: PydanticObjectId, *, likes: int | None = None, plays: int | None = None
     ) -> None:
