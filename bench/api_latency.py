@@ -50,6 +50,9 @@ def main() -> None:
             "MADHUR_PORT": str(port),
             "MADHUR_LOG_LEVEL": "WARNING",
             "MADHUR_JWT_SECRET": "bench-" + "k" * 40,
+            # one client address plays every listener: no per-address limits
+            "MADHUR_CLIENT_COST_BUDGET": "0",
+            "MADHUR_REGISTER_MAX_PER_ADDRESS": "1000000",
         }
         env.pop("MONGODB_URI", None)
         server = subprocess.Popen(

@@ -161,6 +161,9 @@ async def start_api(uri: str, workers: int, data_dir: Path) -> tuple[subprocess.
         "MADHUR_LOG_LEVEL": "WARNING",
         "MADHUR_BCRYPT_ROUNDS": "10",
         "MADHUR_LOGIN_MAX_FAILURES": "1000",
+        # one client address plays every listener: no per-address limits
+        "MADHUR_CLIENT_COST_BUDGET": "0",
+        "MADHUR_REGISTER_MAX_PER_ADDRESS": "1000000",
     }
     log = API_LOG.open("wb")
     process = subprocess.Popen([str(CLI), "serve"], env=env, stdout=log, stderr=log)

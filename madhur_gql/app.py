@@ -38,6 +38,7 @@ from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
 from madhur_gql.http.view import GraphQLView
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService
+from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog.admin import SongAdmin
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.demo import import_demo_catalog
@@ -92,12 +93,19 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             songs = SongStore()
             songs.load(snapshot)
             browser = SongBrowser(index, songs)
-            builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name))
-            recommendations = RecommendationService(browser, builder)
+            rules = StandingRules(
+                settings.established_account_days,
+                settings.established_min_songs,
+                settings.thin_account_weight,
+            )
+            standing = ListenerStanding(rules)
+            builder = EngineBuilder(SnapshotSource(database.uri, settings.database_name, rules))
+            recommendations = RecommendationService(browser, builder, standing=standing)
             accounts = AccountService(settings)
-            live = LiveState(index, songs, recommendations, accounts)
+            live = LiveState(index, songs, recommendations, accounts, standing)
+            accounts.deleted.append(live.account_deleted)
             for play in await recent_plays():
-                index.trending.add_play(str(play.song_id), play.created_at)
+                live.replay_play(play)  # thin until the build has seen every listener
             commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
             commit.start()
             feed = ChangeFeed(live)
@@ -157,16 +165,18 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     graphiql = (
         GraphiQLPage.discover(settings.graphiql_assets_dir) if settings.graphiql_enabled else None
     )
+    schema = build_schema(
+        [
+            *(tracing.schema_extensions() if tracing else []),
+            *security_extensions(settings),
+            *cache_hints(settings),
+        ]
+    )
+    persisted = PersistedQueryCache(settings.apq_cache_size)
     graphql_app = GraphQLView(
-        build_schema(
-            [
-                *(tracing.schema_extensions() if tracing else []),
-                *security_extensions(settings),
-                *cache_hints(settings),
-            ]
-        ),
+        schema,
         graphiql=graphiql,
-        persisted_query_cache=PersistedQueryCache(settings.apq_cache_size),
+        persisted_query_cache=persisted,
         trusted_documents=(
             TrustedDocuments.load(settings.trusted_documents)
             if settings.trusted_documents
@@ -188,7 +198,13 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             )
         )
     middleware.append(Middleware(SecurityHeadersMiddleware))
-    middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
+    middleware.append(
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout=settings.body_timeout,
+        )
+    )
     if settings.csrf_prevention:
         middleware.append(Middleware(CSRFPreventionMiddleware))
     app = Starlette(
@@ -207,4 +223,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
     )
     if tracing is not None:
         tracing.instrument(app)
+    # Both caches are keyed by what clients send: bounded, and holding runnable documents only.
+    app.state.document_cache = schema.document_cache
+    app.state.persisted_queries = persisted
     return app

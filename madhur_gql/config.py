@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(15, alias="MADHUR_MAX_QUERY_ALIASES", ge=0)
     max_query_cost: int = Field(10_000, alias="MADHUR_MAX_QUERY_COST", ge=1)
     max_body_bytes: int = Field(100_000, alias="MADHUR_MAX_BODY_BYTES", ge=1024)
+    # Each client's (address's, account's) budget of query cost over time; 0 turns it off.
+    client_cost_budget: int = Field(200_000, alias="MADHUR_CLIENT_COST_BUDGET", ge=0)
+    client_cost_window_seconds: float = Field(60, alias="MADHUR_CLIENT_COST_WINDOW_SECONDS", gt=0)
+    operation_timeout: float = Field(10, alias="MADHUR_OPERATION_TIMEOUT_SECONDS", gt=0)
     csrf_prevention: bool = Field(True, alias="MADHUR_CSRF_PREVENTION")
     max_password_checks_per_request: int = Field(1, alias="MADHUR_MAX_PASSWORD_CHECKS", ge=1)
     login_max_failures_per_email: int = Field(5, alias="MADHUR_LOGIN_MAX_FAILURES", ge=1)
@@ -82,6 +86,23 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="MADHUR_LOGIN_WINDOW_SECONDS", ge=1)
     session_max_days: int = Field(90, alias="MADHUR_SESSION_MAX_DAYS", ge=1, le=3650)
     register_max_conflicts: int = Field(10, alias="MADHUR_REGISTER_MAX_CONFLICTS", ge=1)
+    # Shared lists (trending, the item graph) weigh a fresh or thin account at `thin weight`
+    # until it is this old and has this many different songs (services/accounts/standing.py).
+    established_account_days: float = Field(7, alias="MADHUR_ESTABLISHED_ACCOUNT_DAYS", ge=0)
+    established_min_songs: int = Field(5, alias="MADHUR_ESTABLISHED_MIN_SONGS", ge=0)
+    thin_account_weight: float = Field(0.1, alias="MADHUR_THIN_ACCOUNT_WEIGHT", ge=0, le=1)
+    register_max_per_address: int = Field(10, alias="MADHUR_REGISTER_MAX_PER_ADDRESS", ge=1)
+    login_max_failures_per_account: int = Field(
+        20, alias="MADHUR_LOGIN_MAX_FAILURES_PER_ACCOUNT", ge=1
+    )
+    login_known_address_days: float = Field(30, alias="MADHUR_LOGIN_KNOWN_ADDRESS_DAYS", gt=0)
+
+    # The HTTP server (http/server.py): trusted proxies, connection limits, read deadlines.
+    forwarded_allow_ips: str = Field("", alias="MADHUR_FORWARDED_ALLOW_IPS")
+    header_timeout: float = Field(10, alias="MADHUR_HEADER_TIMEOUT_SECONDS", gt=0)
+    body_timeout: float = Field(10, alias="MADHUR_BODY_TIMEOUT_SECONDS", gt=0)
+    keep_alive_timeout: int = Field(5, alias="MADHUR_KEEP_ALIVE_SECONDS", ge=1)
+    max_connections: int = Field(1000, alias="MADHUR_MAX_CONNECTIONS", ge=1)
 
     # Spotify metadata (services/spotify/): off unless both credentials are set.
     spotify_client_id: str | None = Field(None, alias="SPOTIFY_CLIENT_ID")

@@ -19,6 +19,7 @@ import uvicorn
 from madhur_gql.app import create_app
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo, free_port
+from madhur_gql.http.server import server_options
 from madhur_gql.log_config import configure_logging
 
 DATA = Path(__file__).parent / "data"
@@ -49,6 +50,13 @@ def make_settings(uri: str, database: str, **overrides: Any) -> Settings:
         "MADHUR_CATALOG_FILE": str(SAMPLE_CATALOG),
         "MADHUR_BCRYPT_ROUNDS": 4,
         "MADHUR_JWT_SECRET": TEST_SECRET,
+        # Every test registers from 127.0.0.1; the throttle's own tests set it low again.
+        "MADHUR_REGISTER_MAX_PER_ADDRESS": 100_000,
+        "MADHUR_CLIENT_COST_BUDGET": 10_000_000,  # one client (127.0.0.1) runs every test
+        # Test accounts are minutes old: they count fully in shared lists unless a test
+        # (test_manipulation) asks for the production standing rules.
+        "MADHUR_ESTABLISHED_ACCOUNT_DAYS": 0,
+        "MADHUR_ESTABLISHED_MIN_SONGS": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -67,7 +75,13 @@ class LiveServer:
         self.app = create_app(settings, **app_options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            **server_options(settings),  # as `madhur-gql serve` runs it
+        )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

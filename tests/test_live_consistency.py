@@ -172,3 +172,34 @@ async def test_a_revoked_token_is_refused_everywhere_within_a_second(
             return error_codes(body) == ["UNAUTHENTICATED"]
 
         await until(refused_on_b)
+
+
+async def test_a_deleted_accounts_plays_leave_trending_on_every_worker(
+    workers: tuple[Worker, Worker], song_ids: list[str]
+) -> None:
+    """deleteMe through one worker takes the account's plays out of the other's trending too
+    (the users change stream's delete comes through that worker's one door)."""
+    a, b = workers
+    token = (await register_user(a.client))["accessToken"]
+    song = song_ids[-1]  # the 40th most popular: outside the top 5 unless it is played
+    for n in range(5):
+        variables = {"i": {"songId": song, "kind": "PLAY", "idempotencyKey": f"d{n}"}}
+        assert not (await a.client.execute(RECORD, variables, token=token)).get("errors")
+
+    async def trending_on_b() -> list[str]:
+        body = await b.client.data("{ trending(first: 5) { edges { node { id } } } }")
+        return [edge["node"]["id"] for edge in body["trending"]["edges"]]
+
+    async def played_on_b() -> bool:
+        return song in await trending_on_b()
+
+    await until(played_on_b)
+    deleted = await a.client.execute(
+        'mutation { deleteMe(password: "correct horse battery") }', token=token
+    )
+    assert deleted["data"] == {"deleteMe": True}, deleted
+
+    async def gone_on_b() -> bool:
+        return song not in await trending_on_b()
+
+    await until(gone_on_b)

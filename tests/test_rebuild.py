@@ -12,6 +12,7 @@ import functools
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,14 +28,14 @@ GATE_TIMEOUT_SECONDS = 120  # generous: a sanity bound so a broken test cannot h
 
 
 def gated_build(
-    started: Path, gate: Path, items: CatalogItems, events: Iterable[Event]
+    started: Path, gate: Path, items: CatalogItems, events: Iterable[Event], **options: Any
 ) -> RecommenderEngine:
     """Runs in the build's child process: say the snapshot is read, wait for the gate, build."""
     started.touch()
     deadline = time.monotonic() + GATE_TIMEOUT_SECONDS
     while not gate.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return RecommenderEngine.build(items, events)
+    return RecommenderEngine.build(items, events, **options)
 
 
 @pytest.fixture(scope="module")

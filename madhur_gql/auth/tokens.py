@@ -16,7 +16,7 @@ from madhur_gql.errors import Unauthenticated
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 ACCESS_TOKEN_HEADER_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 explicit typing
-REQUIRED_CLAIMS = ["sub", "exp", "iat", "nbf", "jti", "iss", "aud", "typ", "ver"]
+REQUIRED_CLAIMS = ["sub", "exp", "iat", "nbf", "jti", "iss", "aud", "typ", "ver", "sid"]
 MAX_TOKEN_LENGTH = 4096  # ours are ~400 bytes; do not base64-decode megabytes for an attacker
 
 
@@ -27,10 +27,14 @@ class AccessClaims:
     jti: str
     expires_at: datetime
     version: int = 0
+    session_id: str = ""
 
 
-def issue_access_token(settings: Settings, user_id: str, role: str, version: int = 0) -> str:
-    """A short-lived token; `ver` ties it to the user's token version (bumped to revoke all)."""
+def issue_access_token(
+    settings: Settings, user_id: str, role: str, version: int = 0, *, session_id: str
+) -> str:
+    """A short-lived token; `ver` ties it to the user's token version (bumped to revoke all),
+    `sid` to its session (the refresh-token family: ending the session ends the token)."""
     now = datetime.now(UTC)
     claims = {
         "sub": user_id,
@@ -43,6 +47,7 @@ def issue_access_token(settings: Settings, user_id: str, role: str, version: int
         "aud": settings.jwt_audience,
         "typ": ACCESS_TOKEN_TYPE,
         "ver": version,
+        "sid": session_id,
     }
     return jwt.encode(
         claims, settings.jwt_secret, algorithm=ALGORITHM, headers={"typ": ACCESS_TOKEN_HEADER_TYPE}
@@ -73,6 +78,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         or claims.get("typ") != ACCESS_TOKEN_TYPE
         or not isinstance(claims.get("sub"), str)
         or not isinstance(claims.get("ver"), int)
+        or not isinstance(claims.get("sid"), str)
     ):
         raise Unauthenticated("Invalid access token.")
     return AccessClaims(
@@ -81,6 +87,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         jti=claims["jti"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         version=claims["ver"],
+        session_id=claims["sid"],
     )
 
 

@@ -15,6 +15,7 @@ import uvicorn
 
 from madhur_gql.cli.output import console
 from madhur_gql.config import get_settings
+from madhur_gql.http.server import server_options
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +65,7 @@ def serve(
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
             access_log=False,
+            **server_options(settings, in_process=False),
         )
 
 

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from madhur_gql.documents.common import utcnow
 
+MAX_ENDED_SESSIONS = 100
+
 
 class Role(StrEnum):
     USER = "USER"
@@ -25,6 +27,9 @@ class User(Document):
     country: str | None = None  # ISO 3166-1 alpha-2, upper case
     hidden_artist_ids: list[PydanticObjectId] = Field(default_factory=list)
     token_version: int = 0  # in every access token; bumping it revokes them all
+    # Sessions (refresh-token families) ended lately: their access tokens are refused. The
+    # newest MAX_ENDED_SESSIONS are kept, far more than end within one access-token lifetime.
+    ended_sessions: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from madhur_gql.config import Settings
 from madhur_gql.documents import Artist, Role, Song, User
 from madhur_gql.documents.spotify import SpotifyTrackInfo
 from madhur_gql.errors import Forbidden, Unauthenticated
+from madhur_gql.graphql.cost import CostMeter
 from madhur_gql.metrics import Metrics
 from madhur_gql.services.accounts.service import AccountService, users_by_ids
 from madhur_gql.services.catalog.admin import SongAdmin
@@ -99,26 +101,40 @@ class Context:
     auth_error: Unauthenticated | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, object] | None = None  # graphql-transport-ws connection_init
-    _user: User | None = None
+    cost: CostMeter | None = None  # set when execution starts (graphql/cost.py)
+    deadline: asyncio.Timeout | None = None  # armed for queries (graphql/cost.py)
+    _user: asyncio.Future[User] | None = None  # the one check, shared by every resolver
 
     @property
     def settings(self) -> Settings:
         return self.services.settings
 
-    @property
-    def user_id(self) -> str | None:
-        return self.claims.user_id if self.claims else None
+    def budget_keys(self) -> list[str]:
+        """Whose cost budget this request spends: its address's, and its account's."""
+        keys = []
+        if self.request.client is not None:
+            keys.append(f"addr:{self.request.client.host}")
+        if self.claims is not None:
+            keys.append(f"user:{self.claims.user_id}")
+        return keys
+
+    def catalog_size(self) -> int:
+        return self.services.browser.song_count()
 
     async def require_user(self, *, fresh: bool = False) -> User:
-        """The caller, or UNAUTHENTICATED. From the accounts' short-lived cache unless `fresh`."""
-        if self.claims is None:
-            raise self.auth_error or Unauthenticated("Log in to do this.")
+        """The caller, or UNAUTHENTICATED. Checked once per request, by the accounts service
+        (token version, session, account): the only way a resolver learns who is calling.
+        From the accounts' short-lived cache unless `fresh` (answers showing the account)."""
         if self._user is None or fresh:
+            if self.claims is None:
+                raise self.auth_error or Unauthenticated("Log in to do this.")
             accounts = self.services.accounts
-            self._user = await accounts.current_user(
-                self.claims.user_id, self.claims.version, fresh=fresh
-            )
-        return self._user
+            self._user = asyncio.ensure_future(accounts.current_user(self.claims, fresh=fresh))
+        try:
+            return await asyncio.shield(self._user)
+        except Unauthenticated as error:
+            self.auth_error = error
+            raise
 
     async def renew(self) -> User:
         """For a long-lived subscription: fresh loaders, the caller read again.
@@ -143,12 +159,32 @@ class Context:
         self.claims = decode_access_token(self.settings, token.strip())
         self.auth_error = None
 
-    def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:
+    @property
+    def user_id(self) -> str | None:
+        """The caller's id once `require_user` has checked the token; None before, when
+        anonymous or when the check failed (never the token's word alone)."""
+        checked = self._user
+        if checked is None or not checked.done() or checked.cancelled() or checked.exception():
+            return None
+        return str(checked.result().id)
+
+    async def viewer(self) -> User | None:
+        """The caller for public fields that show more to their owner; None when anonymous
+        or when the token no longer holds (a revoked token reads like no token)."""
+        if self.claims is None and self._user is None:
+            return None
+        try:
+            return await self.require_user()
+        except Unauthenticated:
+            return None
+
+    async def liked_loader(self) -> DataLoader[PydanticObjectId, bool] | None:
         """Batches "do I like this song?" for a whole page; None when anonymous."""
-        if self.claims is None:
+        viewer = await self.viewer()
+        if viewer is None or viewer.id is None:
             return None
         if self.loaders.liked is None:
-            user_id = PydanticObjectId(self.claims.user_id)
+            user_id = viewer.id
 
             async def load(keys: list[PydanticObjectId]) -> list[bool]:
                 liked = await self.services.likes.liked(user_id, keys)

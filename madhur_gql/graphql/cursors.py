@@ -12,6 +12,7 @@ import binascii
 from madhur_gql.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
+MAX_OFFSET = 2**31 - 2  # beyond any list served here; a database skip of more overflows
 _PREFIX = "o1:"
 
 
@@ -27,8 +28,11 @@ def decode_cursor(cursor: str | None) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not text.startswith(_PREFIX):
             raise ValueError(text)
-        offset = int(text.removeprefix(_PREFIX))
-        if offset < 0:
+        digits = text.removeprefix(_PREFIX)
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 10:
+            raise ValueError(text)
+        offset = int(digits)
+        if offset > MAX_OFFSET:
             raise ValueError(text)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadUserInput("Malformed cursor.", field="after") from exc

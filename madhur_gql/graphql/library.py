@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql.graphql.context import Context
@@ -113,7 +112,8 @@ class LibraryQuery:
 
     @strawberry.field(description="A public playlist, or one of the caller's own.")
     async def playlist(self, info: Info[Context, None], id: strawberry.ID) -> Playlist:
-        viewer = PydanticObjectId(info.context.user_id) if info.context.user_id else None
+        caller = await info.context.viewer()
+        viewer = caller.id if caller else None
         return Playlist.from_document(await playlists.visible_playlist(id, viewer))
 
 

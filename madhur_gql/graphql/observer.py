@@ -11,6 +11,14 @@ from strawberry.extensions import SchemaExtension
 from madhur_gql.metrics import Metrics
 
 log = structlog.get_logger("madhur.requests")
+MAX_LOGGED_NAME = 100  # a client chooses the name: a 99 kB one made a 99 kB log line
+
+
+def short_name(name: str | None) -> str:
+    """The operation name as logged: cut to MAX_LOGGED_NAME characters."""
+    if not name:
+        return "anonymous"
+    return name if len(name) <= MAX_LOGGED_NAME else name[: MAX_LOGGED_NAME - 1] + "…"
 
 
 class RequestObserver(SchemaExtension):
@@ -36,9 +44,12 @@ class RequestObserver(SchemaExtension):
             label = metrics.operation_label(name)
             metrics.operations.labels(label, operation_type, outcome).inc()
             metrics.latency.labels(label, operation_type).observe(seconds)
+        meter = getattr(context.context, "cost", None)
+        cost = {"cost": meter.spent} if meter is not None else {}
         log.info(
             "graphql operation",
-            operation=name or "anonymous",
+            operation=short_name(name),
+            **cost,
             type=operation_type,
             outcome=outcome,
             ms=round(seconds * 1000, 1),

@@ -14,7 +14,7 @@ from dataclasses import replace
 from threading import Lock
 
 from cachetools import LRUCache
-from graphql import GraphQLError, GraphQLSyntaxError, parse
+from graphql import GraphQLError
 from strawberry.http import GraphQLRequestData
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -64,14 +64,20 @@ class PersistedQueryError(Exception):
         return GraphQLError(self.message, extensions=extensions)
 
 
-def resolve(request: GraphQLRequestData, cache: PersistedQueryCache) -> GraphQLRequestData:
-    """The request with its query filled in from (or registered into) the cache.
+def resolve(
+    request: GraphQLRequestData, cache: PersistedQueryCache
+) -> tuple[GraphQLRequestData, str | None]:
+    """The request with its query filled in from the cache, and the hash to register the
+    query under once it has run (`register`), or None.
 
-    Requests without `extensions.persistedQuery` pass unchanged.
+    Nothing is parsed here: the query goes through the same parse (with the token limit),
+    validation and cost checks as any other, and only a document that passed them and ran is
+    stored, so the cache never holds one that cannot run. Requests without
+    `extensions.persistedQuery` pass unchanged.
     """
     extension = (request.extensions or {}).get("persistedQuery")
     if extension is None:
-        return request
+        return request, None
     if not isinstance(extension, dict) or extension.get("version") != 1:
         raise PersistedQueryError("Only persisted query version 1 is supported.", NOT_SUPPORTED)
     sha256_hash = extension.get("sha256Hash")
@@ -83,13 +89,14 @@ def resolve(request: GraphQLRequestData, cache: PersistedQueryCache) -> GraphQLR
         query = cache.get(sha256_hash)
         if query is None:
             raise PersistedQueryError("PersistedQueryNotFound", NOT_FOUND)
-        return replace(request, query=query)
+        return replace(request, query=query), None
 
     if sha256_hex(request.query) != sha256_hash:
         raise PersistedQueryError("provided sha does not match query", BAD_USER_INPUT)
-    try:
-        parse(request.query)
-    except GraphQLSyntaxError:
-        return request  # executed for its parse error, never stored
-    cache.put(sha256_hash, request.query)
-    return request
+    return request, sha256_hash
+
+
+def register(cache: PersistedQueryCache, sha256_hash: str, query: str, ran: bool) -> None:
+    """Store a registration whose document ran (passed parse, validation and cost)."""
+    if ran:
+        cache.put(sha256_hash, query)

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from madhur_gql.documents import ListKind
 from madhur_gql.domain import locales
 from madhur_gql.domain.ids import parse_object_id
+from madhur_gql.domain.song_fields import MAX_GENRE
 from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cursors import check_page_size
@@ -91,6 +92,8 @@ class RecommendationQuery:
         seeds: list[str] = [str(s) for s in seed_song_ids or []]
         if len(seeds) > MAX_SEED_SONGS:
             raise BadUserInput(f"At most {MAX_SEED_SONGS} seed songs.", field="seedSongIds")
+        if genre is not None and len(genre) > MAX_GENRE:
+            raise BadUserInput(f"A genre is at most {MAX_GENRE} characters.", field="genre")
         excluded = exclude_song_ids or []
         if len(excluded) > MAX_EXCLUDED_SONGS:
             raise BadUserInput(

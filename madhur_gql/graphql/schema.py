@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from cachetools import LRUCache
+from graphql import DocumentNode, GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -60,44 +60,68 @@ class Subscription(RecommendationSubscription):
 Extension = Callable[[], SchemaExtension]  # a class or factory: one fresh instance per request
 
 
-class DocumentCache(ParserCache):
-    """ParserCache that leaves documents which do not parse to Strawberry's own parse step.
+class DocumentCache(SchemaExtension):
+    """Parsed documents by query text, for documents that passed every check and ran.
 
-    A syntax error raised inside the cache's hook would skip the error policy, and the client
-    would get no `extensions.code`; parsed again by Strawberry, it is reported as usual.
+    A hit skips parsing and validation (the document was valid for this schema and its
+    rules); a miss is parsed and validated by Strawberry as usual (token limit, error policy).
+    Only runnable documents are kept: one over the depth, alias or cost limits, or that
+    does not parse, would be refused again anyway, and holding 512 of them (each up to the
+    token limit) was memory any client could fill.
     """
+
+    def __init__(self, cache: LRUCache[str, DocumentNode]) -> None:
+        self.cache = cache
+        self.hit = False
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
+        document = self.cache.get(context.query) if context.query else None
+        if document is not None:
+            context.graphql_document = document
+            self.hit = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        if self.hit:
+            self.execution_context.pre_execution_errors = []  # validated when it was stored
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        accepted = context.result is None and not context.pre_execution_errors
+        if not self.hit and accepted and context.query and context.graphql_document is not None:
+            self.cache[context.query] = context.graphql_document
         yield
 
 
 class Schema(strawberry.Schema):
+    document_cache: LRUCache[str, DocumentNode]
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """ErrorPolicy logs what deserves it; client mistakes are not server errors."""
 
 
-def build_schema(extensions: list[Extension] | None = None) -> strawberry.Schema:
-    return Schema(
+def build_schema(extensions: list[Extension] | None = None) -> Schema:
+    documents: LRUCache[str, DocumentNode] = LRUCache(maxsize=DOCUMENT_CACHE_SIZE)
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        # Order matters: the observer is outermost (sees final error codes); the caches come
-        # last, after the extensions that set parse options and add validation rules.
+        # Order matters: the observer is outermost (sees final error codes); the document
+        # cache comes last, after the extensions that set parse options, add validation
+        # rules and refuse costly operations.
         extensions=[
             RequestObserver,
             ErrorPolicy,
             SubscriptionsOverWebSocket,
             *(extensions or []),
-            partial(DocumentCache, maxsize=DOCUMENT_CACHE_SIZE),
-            partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+            partial(DocumentCache, documents),
         ],
         config=StrawberryConfig(auto_camel_case=True),
     )
+    schema.document_cache = documents
+    return schema
 
 
 def export_sdl() -> str:

@@ -11,7 +11,9 @@ from beanie import PydanticObjectId
 from strawberry.types import Info
 
 from madhur_gql import documents
+from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
+from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
@@ -95,7 +97,7 @@ class Song:
 
     @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
     async def liked_by_me(self, info: Info[Context, None]) -> bool:
-        loader = info.context.liked_loader()
+        loader = await info.context.liked_loader()
         return False if loader is None else await loader.load(PydanticObjectId(self.id))
 
     @strawberry.field(description="Album cover from Spotify; null until fetched or if none.")
@@ -337,7 +339,10 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(cls, nodes: Sequence[NodeT], offset: int, total: int) -> Connection[NodeT]:
-        """The page of `nodes` that starts at `offset` in a list of `total`."""
+        """The page of `nodes` that starts at `offset` in a list of `total`; a cursor past
+        the end of the list (a crafted one: real cursors point at an item) is BAD_USER_INPUT."""
+        if offset > total:
+            raise BadUserInput("The cursor points past the end of the list.", field="after")
         edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
         has_next = offset + len(edges) < total
         return cls(
@@ -376,6 +381,7 @@ class Playlist:
 
     @strawberry.field(description="The songs in playlist order; deleted songs drop out.")
     async def songs(self, info: Info[Context, None]) -> list[Song]:
+        charge_list(info, len(self.song_ids), LIST_SIZE_HINTS["Playlist.songs"])
         found = await info.context.loaders.song.load_many(self.song_ids)
         return [Song.from_document(song) for song in found if song is not None]
 

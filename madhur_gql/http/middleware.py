@@ -6,10 +6,13 @@ in GraphQL's error shape (`errors[].extensions.code`) so clients handle them lik
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import sys
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.datastructures import Headers
@@ -53,17 +56,42 @@ def _has_lone_surrogate(body: bytes) -> bool:
     return False
 
 
+_LONG_NUMBER = re.compile(rb"\d{%d}" % (sys.get_int_max_str_digits() + 1))
+
+
+def _undecodable(body: bytes) -> str | None:
+    """Why a JSON body holds what no later layer can take, or None.
+
+    Python's `json.loads` accepts what fails later, each with a 500 before: lone surrogate
+    escapes ("\ud800") and integers longer than Python converts (4,300 digits). Bytes that
+    are not UTF-8 (surrogates written as raw bytes among them) are the view's to refuse: it
+    decodes strictly, where `json.loads` would let them through ("surrogatepass").
+    """
+    if _has_lone_surrogate(body):
+        return "The request holds text that is not valid Unicode (a lone surrogate escape)."
+    if _LONG_NUMBER.search(body):
+        try:
+            json.loads(body)
+        except ValueError as error:
+            if "integer string conversion" in str(error):
+                return "The request holds a number with too many digits."
+    return None
+
+
 class BodySizeLimitMiddleware:
     """413 for a body over `max_bytes`, declared or streamed (chunked bodies are counted);
-    400 for a JSON body with text that is not valid Unicode.
+    408 for a body not complete within `timeout` seconds (a client trickling bytes would
+    hold the connection as long as it liked); 400 for a JSON body with text that is not
+    valid Unicode.
 
     The body is read here, up to the limit, and replayed to the app: GraphQL bodies are
     small, and the app never sees a request it would have to abandon half-read.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -76,27 +104,33 @@ class BodySizeLimitMiddleware:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if _has_lone_surrogate(body):
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return  # the client went away
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await send_refusal(scope, send, 413, too_large, "PAYLOAD_TOO_LARGE")
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
             await send_refusal(
                 scope,
                 send,
-                400,
-                "The request holds text that is not valid Unicode (a lone surrogate escape).",
-                "BAD_USER_INPUT",
+                408,
+                f"The request body did not arrive within {self.timeout:g} seconds.",
+                "REQUEST_TIMEOUT",
             )
+            return
+        body = b"".join(chunks)
+        problem = _undecodable(body)
+        if problem is not None:
+            await send_refusal(scope, send, 400, problem, "BAD_USER_INPUT")
             return
         replayed = False
 
@@ -148,10 +182,14 @@ class CSRFPreventionMiddleware:
     @staticmethod
     def _safe(scope: Scope) -> bool:
         headers = Headers(scope=scope)
-        query_string = scope.get("query_string", b"")
-        if scope["method"] == "GET" and not any(
-            key in query_string for key in (b"query=", b"extensions=")
-        ):
+        # Names as the view reads them: percent-decoded ("%71uery" is "query"), "+" a space.
+        names = {
+            name
+            for name, _ in parse_qsl(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
+        }
+        if scope["method"] == "GET" and not names & {"query", "extensions"}:
             return True  # no operation (the IDE page): nothing runs
         content_type = headers.get("content-type")
         if content_type is not None:

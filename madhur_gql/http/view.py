@@ -6,10 +6,13 @@ the GraphQL-over-HTTP spec asks; application/json keeps the 200 legacy clients e
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
+import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -26,9 +29,13 @@ from strawberry.types.unset import UNSET, UnsetType
 from madhur_gql.errors import Unauthenticated
 from madhur_gql.graphql import persisted_queries
 from madhur_gql.graphql.context import Context, build_context
+from madhur_gql.graphql.limits import over_token_limit, token_limit_error
+from madhur_gql.graphql.observer import short_name as _short
 from madhur_gql.graphql.trusted_documents import NotTrusted, TrustedDocuments
 from madhur_gql.http.envelope import GRAPHQL_RESPONSE_JSON, JSON, negotiate, refusal
 from madhur_gql.http.graphiql import GraphiQLPage
+
+log = structlog.get_logger(__name__)
 
 
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:
@@ -108,10 +115,12 @@ class GraphQLView(GraphQL[Context, None]):
         return UNSET
 
     def decode_json(self, data: str | bytes) -> object:
-        """Bytes that are not UTF-8, or nesting deeper than the parser's stack, are a 400 too."""
+        """Bytes that are not UTF-8 (strictly: no surrogates), numbers Python will not convert
+        (over 4,300 digits) or nesting deeper than the parser's stack are a 400 too."""
         try:
-            return json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as error:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            return json.loads(text)
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
             raise HTTPException(400, "Unable to parse request body as JSON") from error
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -152,19 +161,39 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        max_tokens = context.settings.max_query_tokens
+        if request_data.query and over_token_limit(request_data.query, max_tokens):
+            return ExecutionResult(data=None, errors=[token_limit_error(max_tokens)])
+        cache = self.persisted_query_cache
+        to_register = None
         if self.trusted_documents is not None:  # only listed documents; nothing registers
             try:
                 request_data = self.trusted_documents.resolve(request_data)
             except NotTrusted as error:
                 return ExecutionResult(data=None, errors=[error.as_graphql_error()])
-        elif self.persisted_query_cache is not None:
+        elif cache is not None:
             try:
-                request_data = persisted_queries.resolve(request_data, self.persisted_query_cache)
+                request_data, to_register = persisted_queries.resolve(request_data, cache)
             except persisted_queries.PersistedQueryError as error:
                 return ExecutionResult(data=None, errors=[error.as_graphql_error()])
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        # A query's deadline: armed by the cost extension once the operation is known to be
+        # a query (mutations are not cut short halfway), so parsing and checks come first.
+        context.deadline = asyncio.timeout(None)
+        try:
+            async with context.deadline:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            log.warning(
+                "graphql operation timed out", operation=_short(request_data.operation_name)
+            )
+            return ExecutionResult(data=None, errors=[_timeout(context)])
+        if cache is not None and to_register is not None and request_data.query is not None:
+            persisted_queries.register(
+                cache, to_register, request_data.query, result.data is not None
+            )
+        return result
 
     def create_response(
         self,
@@ -182,3 +211,11 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         return response
+
+
+def _timeout(context: Context) -> GraphQLError:
+    seconds = context.settings.operation_timeout
+    return GraphQLError(
+        f"The query did not finish within {seconds:g} seconds; ask for less.",
+        extensions={"code": "REQUEST_TIMEOUT", "timeoutSeconds": seconds},
+    )

@@ -10,6 +10,9 @@ class EngineConfig:
     """Tunables; defaults chosen on the Last.fm dev split and synthetic checks."""
 
     neighbours: int = 100  # RP3beta neighbours kept per item
+    # established listeners (or playlists) holding both songs before a CF link is shown as a
+    # reason or counted by similarSongs: a dozen fresh accounts cannot make one
+    min_support: int = 3
     rp3_alpha: float = 0.8
     rp3_beta: float = 0.25
     ease_items: int = 3000  # EASE runs on at most this many items with the most evidence

@@ -34,7 +34,7 @@ that snapshot: the service should re-``record`` them on the new engine after the
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 import numpy as np
@@ -49,6 +49,7 @@ from madhur_gql.recommender.graphs import (
     evidence_of,
     interaction_matrix,
     interaction_rows,
+    support_matrix,
 )
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood
@@ -105,12 +106,16 @@ class RecommenderEngine:
         *,
         config: EngineConfig | None = None,
         bulk_interactions: sp.csr_matrix | None = None,
+        listener_weights: Mapping[str, float] | None = None,
     ) -> RecommenderEngine:
         """Full build: item table, histories, CF graphs from groups + users (+ bulk rows).
 
         ``bulk_interactions`` (rows x catalog items, positive strengths) adds co-occurrence
         evidence without per-event objects - e.g. a bulk-imported history of millions of plays.
         It feeds the CF graphs only; those rows have no user profile here.
+        ``listener_weights`` (user id -> 0..1, default 1) weighs each listener's row in the
+        graphs; only rows of weight 1 (and playlists and bulk rows) count as established
+        support for a link (``EngineConfig.min_support``).
         """
         t0 = time.perf_counter()
         engine = cls(config)
@@ -119,20 +124,35 @@ class RecommenderEngine:
             engine.record(event)
         table = engine.items
         histories = list(engine.profiles.positive_histories())
+        weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in histories]
         x = interaction_matrix(
-            items.groups, table.index, (h for _, h in histories), len(table), bulk_interactions
+            items.groups,
+            table.index,
+            (h for _, h in histories),
+            len(table),
+            bulk_interactions,
+            weights,
         )
         first_user = interaction_rows(items.groups, table.index, histories) - len(histories)
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
+        established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
+        established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
+        engine.graphs.support = support_matrix(x, established)
+        engine.graphs.min_support = engine.config.min_support
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
-        table.set_evidence(evidence)
+        holders = np.diff(engine.graphs.support.indptr)  # established rows per item
+        table.set_evidence(evidence, holders > 0)  # held by fresh accounts only: no CF
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True
         return engine
 
     # ---------------------------------------------------------------- updates
+    def forget_user(self, user_id: str) -> None:
+        """A deleted account: its profile goes now, its part of the graphs at the next build."""
+        self.profiles.forget(user_id)
+
     def record(self, event: Event) -> None:
         """Fold one event into the user's profile (ignored for unknown songs)."""
         row = self.items.index.get(str(event.item_id))
@@ -179,6 +199,7 @@ class RecommenderEngine:
             "item_bytes": item_bytes,
             "index_bytes": cf_bytes + content_bytes + item_bytes,
             "build_seconds": round(self._build_seconds, 4),
+            "genre_masks": self.items.genre_masks_cached,
         }
 
     def score_candidates(
@@ -276,6 +297,11 @@ class RecommenderEngine:
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
+        unsupported = ~items.cf_supported[cand]
+        if unsupported.any():  # songs only fresh accounts hold: by their sound alone
+            cw = float(items.content_weight[row])
+            cf = np.where(unsupported, 0.0, cf).astype(np.float32)
+            base = np.where(unsupported, cw * content, base)
         valid = items.valid_at(cand, np.array([row], dtype=np.int64), None)
         sel = np.flatnonzero(valid)
         positions = sel[
@@ -378,6 +404,8 @@ class RecommenderEngine:
             because: tuple[str, ...] = ()
             if scored is not None and scored.cf[p] + scored.content[p] > 0:
                 use_cf = scored.uses_cf(p, float(items.content_weight[j]))
+                if use_cf and not evidence[(j, True)]:
+                    use_cf = False  # no link enough established listeners make: show content
                 if seeded:
                     source = Source.SEED
                 else:

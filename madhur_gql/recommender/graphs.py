@@ -25,9 +25,12 @@ def interaction_matrix(
     histories: Iterable[Sequence[tuple[int, float]]],
     n: int,
     bulk: sp.csr_matrix | None = None,
+    weights: Sequence[float] | None = None,
 ) -> sp.csr_matrix:
-    """Rows x items evidence: groups of >= 2 known items (1 each), user histories (log1p),
-    bulk rows (log1p, only when they have ``n`` columns); duplicates summed."""
+    """Rows x items evidence: groups of >= 2 known items (1 each), user histories (log1p,
+    so a listener's repeats count less and less, times the listener's weight: fresh or thin
+    accounts count less in what everyone shares), bulk rows (log1p, only when they have
+    ``n`` columns); duplicates summed."""
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -40,11 +43,12 @@ def interaction_matrix(
         cols.extend(idx)
         vals.extend([1.0] * len(idx))
         r += 1
-    for history in histories:
+    for k, history in enumerate(histories):
+        weight = weights[k] if weights is not None else 1.0
         for i, s in history:
             rows.append(r)
             cols.append(i)
-            vals.append(math.log1p(s))
+            vals.append(weight * math.log1p(s))
         r += 1
     x = sp.csr_matrix(
         (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
@@ -72,11 +76,21 @@ def evidence_of(x: sp.csr_matrix) -> np.ndarray:
     return np.diff(x.tocsc().indptr).astype(np.float32)
 
 
+def support_matrix(x: sp.csr_matrix, established: np.ndarray) -> sp.csc_matrix:
+    """Which established rows (groups, established listeners, bulk histories) hold each item:
+    binary, by item column, for counting how many stand behind a link between two items."""
+    kept = x[np.flatnonzero(established)]
+    return (kept > 0).astype(np.float32).tocsc()
+
+
 @dataclass(slots=True)
 class ItemGraphs:
-    """The CF item graphs the engine serves (RP3beta first, then pruned EASE if learnt)."""
+    """The CF item graphs the engine serves (RP3beta first, then pruned EASE if learnt), and
+    the support behind their links."""
 
     matrices: list[sp.csr_matrix] = field(default_factory=list)
+    support: sp.csc_matrix | None = None  # established rows x items (support_matrix)
+    min_support: int = 0  # links with fewer established rows behind them are not shown
 
     @classmethod
     def learn(cls, x: sp.csr_matrix, evidence: np.ndarray, config: EngineConfig) -> ItemGraphs:
@@ -101,6 +115,16 @@ class ItemGraphs:
     def grow(self, n: int) -> None:
         """Pad every graph with empty rows/columns up to n x n (songs added since the build)."""
         self.matrices = [_grow(g, n) for g in self.matrices]
+        if self.support is not None:
+            s = self.support
+            self.support = sp.csc_matrix(
+                (
+                    s.data,
+                    s.indices,
+                    np.concatenate([s.indptr, np.full(n - s.shape[1], s.indptr[-1])]),
+                ),
+                shape=(s.shape[0], n),
+            )
 
     @property
     def edges(self) -> int:
@@ -155,14 +179,23 @@ class ItemGraphs:
 
     def contributions(self, idx: np.ndarray, w: np.ndarray, picks: np.ndarray) -> np.ndarray:
         """(history x picks) CF contribution of each history item to each pick, per graph
-        max-normalised and summed (what the explanations rank)."""
+        max-normalised and summed (what the explanations rank); 0 where fewer than
+        ``min_support`` established listeners (or playlists) hold both songs."""
         out = np.zeros((idx.size, picks.size), dtype=np.float64)
         for graph in self.matrices:
             block = graph[idx][:, picks].toarray() * w[:, None]
             top = np.abs(block).max(axis=0, keepdims=True)
             top[top == 0] = 1.0
             out += block / top
+        out[~self.supported(idx, picks)] = 0.0
         return out
+
+    def supported(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(a x b) whether at least ``min_support`` established rows hold both items."""
+        if self.support is None or self.min_support <= 0:
+            return np.ones((a.size, b.size), dtype=bool)
+        both = (self.support[:, a].T @ self.support[:, b]).toarray()
+        return np.asarray(both >= self.min_support)
 
     def neighbours(self, row: int) -> list[sp.csr_matrix]:
         """One item's row in every graph (for similar songs)."""

@@ -56,6 +56,7 @@ class ItemTable:
         self.content_weight = np.zeros(0, dtype=np.float32)
         self.popular_score = np.zeros(0, dtype=np.float32)
         self.debias = np.zeros(0, dtype=np.float32)
+        self.cf_supported = np.ones(0, dtype=bool)  # enough established holders for CF
         self.graph_debias = np.zeros(0, dtype=np.float32)  # graphs-only engine (no factors)
         self.popular_order = np.zeros(0, dtype=np.int64)
         self.arange = np.zeros(0, dtype=np.int64)  # "every item" (identity-checked)
@@ -95,9 +96,16 @@ class ItemTable:
         found = [self.index[s] for s in map(str, item_ids) if s in self.index]
         return np.asarray(found, dtype=np.int64)
 
-    def set_evidence(self, evidence: np.ndarray) -> None:
-        """New CF evidence per item (after a graph build); refreshes the derived weights."""
+    def set_evidence(self, evidence: np.ndarray, supported: np.ndarray | None = None) -> None:
+        """New CF evidence per item (after a graph build); refreshes the derived weights.
+
+        `supported` (bool per item): whether enough established listeners hold the item for
+        its CF score to count; an item only fresh accounts hold ranks by content alone.
+        """
         self.evidence = np.asarray(evidence, dtype=np.float32)
+        self.cf_supported = (
+            np.ones(self.evidence.size, dtype=bool) if supported is None else supported
+        )
         self._refresh_weights()
 
     def upsert(self, items: CatalogItems) -> int:
@@ -174,8 +182,13 @@ class ItemTable:
             mask = np.fromiter(
                 (key in gs for gs in self.genres), dtype=bool, count=len(self.genres)
             )
-            self._genre_masks[key] = mask
+            if mask.any():  # a genre no song has is not kept: made-up ones cannot fill it
+                self._genre_masks[key] = mask
         return mask
+
+    @property
+    def genre_masks_cached(self) -> int:
+        return len(self._genre_masks)
 
     def valid_at(
         self,
@@ -256,6 +269,12 @@ class ItemTable:
         ev = np.log1p(self.evidence)
         ev_norm = ev / ev.max() if ev.size and ev.max() > 0 else ev
         self.popular_score = (0.5 * pop + 0.5 * ev_norm).astype(np.float32)
+        supported = self.cf_supported
+        if supported.size < self.evidence.size:  # songs added since the build
+            supported = np.concatenate(
+                [supported, np.ones(self.evidence.size - supported.size, dtype=bool)]
+            )
+            self.cf_supported = supported
         self.debias = np.power(self.evidence + 1.0, -cfg.debias_gamma).astype(np.float32)
         self.graph_debias = np.power(self.evidence + 1.0, -cfg.graph_debias_gamma).astype(
             np.float32

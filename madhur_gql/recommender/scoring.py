@@ -90,16 +90,19 @@ def _cf_blends(
     factor: np.ndarray | None,
     debias: np.ndarray,
     graph_debias: np.ndarray,
+    supported: np.ndarray,
     size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(accurate, broad) collaborative scores, each scaled to 0..1, float32.
 
-    Without a factor model (too few listeners at build) both are the graphs' debiased sum."""
+    Without a factor model (too few listeners at build) both are the graphs' debiased sum.
+    Items no established listener holds (`supported` False) get no collaborative score at
+    all, from the graphs or the factors: a ring of fresh accounts cannot lift a song."""
     if factor is None:
         total = np.zeros(size, dtype=np.float64)
         for part in parts:
             total += part
-        total *= graph_debias
+        total *= graph_debias * supported
         out = _unit(total).astype(np.float32)
         return out, out
     acc = factor.copy()
@@ -108,7 +111,8 @@ def _cf_blends(
         acc += config.ease_weight * parts[graphs.ease]
     if graphs.rp3 is not None:
         broad += config.rp3_weight * parts[graphs.rp3]
-    broad *= debias
+    acc *= supported
+    broad *= debias * supported
     return _unit(acc).astype(np.float32), _unit(broad).astype(np.float32)
 
 
@@ -153,7 +157,9 @@ def score_taste(
     if items.ivf is None:
         parts = graphs.dense_parts(idx, w, n)
         factor = _factor_scores(models, user, idx, w, None, n)
-        acc, broad = _cf_blends(config, graphs, parts, factor, items.debias, items.graph_debias, n)
+        acc, broad = _cf_blends(
+            config, graphs, parts, factor, items.debias, items.graph_debias, items.cf_supported, n
+        )
         if taste is None:
             content = np.zeros(n, dtype=np.float32)
         else:
@@ -177,7 +183,14 @@ def score_taste(
         parts.append(full)
     factor = _factor_scores(models, user, idx, w, cand, n)
     acc, broad = _cf_blends(
-        config, graphs, parts, factor, items.debias[cand], items.graph_debias[cand], cand.size
+        config,
+        graphs,
+        parts,
+        factor,
+        items.debias[cand],
+        items.graph_debias[cand],
+        items.cf_supported[cand],
+        cand.size,
     )
     if taste is None:
         content = np.zeros(cand.size, dtype=np.float32)
@@ -204,7 +217,14 @@ def widen(
     parts = models.graphs.dense_parts(idx, w, n)
     factor = _factor_scores(models, user, idx, w, None, n)
     acc, broad = _cf_blends(
-        config, models.graphs, parts, factor, items.debias, items.graph_debias, n
+        config,
+        models.graphs,
+        parts,
+        factor,
+        items.debias,
+        items.graph_debias,
+        items.cf_supported,
+        n,
     )
     if scored.taste is None:
         content = np.zeros(n, dtype=np.float32)

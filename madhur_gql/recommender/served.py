@@ -12,7 +12,7 @@ order: ``diversity`` 0 (the API's re-rank knob, a client's choice) and no per-ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import numpy as np
@@ -28,11 +28,18 @@ EVALUATION_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def build_served(
-    items: CatalogItems, events: Iterable[Event], config: EngineConfig | None = None
+    items: CatalogItems,
+    events: Iterable[Event],
+    config: EngineConfig | None = None,
+    listener_weights: Mapping[str, float] | None = None,
 ) -> RecommenderEngine:
     """The one build the API serves (the service calls this) and evaluation scores: a pure
-    function of (items, events), so it may run in a worker thread or another process."""
-    return RecommenderEngine.build(items, events, config=config or EngineConfig())
+    function of (items, events), so it may run in a worker thread or another process.
+    `listener_weights` (each listener's standing, from the build's snapshot) weigh them in
+    the shared item graphs; evaluation leaves them out (every listener counts fully)."""
+    return RecommenderEngine.build(
+        items, events, config=config or EngineConfig(), listener_weights=listener_weights
+    )
 
 
 def catalog_features(features: ItemFeatures | None, n_items: int) -> np.ndarray:

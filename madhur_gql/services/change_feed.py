@@ -107,7 +107,11 @@ class ChangeFeed:
     async def _apply_users(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             key = change.get("documentKey") or {}
-            if "_id" in key:
+            if "_id" not in key:
+                continue
+            if change.get("operationType") == "delete":
+                self.live.account_deleted(key["_id"])  # deleted through another process
+            else:
                 self.live.user_changed(key["_id"])
 
 

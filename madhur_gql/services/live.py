@@ -7,7 +7,12 @@ methods, which deduplicate: an interaction is applied once by its id whichever s
 it first, counters are absolute values (applying one twice is harmless), and a LIKE that
 changed nothing (the song was liked already) is history only, never fed to the recommender.
 Each change updates, together, the catalog index, the song store (the read model), the
-trending scores, the recommender and the accounts' cache.
+trending scores, the recommender, the listeners' standing and the accounts' cache.
+
+Shared lists weigh listeners here and nowhere else: a play enters trending with its
+listener's standing (a fresh or thin account counts `thin_weight`) and diminishing repeats
+(services/catalog/trending.py); a deleted account's plays leave trending, its profile leaves
+the recommender (whose next build drops it from the graphs) and its standing is forgotten.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from cachetools import FIFOCache
 
-from madhur_gql.documents import Interaction, InteractionKind
+from madhur_gql.documents import Interaction, InteractionKind, User
 from madhur_gql.services.accounts.service import AccountService
+from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.store import SongStore
 from madhur_gql.services.recommendations import RecommendationService
@@ -34,11 +40,15 @@ class LiveState:
         songs: SongStore,
         recommendations: RecommendationService,
         accounts: AccountService | None = None,
+        standing: ListenerStanding | None = None,
     ) -> None:
         self.index = index
         self.songs = songs
         self.recommendations = recommendations
         self.accounts = accounts
+        # The recommender adopts the weights its builds compute; trending re-weighs with them.
+        self.standing = standing or recommendations.standing
+        self.standing.on_change(index.trending.reweigh)
         self._applied: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_INTERACTIONS)
         self.interactions_applied = 0
         self.duplicates_skipped = 0
@@ -52,8 +62,9 @@ class LiveState:
         self._applied[key] = True
         self.interactions_applied += 1
         if interaction.kind is InteractionKind.PLAY:
-            self.index.trending.add_play(str(interaction.song_id), interaction.created_at)
+            self.replay_play(interaction)
         if not interaction.repeated:
+            self.standing.observe_song(str(interaction.user_id), str(interaction.song_id))
             self.recommendations.record(interaction)
         return True
 
@@ -64,6 +75,13 @@ class LiveState:
             self.duplicates_skipped += 1
             return False
         return self.interaction(Interaction.model_validate(doc))
+
+    def replay_play(self, play: Interaction) -> None:
+        """A play into trending only, weighed by its listener's standing (also at start-up,
+        from the stored recent plays, before the first build has adopted everyone's)."""
+        listener = str(play.user_id)
+        weight = self.standing.weight(listener)
+        self.index.trending.add_play(str(play.song_id), play.created_at, listener, weight)
 
     def counters(
         self, song_id: PydanticObjectId, *, likes: int | None = None, plays: int | None = None
@@ -88,3 +106,16 @@ class LiveState:
         """An account was edited, logged out everywhere or deleted: forget the cached copy."""
         if self.accounts is not None:
             self.accounts.forget_user(user_id)
+
+    def account_seen(self, user: User) -> None:
+        """The account's age, for its standing (a change stream's events carry only its id)."""
+        self.standing.observe_account(str(user.id), user.created_at)
+
+    def account_deleted(self, user_id: object) -> None:
+        """What a deleted account added to shared lists comes back out (idempotent: both the
+        deleting process and the users change stream bring it)."""
+        listener = str(user_id)
+        self.user_changed(listener)
+        self.index.trending.forget_listener(listener)
+        self.recommendations.forget_listener(listener)
+        self.standing.forget(listener)

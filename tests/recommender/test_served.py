@@ -37,9 +37,10 @@ def _clustered(users: int = 80, items: int = 120, seed: int = 5) -> pd.DataFrame
 def test_the_service_builds_with_the_evaluated_function_and_config() -> None:
     # the API's build process runs EngineBuilder's default build, which is build_served with
     # no config of its own that evaluation would not see; the app does not pass another one
+    # (only the standing rules, which weigh listeners and leave evaluation's data untouched)
     default = inspect.signature(builder.EngineBuilder.__init__).parameters["build"].default
     assert default is served.build_served
-    assert "EngineBuilder(SnapshotSource(database.uri, settings.database_name))" in (
+    assert "EngineBuilder(SnapshotSource(database.uri, settings.database_name, rules))" in (
         inspect.getsource(app_module)
     )
     assert "RecommenderEngine.build" not in inspect.getsource(builder)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,10 +25,26 @@ from madhur_gql.auth.passwords import (
     needs_rehash,
     validate_new_password,
 )
-from madhur_gql.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from madhur_gql.auth.tokens import (
+    AccessClaims,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+)
 from madhur_gql.config import Settings
-from madhur_gql.documents import Interaction, Like, Playlist, RefreshToken, Role, User
+from madhur_gql.documents import (
+    Interaction,
+    InteractionKind,
+    Like,
+    Playlist,
+    RefreshToken,
+    Role,
+    Song,
+    User,
+)
+from madhur_gql.documents.user import MAX_ENDED_SESSIONS
 from madhur_gql.domain import locales
+from madhur_gql.domain.names import refuse_hidden
 from madhur_gql.domain.song_fields import MAX_GENRE, name_key
 from madhur_gql.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from madhur_gql.recommender.mood import Mood
@@ -83,6 +100,7 @@ def _utf8_safe(text: str) -> bool:
 
 
 def validate_display_name(name: str) -> str:
+    refuse_hidden(name, what="Display name", field="displayName")
     name = " ".join(name.split())
     if not name or not name.isprintable() or not _utf8_safe(name):
         raise BadUserInput("Display name must be printable text, not empty.", field="displayName")
@@ -108,6 +126,9 @@ class AccountService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.throttle = LoginThrottle(settings)
+        # Called with the id of each deleted account: shared in-memory state forgets it
+        # (app.py hands it to the one door, services/live.py).
+        self.deleted: list[Callable[[str], None]] = []
         # The account behind each live token, for AUTH_CACHE_SECONDS: a request does not read
         # it from the database, and a revocation elsewhere (another worker, another replica)
         # is seen within that time even if the change stream lags. Writes here, and the users
@@ -118,12 +139,18 @@ class AccountService:
     def forget_user(self, user_id: object) -> None:
         self._users.pop(str(user_id), None)
 
-    async def current_user(self, user_id: str, token_version: int, *, fresh: bool = False) -> User:
-        """The account an access token names, or UNAUTHENTICATED when it no longer holds.
+    async def current_user(self, claims: AccessClaims, *, fresh: bool = False) -> User:
+        """The account an access token names, or UNAUTHENTICATED when the token no longer holds.
 
-        `fresh` reads it from the database: for answers that show the account itself (`me`),
-        which must reflect the caller's own edits made through any worker.
+        The one check of a caller's identity: every field that uses it comes through here.
+        A token holds while its account exists, its token version is the account's (bumped
+        by changePassword and logoutEverywhere) and its session has not ended (logout,
+        revokeSession, refresh-token reuse). One read of the account (or its cached copy,
+        dropped by every such write) answers all three. `fresh` reads it from the database:
+        for answers that show the account itself (`me`), which must reflect the caller's own
+        edits made through any worker.
         """
+        user_id = claims.user_id
         if fresh:
             self.forget_user(user_id)
         user = self._users.get(user_id)
@@ -133,7 +160,7 @@ class AccountService:
                 self._users[user_id] = user
         if user is None:  # deleted account with a still-valid token
             raise Unauthenticated("This account no longer exists.")
-        if user.token_version != token_version:  # password changed, logged out
+        if user.token_version != claims.version or claims.session_id in user.ended_sessions:
             raise Unauthenticated("This session has ended; log in again.")
         return user.model_copy()  # a request may change its copy; the cached one stays
 
@@ -146,12 +173,14 @@ class AccountService:
         address: str | None = None,
     ) -> Session:
         keys = self.throttle.registration_keys(address)
-        await self.throttle.check(keys)
+        signups = self.throttle.signup_keys(address)
+        await self.throttle.check(keys + signups)
         try:
             user = await self.create_user(email, password, display_name, role)
         except Conflict:
             await self.throttle.record_failure(keys, in_flight=False)
             raise
+        await self.throttle.record_failure(signups, in_flight=False)  # counted like a failure
         return await self._start_session(user, family_id=uuid.uuid4().hex)
 
     async def create_user(
@@ -249,7 +278,7 @@ class AccountService:
     async def _verify_password(
         self, user: User | None, email: str, password: str, address: str | None, message: str
     ) -> None:
-        keys = self.throttle.keys(email, address)
+        keys = await self.throttle.keys(email, address)
         await self.throttle.acquire(keys)
         password_hash = user.password_hash if user else dummy_hash(self.settings.bcrypt_rounds)
         try:
@@ -261,6 +290,7 @@ class AccountService:
             await self.throttle.record_failure(keys)
             raise Unauthenticated(message)
         await self.throttle.record_success(keys)
+        await self.throttle.remember_address(email, address)
         if needs_rehash(user.password_hash, self.settings.bcrypt_rounds):
             user.password_hash = await hash_password(password, self.settings.bcrypt_rounds)
             await user.save()
@@ -283,7 +313,7 @@ class AccountService:
         if stored is None:
             spent = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
             if spent is not None and spent.revoked_at is None:
-                await self._revoke_family(spent.family_id, now)
+                await self._end_session(spent.user_id, spent.family_id, now)
             raise Unauthenticated("Invalid refresh token; log in again.")
         token = RefreshToken.model_validate(stored)
         if _aware(token.expires_at) <= now:
@@ -292,10 +322,11 @@ class AccountService:
             days=self.settings.session_max_days
         ):
             # Rotation slides the expiry; this is the absolute limit (RFC 9700 4.14.2).
-            await self._revoke_family(token.family_id, now)
+            await self._end_session(token.user_id, token.family_id, now)
             raise Unauthenticated("This session is too old; log in again.")
         user = await User.get(token.user_id)
-        if user is None:
+        if user is None or token.family_id in user.ended_sessions:
+            # Ended by a concurrent reuse: the token it may have issued dies with it.
             raise Unauthenticated("Invalid refresh token; log in again.")
         return await self._start_session(user, family_id=token.family_id)
 
@@ -305,7 +336,7 @@ class AccountService:
         )
         if token is None:
             return False
-        await self._revoke_family(token.family_id, datetime.now(UTC))
+        await self._end_session(token.user_id, token.family_id, datetime.now(UTC))
         return True
 
     async def sessions(self, user_id: PydanticObjectId) -> list[ActiveSession]:
@@ -316,7 +347,9 @@ class AccountService:
             RefreshToken.revoked_at == None,  # noqa: E711
             RefreshToken.rotated_at == None,  # noqa: E711
         ).to_list()
-        live = [t for t in tokens if _aware(t.expires_at) > now]
+        user = await User.get(user_id)
+        ended = set(user.ended_sessions) if user else set()
+        live = [t for t in tokens if _aware(t.expires_at) > now and t.family_id not in ended]
         live.sort(key=lambda t: _aware(t.created_at), reverse=True)
         return [
             ActiveSession(t.family_id, _aware(t.created_at), _aware(t.expires_at)) for t in live
@@ -329,7 +362,7 @@ class AccountService:
         )
         if owned is None:
             raise NotFound(f"No session with id '{session_id}'.")
-        await self._revoke_family(session_id, datetime.now(UTC))
+        await self._end_session(user_id, session_id, datetime.now(UTC))
 
     async def logout_everywhere(self, user_id: PydanticObjectId, bump_version: bool = True) -> int:
         """Revoke every refresh token; with `bump_version`, live access tokens die too."""
@@ -346,16 +379,28 @@ class AccountService:
         """The one place an account is deleted: everything that belongs to it goes with it.
 
         The account goes first, so a still-valid access token stops working at once. Likes
-        are undone one by one so the songs' like counters stay right.
+        are undone one by one so the songs' like counters stay right, and so are plays; what
+        the account added to shared lists (trending) is taken back by the `deleted` hooks.
         """
         assert user.id is not None
         self.forget_user(user.id)
         await user.delete()
         await RefreshToken.find(RefreshToken.user_id == user.id).delete()
+        plays: Counter[PydanticObjectId] = Counter()
+        async for doc in Interaction.get_pymongo_collection().find(
+            {"user_id": user.id, "kind": InteractionKind.PLAY.value}, {"song_id": 1}
+        ):
+            plays[doc["song_id"]] += 1
+        for song_id, count in plays.items():
+            await Song.get_pymongo_collection().update_one(
+                {"_id": song_id}, {"$inc": {"play_count": -count}}
+            )
         await Interaction.find(Interaction.user_id == user.id).delete()
         async for liked in Like.find(Like.user_id == user.id):
             await likes.unlike(user.id, liked.song_id)
         await Playlist.find(Playlist.owner_id == user.id).delete()
+        for forget in self.deleted:
+            forget(str(user.id))
 
     async def _session_started(self, family_id: str) -> datetime:
         """When the login behind a token family happened: its first token (family index)."""
@@ -365,6 +410,20 @@ class AccountService:
             .first_or_none()
         )
         return _aware(first.created_at) if first else datetime.now(UTC)
+
+    async def _end_session(self, user_id: PydanticObjectId, family_id: str, now: datetime) -> None:
+        """End one login: its access tokens (through the account's ended sessions, one atomic
+        update that `current_user` and `refresh` read) and its refresh tokens.
+
+        Marking the account first closes the refresh race: a token issued to a concurrent
+        winner after this point, or before it, belongs to an ended session either way.
+        """
+        await User.get_pymongo_collection().update_one(
+            {"_id": user_id},
+            {"$push": {"ended_sessions": {"$each": [family_id], "$slice": -MAX_ENDED_SESSIONS}}},
+        )
+        self.forget_user(user_id)  # the cached copy still lists the session as live
+        await self._revoke_family(family_id, now)
 
     async def _revoke_family(self, family_id: str, now: datetime) -> None:
         await RefreshToken.find(
@@ -386,7 +445,7 @@ class AccountService:
             expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days),
         ).insert()
         access_token = issue_access_token(
-            self.settings, str(user.id), user.role.value, user.token_version
+            self.settings, str(user.id), user.role.value, user.token_version, session_id=family_id
         )
         return Session(access_token=access_token, refresh_token=refresh_token, user=user)
 

@@ -1,5 +1,12 @@
 """Login throttling: a few free failures, then a lock that doubles with each further failure.
 
+Guesses are counted per (account, address) first: five wrong passwords lock that pair, so a
+stranger cannot lock the owner out. Per address (one client spraying many accounts) and per
+account across all addresses (a botnet) the counts are larger; the account-wide count never
+applies to an address that has logged in to the account before (a "known" address, as
+OWASP's device cookies do it with cookies), so a flood of wrong passwords from elsewhere
+locks out strangers, never the owner at home.
+
 State lives in MongoDB (collection `login_throttle`), one document per key, addressed by
 `_id` so every read and write is a point operation (no scans, even on the embedded server)
 and shared by every API process. A document is
@@ -51,14 +58,37 @@ class LoginThrottle:
         self.settings = settings
         self._indexed = False
 
-    def keys(self, email: str, address: str | None) -> list[ThrottleKey]:
-        """Per account (guessing one password) and per client address (spraying many accounts)."""
-        keys = [ThrottleKey(_digest("email", email), self.settings.login_max_failures_per_email)]
+    async def keys(self, email: str, address: str | None) -> list[ThrottleKey]:
+        """Per (account, address) first, then per address, then per account unless the
+        address is known for it. The first key is the one a success clears."""
+        settings = self.settings
+        pair = ThrottleKey(
+            _digest("pair", f"{email}\x00{address or ''}"), settings.login_max_failures_per_email
+        )
+        keys = [pair]
         if address:
             keys.append(
-                ThrottleKey(_digest("addr", address), self.settings.login_max_failures_per_address)
+                ThrottleKey(_digest("addr", address), settings.login_max_failures_per_address)
+            )
+        if not await self._known(email, address):
+            keys.append(
+                ThrottleKey(_digest("email", email), settings.login_max_failures_per_account)
             )
         return keys
+
+    async def _known(self, email: str, address: str | None) -> bool:
+        if not address:
+            return False
+        doc = await self._collection().find_one({"_id": _digest("known", f"{email}\x00{address}")})
+        expires = doc.get("expires_at") if doc else None
+        return expires is not None and _aware(expires) > datetime.now(UTC)
+
+    def signup_keys(self, address: str | None) -> list[ThrottleKey]:
+        """Per client address, for registrations that succeed: accounts are free, so a farm
+        of them (to push shared lists) is limited at the source."""
+        if not address:
+            return []
+        return [ThrottleKey(_digest("signup", address), self.settings.register_max_per_address)]
 
     def registration_keys(self, address: str | None) -> list[ThrottleKey]:
         """Per client address, for registrations refused because the email is taken: each
@@ -171,11 +201,24 @@ class LoginThrottle:
                 )
 
     async def record_success(self, keys: list[ThrottleKey]) -> None:
-        """Forget the account's failures; the address keeps its count (one good login per
-        few guesses must not let a sprayer go on), less this attempt."""
+        """Forget this (account, address)'s failures; the address and the account keep their
+        counts (one good login per few guesses must not let a sprayer go on), less this
+        attempt."""
         if not keys:
             return
         collection = self._collection()
         await collection.delete_one({"_id": keys[0].id})
         for key in keys[1:]:
             await collection.update_one({"_id": key.id}, {"$inc": {"pending": -1}})
+
+    async def remember_address(self, email: str, address: str | None) -> None:
+        """After a successful login: this address is the owner's for a while (see `keys`)."""
+        if not address:
+            return
+        days = timedelta(days=self.settings.login_known_address_days)
+        await self._ensure_index()
+        await self._collection().update_one(
+            {"_id": _digest("known", f"{email}\x00{address}")},
+            {"$set": {"expires_at": datetime.now(UTC) + days}},
+            upsert=True,
+        )

@@ -55,6 +55,9 @@ class SongBrowser:
     def artist_song_count(self, artist_id: str) -> int:
         return self.index.artist_song_count(artist_id)
 
+    def song_count(self) -> int:
+        return len(self.index)
+
     def genre_counts(self) -> list[tuple[str, int]]:
         return self.index.genre_counts()
 

@@ -60,6 +60,7 @@ class ListeningHistory:
         of the song.
         """
         assert user.id is not None
+        self.live.account_seen(user)
         validate_rating(kind, rating)
         validate_played_seconds(kind, played_seconds)
         if list_id is not None:
@@ -106,6 +107,7 @@ class ListeningHistory:
     async def _favourite(self, user: User, song_id: str, kind: InteractionKind) -> PydanticObjectId:
         """Idempotent: only a real change is stored in the history and fed on."""
         assert user.id is not None
+        self.live.account_seen(user)
         song_oid = await self._existing_song(song_id)
         if await self._change_like(user.id, song_oid, kind):
             interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)

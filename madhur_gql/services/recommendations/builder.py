@@ -24,7 +24,7 @@ import resource
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -35,10 +35,11 @@ import numpy as np
 from bson import ObjectId
 from pymongo import MongoClient
 
-from madhur_gql.documents import Interaction, Song
+from madhur_gql.documents import Interaction, Song, User
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.served import build_served
-from madhur_gql.recommender.values import CatalogItems, Event
+from madhur_gql.recommender.values import Event
+from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog.songs import SNAPSHOT_BATCH, SNAPSHOT_FIELDS
 from madhur_gql.services.recommendations.snapshot import (
     EVENTS_BATCH,
@@ -46,7 +47,8 @@ from madhur_gql.services.recommendations.snapshot import (
     event_from_doc,
 )
 
-BuildFn = Callable[[CatalogItems, Iterable[Event]], RecommenderEngine]
+# (items, events, listener_weights=...) -> engine: build_served; test builds wrap the engine's build
+BuildFn = Callable[..., RecommenderEngine]
 # A LIKE that changed nothing (the song was liked already) is history, not a second signal.
 EVENTS_FILTER: dict[str, Any] = {"repeated": {"$ne": True}}
 SERVER_SELECTION_TIMEOUT_MS = 5000
@@ -59,6 +61,7 @@ class SnapshotSource:
 
     uri: str
     database: str
+    standing: StandingRules = dataclasses.field(default_factory=StandingRules)  # shared graphs
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class Built:
     child_peak_rss_bytes: int
     shipped_bytes: int = 0  # size of the pickled result
     load_seconds: float = 0.0  # unpickling it in this process
+    listener_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # standing
 
     def missing(self, interaction_ids: Sequence[str]) -> list[bool]:
         """For each id: True when the snapshot does not hold that interaction."""
@@ -100,15 +104,24 @@ def build_from_database(source: SnapshotSource, build: BuildFn) -> str:
         for doc in cursor:
             ids.append(doc["_id"].binary)
             events.append(event_from_doc(doc))
+        accounts = [
+            (str(doc["_id"]), doc["created_at"])
+            for doc in db[User.Settings.name].find({}, {"created_at": 1})
+            if doc.get("created_at") is not None
+        ]
     finally:
         client.close()
     items = catalog_items(songs)
     del songs
-    engine = build(items, events)
+    weights = ListenerStanding(source.standing).weights_for(
+        ((e.user_id, e.item_id) for e in events), accounts
+    )
+    engine = build(items, events, listener_weights=weights)
     built = Built(
         engine=engine,
         interaction_ids=np.sort(np.array(ids, dtype="S12")),
         listeners=frozenset(event.user_id for event in events),
+        listener_weights=weights,
         songs=len(items.ids),
         build_seconds=time.perf_counter() - started,
         child_peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,

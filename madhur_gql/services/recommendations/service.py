@@ -26,6 +26,7 @@ from madhur_gql.domain.song_fields import name_key
 from madhur_gql.recommender.blas import single_threaded_blas
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
+from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.browse import SongBrowser
 from madhur_gql.services.catalog.songs import SongFilter, songs_by_ids
 from madhur_gql.services.recommendations.builder import EngineBuilder
@@ -42,6 +43,7 @@ log = structlog.get_logger(__name__)
 
 MAX_RECOMMENDATIONS = 100
 REBUILD_RETRY_SECONDS = 10.0
+FORGET_REBUILD_SECONDS = 30.0
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
 
@@ -70,15 +72,18 @@ class RecommendationService:
         catalog: SongBrowser,
         builder: EngineBuilder,
         signals: ListenerSignals | None = None,
+        standing: ListenerStanding | None = None,
     ) -> None:
         single_threaded_blas()  # requests are small products: see recommender/blas.py
         self.catalog = catalog
         self.builder = builder  # replaceable: a forced rebuild may use another build
         self.signals = signals or ListenerSignals()  # live lists wait on these
+        self.standing = standing or ListenerStanding()  # who counts fully in shared lists
         self._engine: RecommenderEngine | None = None
         self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
+        self._rebuild_soon: asyncio.Task[None] | None = None
         # ids of recently fed interactions, so an echo of our own write is not fed twice
         self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
 
@@ -115,6 +120,7 @@ class RecommendationService:
                 for change in self._state.pending_songs:
                     change(built.engine)
                 self._listeners.update(built.listeners)
+                self.standing.adopt(built.listener_weights)
                 self._engine = built.engine
                 # The engine lives until the next swap: freezing it (and whatever else is alive)
                 # keeps the collector's full passes short (they walk every tracked object).
@@ -136,6 +142,21 @@ class RecommendationService:
                 songs=built.songs,
                 interactions=len(built.interaction_ids),
             )
+
+    def forget_listener(self, user_id: str) -> None:
+        """A deleted account: its profile goes now; the next build (soon) learns the graphs
+        without it."""
+        if self._engine is not None:
+            self._engine.forget_user(user_id)
+        if self._rebuild_soon is None or self._rebuild_soon.done():
+            self._rebuild_soon = asyncio.get_running_loop().create_task(self._rebuild_later())
+
+    async def _rebuild_later(self) -> None:
+        await asyncio.sleep(FORGET_REBUILD_SECONDS)  # one build for a burst of deletions
+        try:
+            await self.rebuild()
+        except Exception:
+            log.exception("recommender build after an account deletion failed")
 
     async def keep_fresh(self, every_minutes: float) -> None:
         """First build, then a full rebuild every `every_minutes` (0: never), swapped in whole.
