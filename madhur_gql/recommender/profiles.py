@@ -54,6 +54,7 @@ class Profile:
     items: np.ndarray  # int64 rows
     weights: np.ndarray  # float32, same length; > 0 is taste, < 0 is dislike
     excluded: np.ndarray  # int64 rows never to recommend back
+    liked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows liked now
 
     @property
     def has_taste(self) -> bool:
@@ -76,12 +77,13 @@ class _Signal:
     at: float = 0.0  # timestamp the strength refers to
     last_positive: float = -math.inf
     last_skip: float = -math.inf
+    liked: bool = False  # a like (or a rating above 3) not since taken back
 
 
 @dataclass(slots=True)
 class _User:
     items: dict[int, _Signal] = field(default_factory=dict)
-    # (rows, strength, at, last_positive, last_skip) arrays; rebuilt after the next event
+    # (rows, strength, at, last_positive, last_skip, liked) arrays; rebuilt after the next event
     arrays: tuple[np.ndarray, ...] | None = None
 
     def columns(self) -> tuple[np.ndarray, ...]:
@@ -93,6 +95,7 @@ class _User:
                 np.array([s.at for s in sigs], dtype=np.float64),
                 np.array([s.last_positive for s in sigs], dtype=np.float64),
                 np.array([s.last_skip for s in sigs], dtype=np.float64),
+                np.array([s.liked for s in sigs], dtype=bool),
             )
         return self.arrays
 
@@ -108,13 +111,13 @@ class _Packed:
 
     index: dict[str, int]  # user id -> slice number (users unpacked since are gone from it)
     offsets: np.ndarray  # int64, one more than there are slices
-    columns: tuple[np.ndarray, ...]  # rows, strength, at, last_positive, last_skip
+    columns: tuple[np.ndarray, ...]  # rows, strength, at, last_positive, last_skip, liked
 
     @classmethod
     def empty(cls) -> _Packed:
         rows = np.zeros(0, dtype=np.int64)
         floats = tuple(np.zeros(0, dtype=np.float64) for _ in range(4))
-        return cls({}, np.zeros(1, dtype=np.int64), (rows, *floats))
+        return cls({}, np.zeros(1, dtype=np.int64), (rows, *floats, np.zeros(0, dtype=bool)))
 
     def slice(self, position: int) -> tuple[np.ndarray, ...]:
         start, end = int(self.offsets[position]), int(self.offsets[position + 1])
@@ -124,9 +127,11 @@ class _Packed:
         position = self.index.pop(user_id, None)
         if position is None:
             return None
-        rows, strength, at, last_positive, last_skip = (c.tolist() for c in self.slice(position))
-        signals = zip(rows, strength, at, last_positive, last_skip, strict=True)
-        return _User({row: _Signal(s, t, p, k) for row, s, t, p, k in signals})
+        rows, strength, at, last_positive, last_skip, liked = (
+            c.tolist() for c in self.slice(position)
+        )
+        signals = zip(rows, strength, at, last_positive, last_skip, liked, strict=True)
+        return _User({row: _Signal(s, t, p, k, q) for row, s, t, p, k, q in signals})
 
 
 class ProfileStore:
@@ -210,6 +215,10 @@ class ProfileStore:
             sig.strength = min(sig.strength, max(sig.strength + w, 0.0))
         else:
             sig.strength += w
+        if event.kind == "like" or (event.kind == "rating" and w > 0):
+            sig.liked = True
+        elif event.kind in ("unlike", "dislike") or (event.kind == "rating" and w < 0):
+            sig.liked = False
         if event.kind in POSITIVE_KINDS or (event.kind == "rating" and w > 0):
             sig.last_positive = max(sig.last_positive, t)
         if event.kind in ("skip", "dislike") or (event.kind == "rating" and w < 0):
@@ -229,6 +238,12 @@ class ProfileStore:
             if keep.any():
                 yield user_id, list(zip(rows[keep].tolist(), strength[keep].tolist(), strict=True))
 
+    def positive_count(self, user_id: str) -> int:
+        """How many songs the user holds with a positive strength (likes, plays, good ratings
+        not since taken back): how much their history can speak for them."""
+        columns = self._columns(str(user_id))
+        return 0 if columns is None else int((columns[1] > 0).sum())
+
     def forget(self, user_id: str) -> None:
         """Drop a user's profile (a deleted account)."""
         self._users.pop(str(user_id), None)
@@ -242,7 +257,7 @@ class ProfileStore:
         cfg = self.config
         hl = cfg.half_life_days * DAY
         recent = now - cfg.recent_days * DAY
-        idx, strength, at, lastpos, lastskip = columns
+        idx, strength, at, lastpos, lastskip, liked = columns
         decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
         decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
         excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)
@@ -252,4 +267,4 @@ class ProfileStore:
         if idx_k.size > cfg.history_cap:
             top = np.argpartition(-np.abs(w_k), cfg.history_cap - 1)[: cfg.history_cap]
             idx_k, w_k = idx_k[top], w_k[top]
-        return Profile(idx_k, w_k.astype(np.float32), idx[excluded])
+        return Profile(idx_k, w_k.astype(np.float32), idx[excluded], idx[liked & (strength > 0)])

@@ -17,11 +17,13 @@ from madhur_gql.recommender.mood import Mood
 from madhur_gql.recommender.profiles import ProfileStore, event_weight
 from madhur_gql.recommender.rerank import mood_cutoff, select
 from madhur_gql.recommender.scoring import CFModels, score_taste, widen
-from madhur_gql.recommender.values import CatalogItems, Event, RecommendationRequest
+from madhur_gql.recommender.values import CatalogItems, Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.recommendations.onboarding import (
     MAX_FAVOURITE_GENRES,
+    blend,
     onboarding_genres,
-    with_favourite_mood,
+    onboarding_moods,
+    onboarding_share,
 )
 from testsupport.synthetic import synthetic_catalog, synthetic_events
 
@@ -235,10 +237,19 @@ def test_request_is_frozen_and_knows_when_it_is_steered() -> None:
 
 def test_onboarding_uses_favourites_only_when_the_request_leaves_room() -> None:
     plain = RecommendationRequest()
-    assert with_favourite_mood(plain, ["SAD", "HAPPY"]).mood is Mood.SAD
-    asked = RecommendationRequest(valence=0.9)
-    assert with_favourite_mood(asked, ["SAD"]) is asked
+    assert onboarding_moods(plain, ["SAD", "HAPPY"]) == [Mood.SAD, Mood.HAPPY]
+    assert onboarding_moods(RecommendationRequest(valence=0.9), ["SAD"]) == []
     many = [f"G{i}" for i in range(9)]
     assert onboarding_genres(plain, many) == [f"g{i}" for i in range(MAX_FAVOURITE_GENRES)]
     assert onboarding_genres(RecommendationRequest(genre="rock"), many) == []
     assert onboarding_genres(RecommendationRequest(seeds=("x",)), many) == []
+
+
+def test_onboarding_fades_as_the_history_grows_and_blends_evenly() -> None:
+    assert onboarding_share(0) == 1.0 > onboarding_share(3) > onboarding_share(7) > 0.0
+    assert onboarding_share(10) == onboarding_share(40) == 0.0
+    guided = [Pick(f"g{i}", 1.0, Source.MOOD) for i in range(10)]
+    personal = [Pick(f"p{i}", 1.0, Source.CONTENT) for i in range(10)]
+    half = [p.item_id[0] for p in blend(guided, personal, 0.5, 10)]
+    assert half.count("g") == 5 and half[:4].count("g") == 2
+    assert [p.item_id for p in blend(guided[:2], personal, 1.0, 4)] == ["g0", "g1", "p0", "p1"]
