@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -143,6 +144,10 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 name="recommender",
             )
             del snapshot
+            # The read model is a million long-lived objects; a full collection walked them
+            # all (0.7 s, the loop stalled). Frozen, collections walk what requests allocate.
+            gc.collect()
+            gc.freeze()
             if dashboard is not None:
                 dashboard.start()
             try:

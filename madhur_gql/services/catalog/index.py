@@ -12,6 +12,7 @@ song's ``versions``. Browsing without a search term lists every release.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,12 +20,15 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from madhur_gql.domain.recordings import canonical_versions, recording_key
 from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
 from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
+
+SEARCH_CACHE_SIZE = 256  # distinct search terms whose matches are kept (per columns build)
 
 
 class SongOrder(StrEnum):
@@ -76,6 +80,7 @@ class _Columns:
     ids: list[str]
     titles: list[str]  # search keys
     artists: list[str]
+    search: _SearchText  # the same keys, as one string
     artist_positions: dict[str, np.ndarray]  # artist search key -> song positions
     artist_matcher: ArtistMatcher
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
@@ -183,14 +188,12 @@ class CatalogIndex:
         if song_filter is not None:
             mask &= self._filter_mask(columns, song_filter)
         if search:
-            candidates = np.flatnonzero(mask)
-            titles, artists = columns.titles, columns.artists
-            hits = [i for i in candidates if search in titles[i] or search in artists[i]]
-            if not hits:
-                for name in columns.artist_matcher.near(search):
-                    hits.extend(columns.artist_positions[name])
+            hits = np.flatnonzero(mask & columns.search.matching(search))
+            if not hits.size:
+                near = [columns.artist_positions[a] for a in columns.artist_matcher.near(search)]
+                hits = np.concatenate(near) if near else hits
             found = np.zeros(n, dtype=bool)
-            found[columns.canonical[np.asarray(hits, dtype=np.int64)]] = True  # once a recording
+            found[columns.canonical[hits]] = True  # once a recording
             mask &= found
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
@@ -283,6 +286,7 @@ class CatalogIndex:
             ids=ids,
             titles=[s.title_key for s in songs],
             artists=[s.artist_key for s in songs],
+            search=_SearchText([s.title_key for s in songs], [s.artist_key for s in songs]),
             artist_positions={k: np.array(v, dtype=np.int64) for k, v in positions.items()},
             artist_matcher=ArtistMatcher(positions),
             features=features,
@@ -302,6 +306,38 @@ class CatalogIndex:
             versions=versions,
         )
         return self._columns
+
+
+class _SearchText:
+    """Substring search over every title and artist at C speed, recent terms remembered.
+
+    A loop of `term in title` over 28k songs took 50 ms a query. Here all rows are one string
+    ("title\x1fartist\n" each): one regular-expression scan finds the matches and a binary
+    search over the row offsets maps them to rows. A term holds neither separator, so it
+    matches inside one field of one row, as `term in title or term in artist` would.
+    """
+
+    def __init__(self, titles: list[str], artists: list[str]) -> None:
+        rows = [f"{t}\x1f{a}\n" for t, a in zip(titles, artists, strict=True)]
+        self._text = "".join(rows)
+        self._starts = np.cumsum([0, *map(len, rows)])[:-1]
+        self._n = len(rows)
+        self._recent: LRUCache[str, np.ndarray] = LRUCache(maxsize=SEARCH_CACHE_SIZE)
+
+    def matching(self, term: str) -> np.ndarray:
+        """A read-only mask of the rows whose title or artist contains `term`."""
+        cached = self._recent.get(term)
+        if cached is not None:
+            return cached
+        mask = np.zeros(self._n, dtype=bool)
+        clean = term.replace("\x1f", "").replace("\n", "")
+        if clean:
+            offsets = [m.start() for m in re.finditer(re.escape(clean), self._text)]
+            if offsets:
+                mask[np.searchsorted(self._starts, offsets, side="right") - 1] = True
+        mask.setflags(write=False)
+        self._recent[term] = mask
+        return mask
 
 
 def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:

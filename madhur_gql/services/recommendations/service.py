@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from cachetools import FIFOCache
+from cachetools import FIFOCache, TTLCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
@@ -27,7 +27,7 @@ from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.songs import SongFilter, songs_by_ids
+from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations.builder import EngineBuilder
 from madhur_gql.services.recommendations.live import ListenerSignals
 from madhur_gql.services.recommendations.onboarding import (
@@ -48,6 +48,12 @@ REBUILD_RETRY_SECONDS = 10.0
 FORGET_REBUILD_SECONDS = 30.0
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
+# A listener asking again within this long, with no interaction of theirs in between, no
+# engine swap and no song edit, gets the same list (with current counters). Other listeners'
+# interactions move the graph a little: the TTL bounds how long that takes to show.
+ANSWER_TTL_SECONDS = 0.5
+ANSWER_LISTENERS = 20_000  # listeners whose recent answers are kept
+AnswerKey = tuple[RecommendationRequest, tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,12 @@ class RecommendationService:
         self._rebuild_soon: asyncio.Task[None] | None = None
         # ids of recently fed interactions, so an echo of our own write is not fed twice
         self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
+        # Recent answers by listener, then by request: dropped whole when the listener's own
+        # interaction comes through the one door (services/live.py), so they never hide it.
+        self._answers: TTLCache[str, dict[AnswerKey, list[Recommendation]]] = TTLCache(
+            maxsize=ANSWER_LISTENERS, ttl=ANSWER_TTL_SECONDS
+        )
+        self.answers_served = 0
 
     @property
     def ready(self) -> bool:
@@ -124,6 +136,7 @@ class RecommendationService:
                 self._listeners.update(built.listeners)
                 self.standing.adopt(built.listener_weights)
                 self._engine = built.engine
+                self._answers.clear()
             finally:
                 self._state.building = False
                 self._state.pending.clear()
@@ -189,6 +202,7 @@ class RecommendationService:
             return False
         self._recorded[key] = True
         event = to_event(interaction)
+        self._answers.pop(event.user_id, None)
         self._listeners.add(event.user_id)
         if self._state.building:
             self._state.pending.append((key, event))
@@ -198,6 +212,7 @@ class RecommendationService:
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self._answers.clear()
         if self._engine is not None and docs:
             self._engine.add_or_update_items(catalog_items(docs))
         if self._state.building and docs:  # and to the engine being built, after the swap
@@ -205,6 +220,7 @@ class RecommendationService:
             self._state.pending_songs.append(lambda engine: engine.add_or_update_items(items))
 
     def remove_songs(self, song_ids: Sequence[str]) -> None:
+        self._answers.clear()
         if self._engine is not None and song_ids:
             self._engine.remove_items(song_ids)
         if self._state.building and song_ids:
@@ -227,6 +243,43 @@ class RecommendationService:
         engine = self._engine
         if engine is None:
             return await self._popular_fallback(request)
+        favourites = (tuple(favourite_genres), tuple(favourite_moods))
+        if user_id is None:
+            return await self._recommend(engine, user_id, request, *favourites)
+        key = (request, *favourites)
+        answers = self._answers.get(user_id)
+        if answers is None:
+            answers = self._answers[user_id] = {}
+        elif key in answers:
+            self.answers_served += 1
+            return self._current(answers[key])
+        answer = await self._recommend(engine, user_id, request, *favourites)
+        if self._answers.get(user_id) is answers:  # not dropped or swapped while we awaited
+            answers[key] = answer
+            return self._current(answer)
+        return answer
+
+    def _current(self, answer: list[Recommendation]) -> list[Recommendation]:
+        """A remembered answer with the songs as the store holds them now (counters move)."""
+        store = self.catalog.songs
+        return [
+            Recommendation(
+                song=(store.cached(r.song.id) if r.song.id else None) or r.song,
+                score=r.score,
+                source=r.source,
+                reasons=list(r.reasons),
+            )
+            for r in answer
+        ]
+
+    async def _recommend(
+        self,
+        engine: RecommenderEngine,
+        user_id: str | None,
+        request: RecommendationRequest,
+        favourite_genres: Sequence[str],
+        favourite_moods: Sequence[str],
+    ) -> list[Recommendation]:
         genres = onboarding_genres(request, favourite_genres)
         moods = onboarding_moods(request, favourite_moods)
         share = 0.0
@@ -268,7 +321,7 @@ class RecommendationService:
             genre=request.genre, language=request.language, country=request.country
         )
         ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
-        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        found = await self.catalog.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
@@ -291,7 +344,7 @@ class RecommendationService:
         and never shows a score rising down it)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
-        songs = await songs_by_ids(list(wanted))
+        songs = await self.catalog.songs.by_ids(list(wanted))
         results = []
         cap = 1.0
         for pick in picks:
