@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -189,6 +190,10 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             build = asyncio.create_task(
                 keep_recommender_fresh(recommendations, settings, importing), name="recommender"
             )
+            # The read model is a million long-lived objects; a full collection walked them
+            # all (0.7 s, the loop stalled). Frozen, collections walk what requests allocate.
+            gc.collect()
+            gc.freeze()
             if dashboard is not None:
                 dashboard.start()
             try:

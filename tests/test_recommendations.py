@@ -111,6 +111,22 @@ async def test_skipped_and_played_songs_do_not_come_back(client: GraphQLClient) 
     assert skipped not in after and played not in after
 
 
+async def test_a_list_asked_for_again_reflects_the_listeners_own_dislike_at_once(
+    client: GraphQLClient,
+) -> None:
+    """Lists are remembered for a moment; the listener's own write drops the memory."""
+    token = await listener(client)
+    for song in await search(client, "queen", 3):
+        await client.execute(RECORD, {"i": {"songId": song, "kind": "LIKE"}}, token=token)
+    first = await recs(client, token)
+    again = await recs(client, token)
+    assert [p["song"]["id"] for p in again] == [p["song"]["id"] for p in first]
+    disliked = first[0]["song"]["id"]
+    body = await client.execute(RECORD, {"i": {"songId": disliked, "kind": "DISLIKE"}}, token=token)
+    assert not body.get("errors")
+    assert disliked not in {p["song"]["id"] for p in await recs(client, token)}
+
+
 async def test_genre_restricts_the_list(client: GraphQLClient) -> None:
     token = await listener(client)
     picks = await recs(client, token, genre="Rock")

@@ -36,6 +36,7 @@ class CatalogQuery:
             order=order,
         )
         nodes = [Song.from_document(song) for song in page.items]
+        await Song.mark_liked(info, nodes)
         return Connection.of(nodes, page.offset, page.total)
 
     @strawberry.field(description="Genres with the number of songs in each, largest first.")

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
-from madhur_gql.auth.tokens import AccessClaims, decode_access_token
+from madhur_gql.auth.tokens import AccessClaims, VerifiedTokens
 from madhur_gql.config import Settings
 from madhur_gql.documents import Artist, Role, Song, User
 from madhur_gql.documents.spotify import SpotifyTrackInfo
@@ -56,6 +56,10 @@ class Services:
     served_lists: ServedLists
     likes: LikeLookups = field(default_factory=LikeLookups)
     spotify: SpotifyService = field(default_factory=SpotifyService.off)
+    tokens: VerifiedTokens = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = VerifiedTokens(self.settings)
 
 
 def _in_order(
@@ -156,7 +160,7 @@ class Context:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization must be 'Bearer <access token>'.")
-        self.claims = decode_access_token(self.settings, token.strip())
+        self.claims = self.services.tokens.decode(token.strip())
         self.auth_error = None
 
     @property
@@ -219,7 +223,7 @@ def build_context(
     if token is None:
         return context
     try:
-        context.claims = decode_access_token(services.settings, token)
+        context.claims = services.tokens.decode(token)
     except Unauthenticated as error:
         # Anonymous for public fields; fields that need a user report why the token failed.
         context.auth_error = error

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
 import strawberry
 from beanie import PydanticObjectId
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from madhur_gql import documents
 from madhur_gql.errors import BadUserInput
@@ -85,8 +86,14 @@ class Song:
     country: str | None = strawberry.field(
         description='ISO 3166-1 alpha-2 code of the song\'s country ("NP"); null when unknown.'
     )
-    audio_features: AudioFeatures
     artist_id: strawberry.Private[PydanticObjectId | None]
+    audio: strawberry.Private[documents.AudioFeatures]
+    # Whether the caller likes it, when the page's likes were looked up together (`mark_liked`)
+    liked: strawberry.Private[bool | None] = None
+
+    @strawberry.field
+    def audio_features(self) -> AudioFeatures:
+        return AudioFeatures(**self.audio.model_dump())
 
     @strawberry.field(description="The artist as a browsable entity (`artist` is the name).")
     async def artist_profile(self, info: Info[Context, None]) -> Artist | None:
@@ -95,10 +102,28 @@ class Song:
         artist = await info.context.loaders.artist.load(self.artist_id)
         return Artist.from_document(artist) if artist else None
 
-    @strawberry.field(description="Whether the caller likes this song; false when anonymous.")
-    async def liked_by_me(self, info: Info[Context, None]) -> bool:
-        loader = await info.context.liked_loader()
-        return False if loader is None else await loader.load(PydanticObjectId(self.id))
+    @strawberry.field(
+        description="Other releases of the same recording (a radio edit, a remaster, a release "
+        "crediting a featured artist: the same normalised title and primary artist; a live take "
+        "or a remix is another recording), most popular first; empty when there are none. "
+        "Search, recommendations and similar songs show a recording once, as its most popular "
+        "release, and a like or play of any version counts for the song."
+    )
+    async def versions(self, info: Info[Context, None]) -> list[Song]:
+        ids = info.context.services.browser.versions(str(self.id))
+        if not ids:
+            return []
+        found = await info.context.loaders.song.load_many(ids)
+        return [Song.from_document(song) for song in found if song is not None]
+
+    @strawberry.field(
+        description="Whether the caller likes this song; false when anonymous.", graphql_type=bool
+    )
+    def liked_by_me(self, info: Info[Context, None]) -> bool | Awaitable[bool]:
+        """At once when the page was marked (no awaiting per song); else batched per request."""
+        if self.liked is not None:
+            return self.liked
+        return _liked_by_me(info.context, PydanticObjectId(self.id))
 
     @strawberry.field(description="Album cover from Spotify; null until fetched or if none.")
     async def album_cover_url(
@@ -140,9 +165,35 @@ class Song:
             like_count=song.like_count,
             language=song.language,
             country=song.country,
-            audio_features=AudioFeatures(**song.audio.model_dump()),
             artist_id=song.artist_id,
+            audio=song.audio,
         )
+
+    @staticmethod
+    async def mark_liked(info: Info[Context, None], songs: Sequence[Song]) -> None:
+        """Look up the caller's likes of a whole page at once, if the query asks for them."""
+        if not songs or not selects(info.selected_fields, "likedByMe"):
+            return
+        loader = await info.context.liked_loader()
+        if loader is None:
+            liked = [False] * len(songs)
+        else:
+            liked = await loader.load_many([PydanticObjectId(s.id) for s in songs])
+        for song, flag in zip(songs, liked, strict=True):
+            song.liked = flag
+
+
+async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:
+    loader = await context.liked_loader()
+    return False if loader is None else await loader.load(song_id)
+
+
+def selects(selections: Sequence[Selection], name: str) -> bool:
+    """Whether a field called `name` is asked for anywhere below (fragments included)."""
+    return any(
+        (isinstance(item, SelectedField) and item.name == name) or selects(item.selections, name)
+        for item in selections
+    )
 
 
 @strawberry.type(description="An artist with songs in the catalog.")
@@ -256,9 +307,16 @@ class Interaction:
 @strawberry.type(description="One song of a served list, with why it was picked.")
 class Recommendation:
     song: Song
-    score: float = strawberry.field(description="Higher is better; comparable within one list.")
+    score: float = strawberry.field(
+        description="The final score, after re-ranking, steering and debiasing, 0..1: higher is "
+        "better, never rising down a list; comparable within one list."
+    )
     source: RecommendationSource  # type: ignore[valid-type]
-    reasons: list[str] = strawberry.field(description="Why this song, in words for the listener.")
+    reasons: list[str] = strawberry.field(
+        description="Why this song, in words for the listener, each naming its evidence: "
+        "playlists or listeners it shares with a named song, the caller's like or play of a "
+        "song it sounds like, a mood region it is inside (or the closest the catalog has)."
+    )
     list_id: strawberry.ID = strawberry.field(
         description="The served list this item belongs to: the same for every item of one list, "
         "new for each list. A play, like, skip or dislike of the song within 30 minutes counts "

@@ -26,9 +26,10 @@ above it, only the CF graphs' reach plus an IVF content shortlist (and the best 
 so request cost follows the user's history instead of the catalog size.
 
 Offline quality of this exact path on the Last.fm dev split: BENCHMARKS.md (Recommender).
-Returned scores are the blended relevance in 0..1 (the MMR order may differ slightly from the
-score order when diversity > 0). Events recorded while a new engine is being built are not in
-that snapshot: the service should re-``record`` them on the new engine after the swap.
+Returned scores are the final relevance in 0..1 (after steering, moods and debiasing), each
+capped by the one above it, so they never rise down a list the MMR re-rank reordered. Events
+recorded while a new engine is being built are not in that snapshot: the service should
+re-``record`` them on the new engine after the swap.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ from madhur_gql.recommender.graphs import (
     support_matrix,
 )
 from madhur_gql.recommender.items import ItemTable
-from madhur_gql.recommender.mood import Mood
+from madhur_gql.recommender.mood import Mood, in_region
 from madhur_gql.recommender.profiles import Profile, ProfileStore, timestamp
+from madhur_gql.recommender.provenance import LinkSources
 from madhur_gql.recommender.rerank import best_mood_rows, select, steer_by_mood
 from madhur_gql.recommender.scoring import (
     CFModels,
@@ -64,11 +66,13 @@ from madhur_gql.recommender.scoring import (
     widen,
 )
 from madhur_gql.recommender.values import (
+    Basis,
     CatalogItems,
     Event,
     Pick,
     RecommendationRequest,
     Source,
+    Vibe,
 )
 
 __all__ = [
@@ -92,6 +96,7 @@ class RecommenderEngine:
         self.items = ItemTable(self.config)
         self.profiles = ProfileStore(self.config)
         self.graphs = ItemGraphs()
+        self.links = LinkSources.empty()  # which rows (playlists, listeners) hold each song
         self.factors: FactorModel | None = None
         self._folded: dict[str, np.ndarray | None] = {}  # fold-ins since the last event
         self._build_seconds = 0.0
@@ -125,20 +130,22 @@ class RecommenderEngine:
         table = engine.items
         histories = list(engine.profiles.positive_histories())
         weights = [(listener_weights or {}).get(user_id, 1.0) for user_id, _ in histories]
+        songs = table.song_index()  # a playlist holding two versions holds the song once
         x = interaction_matrix(
             items.groups,
-            table.index,
+            songs,
             (h for _, h in histories),
             len(table),
             bulk_interactions,
             weights,
         )
-        first_user = interaction_rows(items.groups, table.index, histories) - len(histories)
+        first_user = interaction_rows(items.groups, songs, histories) - len(histories)
         user_rows = {uid: first_user + k for k, (uid, _) in enumerate(histories)}
         evidence = evidence_of(x)
         engine.graphs = ItemGraphs.learn(x, evidence, engine.config)
         established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
         established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
+        engine.links = LinkSources.split(x, first_user, established)
         engine.graphs.support = support_matrix(x, established)
         engine.graphs.min_support = engine.config.min_support
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
@@ -155,7 +162,7 @@ class RecommenderEngine:
 
     def record(self, event: Event) -> None:
         """Fold one event into the user's profile (ignored for unknown songs)."""
-        row = self.items.index.get(str(event.item_id))
+        row = self.items.song_row(str(event.item_id))  # any version counts for the song
         if row is not None:
             self.profiles.record(event, row)
             user = str(event.user_id)
@@ -171,6 +178,7 @@ class RecommenderEngine:
         """
         if self.items.upsert(items):
             self.graphs.grow(len(self.items))
+            self.links.grow(len(self.items))
             if self.factors is not None:
                 self.factors.grow(len(self.items))
 
@@ -201,6 +209,10 @@ class RecommenderEngine:
             "build_seconds": round(self._build_seconds, 4),
             "genre_masks": self.items.genre_masks_cached,
         }
+
+    def positive_songs(self, user_id: str) -> int:
+        """Songs the listener's history holds positively (onboarding fades with it)."""
+        return self.profiles.positive_count(user_id)
 
     def score_candidates(
         self, user_id: str, *, now: datetime | None = None
@@ -235,8 +247,8 @@ class RecommenderEngine:
         if len(items) == 0 or k <= 0:
             return []
         history = self.profiles.profile(user_id, self._now(now))
-        seeds = items.rows(dict.fromkeys(map(str, request.seeds)))
-        drop = np.concatenate([history.excluded, seeds, items.rows(request.exclude)])
+        seeds = items.song_rows(map(str, request.seeds))
+        drop = np.concatenate([history.excluded, seeds, items.song_rows(request.exclude)])
         taste = Profile.of_seeds(seeds) if seeds.size else history
         personal = None
         if taste.has_taste:
@@ -263,15 +275,19 @@ class RecommenderEngine:
             shown = base
         kept = valid
         if request.steering is not None:
+            same = shown is base  # (checked before ``base`` is rebound: steer once, not twice)
             valid, base = request.steering.apply(items, cand, base, kept, history)
-            if shown is not base:
-                shown = request.steering.apply(items, cand, shown, kept, history)[1]
+            steer = request.steering
+            shown = base if same else steer.apply(items, cand, shown, kept, history)[1]
         if request.steered:
             kept = valid
+            same = shown is base
             valid, base = steer_by_mood(
                 items, cfg, request, cand, base, kept, personal=scored is not None
             )
-            if shown is not base:
+            if same:
+                shown = base
+            else:
                 shown = steer_by_mood(
                     items, cfg, request, cand, shown, kept, personal=scored is not None
                 )[1]
@@ -293,7 +309,7 @@ class RecommenderEngine:
     def similar(self, item_id: str, k: int = 20, *, max_per_artist: int = 0) -> list[Pick]:
         """Songs like one song: its CF neighbours blended with audio similarity."""
         items = self.items
-        row = items.index.get(str(item_id))
+        row = items.song_row(str(item_id))
         if row is None or k <= 0:
             return []
         cand, base, cf, content = score_similar(items, self.graphs, self.config, row)
@@ -308,15 +324,27 @@ class RecommenderEngine:
             select(items, cand[sel], base[sel], k, 0.0, max_per_artist, self.config.pool)
         ]
         cw = float(items.content_weight[row])
-        return [
-            Pick(
-                items.ids[int(cand[p])],
-                float(np.clip(base[p], 0.0, 1.0)),
-                Source.COLLABORATIVE if (1.0 - cw) * cf[p] >= cw * content[p] else Source.CONTENT,
-                (items.ids[row],),
+        chosen = cand[positions]
+        links = self.links.basis(
+            np.full(chosen.size, row, dtype=np.int64), chosen, self.config.min_support
+        )
+        picks: list[Pick] = []
+        cap = 1.0
+        for p, link in zip(positions.tolist(), links, strict=True):
+            # a link too few playlists or established listeners make is not named: the pick
+            # is said by its sound
+            use_cf = link is not None and (1.0 - cw) * cf[p] >= cw * content[p]
+            score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
+            picks.append(
+                Pick(
+                    items.ids[int(cand[p])],
+                    score,
+                    Source.COLLABORATIVE if use_cf else Source.CONTENT,
+                    (items.ids[row],),
+                    basis=link if use_cf else Basis.SOUND,
+                )
             )
-            for p in positions.tolist()
-        ]
+        return picks
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
@@ -389,27 +417,40 @@ class RecommenderEngine:
         (the tail's broad picks and the diversity re-rank may place a less relevant song
         earlier)."""
         items = self.items
+        liked = None if seeded else taste.liked
         evidence = (
-            evidence_for(items, self.graphs, chosen.tolist(), taste.items, taste.weights)
+            evidence_for(
+                items, self.graphs, self.links, chosen.tolist(), taste.items, taste.weights, liked
+            )
             if scored is not None
             else {}
         )
         mood = Mood(request.mood) if request.mood is not None else None
+        inside = (
+            in_region(items.unit[chosen], mood, valence=request.valence, energy=request.energy)
+            if request.steered
+            else None
+        )
         fallback = Source.MOOD if request.steered else Source.POPULAR
         picks: list[Pick] = []
         cap = 1.0
-        for j, p in zip(chosen.tolist(), positions.tolist(), strict=True):
+        for n, (j, p) in enumerate(zip(chosen.tolist(), positions.tolist(), strict=True)):
             score = cap = min(cap, float(np.clip(base[p], 0.0, 1.0)))
             source = fallback
             because: tuple[str, ...] = ()
+            basis: Basis | None = None
             if scored is not None and scored.cf[p] + scored.content[p] > 0:
                 use_cf = scored.uses_cf(p, float(items.content_weight[j]))
-                if use_cf and not evidence[(j, True)]:
-                    use_cf = False  # no link enough established listeners make: show content
+                if use_cf and not evidence[(j, True)].ids:
+                    # no link enough established playlists or listeners make: name the sound
+                    use_cf = False
                 if seeded:
                     source = Source.SEED
                 else:
                     source = Source.COLLABORATIVE if use_cf else Source.CONTENT
-                because = evidence[(j, use_cf)]
-            picks.append(Pick(items.ids[j], score, source, because, mood))
+                because, basis = evidence[(j, use_cf)].ids, evidence[(j, use_cf)].basis
+            vibe = None
+            if inside is not None:
+                vibe = Vibe(mood, request.valence, request.energy, bool(inside[n]))
+            picks.append(Pick(items.ids[j], score, source, because, mood, basis, vibe))
         return picks

@@ -4,6 +4,12 @@ The scorer, the re-ranker and the explanations read items only through this tabl
 vectors, artist codes, genre masks, popularity, CF evidence and the weights derived from it),
 so a catalog edit touches one place. Rows are never reused: a removed song stays as a dead row
 until the next full build.
+
+Versions of one recording (a radio edit, a remaster: ``CatalogItems.recordings``) keep their rows
+but are one song to the engine: ``canonical`` maps each row to its recording's canonical row (the
+most popular version), events and seeds on any version land there, and only canonical rows are
+``alive`` (recommendable). A canonical version removed between builds hides its recording until
+the next build elects another.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from cachetools import LRUCache
 
+from madhur_gql.domain.recordings import canonical_versions
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.content import ContentIndex, ContentIVF
 from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
@@ -52,6 +59,8 @@ class ItemTable:
         self.languages = np.zeros(0, dtype="<U3")  # ISO 639-1, "" when unknown
         self.countries = np.zeros(0, dtype="<U3")  # ISO 3166-1 alpha-2, "" when unknown
         self.alive = np.zeros(0, dtype=bool)
+        self.canonical = np.zeros(0, dtype=np.int64)  # row -> its recording's canonical row
+        self._recordings: dict[str, int] = {}  # recording key -> canonical row
         self.evidence = np.zeros(0, dtype=np.float32)  # users/groups with the item (CF)
         self.content_weight = np.zeros(0, dtype=np.float32)
         self.popular_score = np.zeros(0, dtype=np.float32)
@@ -82,7 +91,12 @@ class ItemTable:
         table.popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
         table.languages = _codes(items.languages, n)
         table.countries = _codes(items.countries, n)
-        table.alive = np.ones(n, dtype=bool)
+        keys = list(items.recordings) if len(items.recordings) == n else table.ids
+        table.canonical = np.asarray(
+            canonical_versions(keys, table.popularity.tolist(), table.ids), dtype=np.int64
+        ).reshape(n)
+        table._recordings = dict(zip(keys, table.canonical.tolist(), strict=True))
+        table.alive = table.canonical == np.arange(n)
         table.evidence = np.zeros(n, dtype=np.float32)
         table._refresh_weights()
         return table
@@ -95,6 +109,21 @@ class ItemTable:
         """Row indices of the known ids, in order (unknown ids are skipped)."""
         found = [self.index[s] for s in map(str, item_ids) if s in self.index]
         return np.asarray(found, dtype=np.int64)
+
+    def song_row(self, item_id: str) -> int | None:
+        """The row the engine knows an id's song by: its recording's canonical version."""
+        row = self.index.get(str(item_id))
+        return None if row is None else int(self.canonical[row])
+
+    def song_rows(self, item_ids: Iterable[str]) -> np.ndarray:
+        """:meth:`song_row` of the known ids, each song once, in order."""
+        rows = self.canonical[self.rows(item_ids)].tolist()
+        return np.asarray(list(dict.fromkeys(rows)), dtype=np.int64)
+
+    def song_index(self) -> dict[str, int]:
+        """Every id -> :meth:`song_row` (what the build's co-occurrence rows are counted on)."""
+        canonical = self.canonical.tolist()
+        return {item_id: canonical[row] for item_id, row in self.index.items()}
 
     def set_evidence(self, evidence: np.ndarray, supported: np.ndarray | None = None) -> None:
         """New CF evidence per item (after a graph build); refreshes the derived weights.
@@ -131,13 +160,22 @@ class ItemTable:
             self.popularity[dst] = popularity[src]
             self.languages[dst] = _codes(items.languages, len(items.ids))[src]
             self.countries[dst] = _codes(items.countries, len(items.ids))[src]
-            self.alive[dst] = True
+            self.alive[dst] = self.canonical[dst] == dst
         if new:
             src = np.array(new)
             start = len(self.ids)
+            canonical = []
             for off, k in enumerate(new):
                 self.ids.append(str(items.ids[k]))
                 self.index[str(items.ids[k])] = start + off
+                key = items.recordings[k] if len(items.recordings) == len(items.ids) else ""
+                known_row = self._recordings.get(key) if key else None
+                if known_row is None or (known_row < self.alive.size and not self.alive[known_row]):
+                    known_row = start + off
+                    if key:
+                        self._recordings[key] = known_row
+                canonical.append(known_row)
+            self.canonical = np.concatenate([self.canonical, np.asarray(canonical, np.int64)])
             self.raw = np.vstack([self.raw, feats[src]])
             self.unit = np.vstack([self.unit, unit_scale(feats[src])])
             self.content.extend(feats[src])
@@ -154,7 +192,8 @@ class ItemTable:
             self.countries = np.concatenate(
                 [self.countries, _codes(items.countries, len(items.ids))[src]]
             )
-            self.alive = np.concatenate([self.alive, np.ones(len(new), dtype=bool)])
+            own = self.canonical[start:] == np.arange(start, len(self.ids))
+            self.alive = np.concatenate([self.alive, own])
             self.evidence = np.concatenate([self.evidence, np.zeros(len(new), np.float32)])
         self._genre_masks.clear()
         self._refresh_weights()

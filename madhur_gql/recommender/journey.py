@@ -17,9 +17,9 @@ import numpy as np
 
 from madhur_gql.recommender.features import FEATURE_INDEX
 from madhur_gql.recommender.items import ItemTable
-from madhur_gql.recommender.mood import MOOD_TARGETS, Mood
+from madhur_gql.recommender.mood import MOOD_TARGETS, REGION_RADIUS, Mood
 
-REGION = 0.2
+REGION = REGION_RADIUS
 TOLERANCE = 0.08
 MAX_TOLERANCE = 0.3
 ENDS = 3  # songs held in each mood's region

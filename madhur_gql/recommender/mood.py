@@ -22,6 +22,10 @@ the plane alone cannot separate (focus vs calm, party vs energetic).
 Score = ``1 - sqrt(sum_f w_f (x_f - t_f)^2 / sum_f w_f)``: 1.0 on target, falling with a
 weighted RMS distance, so scores are comparable across moods and stay in 0..1.
 Free coordinates (valence and/or energy, 0..1) use the same formula with weight 1 per given axis.
+
+A mood's **region** is the disc of radius ``REGION_RADIUS`` around its (valence, energy) target
+(free coordinates: around the given point, on the given axes). Mood-steered lists keep to the
+region while it has enough songs, and only a song inside it is said to match the mood.
 """
 
 from __future__ import annotations
@@ -97,6 +101,8 @@ MOOD_TARGETS: dict[Mood, dict[str, tuple[float, float]]] = {
     },
 }
 
+REGION_RADIUS = 0.2
+
 _SHORT = {
     "danceability": "dance",
     "acousticness": "acoustic",
@@ -146,18 +152,66 @@ def mood_scores(
     return np.clip(acc, 0.0, 1.0, out=acc)
 
 
-def describe(
+def region_point(
     mood: Mood | None = None, valence: float | None = None, energy: float | None = None
-) -> str:
-    """Reason phrase for a pick, e.g. "Matches your calm mood"."""
+) -> tuple[float | None, float | None]:
+    """The (valence, energy) centre of the region; explicit coordinates override the mood's,
+    None for an axis neither gives."""
+    v = e = None
     if mood is not None:
-        return f"Matches your {_PHRASES[Mood(mood)]} mood"
+        spec = MOOD_TARGETS[Mood(mood)]
+        v, e = spec["valence"][0], spec["energy"][0]
+    if valence is not None:
+        v = float(np.clip(valence, 0.0, 1.0))
+    if energy is not None:
+        e = float(np.clip(energy, 0.0, 1.0))
+    return v, e
+
+
+def in_region(
+    unit_features: np.ndarray,
+    mood: Mood | None = None,
+    *,
+    valence: float | None = None,
+    energy: float | None = None,
+) -> np.ndarray:
+    """Per item (rows of 0..1 features): inside the region of the mood or coordinates."""
+    v, e = region_point(mood, valence, energy)
+    acc = np.zeros(unit_features.shape[0], dtype=np.float32)
+    for name, centre in (("valence", v), ("energy", e)):
+        if centre is not None:
+            d = unit_features[:, FEATURE_INDEX[name]] - np.float32(centre)
+            acc += d * d
+    return np.asarray(np.nan_to_num(acc, nan=np.inf) <= REGION_RADIUS**2)
+
+
+def _vibe_words(valence: float | None, energy: float | None) -> str:
     parts = []
     if valence is not None:
         parts.append("upbeat" if valence >= 0.5 else "melancholic")
     if energy is not None:
         parts.append("energetic" if energy >= 0.5 else "mellow")
-    return f"Fits your {' and '.join(parts)} vibe" if parts else "Picked for you"
+    return " and ".join(parts)
+
+
+def describe(
+    mood: Mood | None = None, valence: float | None = None, energy: float | None = None
+) -> str:
+    """Reason phrase for a pick inside the region, e.g. "Matches your calm mood"."""
+    if mood is not None:
+        return f"Matches your {_PHRASES[Mood(mood)]} mood"
+    words = _vibe_words(valence, energy)
+    return f"Fits your {words} vibe" if words else "Picked for you"
+
+
+def closest(
+    mood: Mood | None = None, valence: float | None = None, energy: float | None = None
+) -> str:
+    """Reason phrase for a pick outside the region: the best the catalog has, said as such."""
+    if mood is not None:
+        return f"The closest we have to {_PHRASES[Mood(mood)]}"
+    words = _vibe_words(valence, energy)
+    return f"The closest we have to your {words} vibe" if words else "Picked for you"
 
 
 def markdown_table() -> str:

@@ -82,7 +82,7 @@ def station(
     empty = Station(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     vec = items.content.vectors
     if seed.kind is SeedKind.SONG:
-        row = items.index.get(seed.value)
+        row = items.song_row(seed.value)
         if row is None:
             return empty
         cand, base, _, _ = score_similar(items, graphs, config, row)

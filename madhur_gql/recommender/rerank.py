@@ -9,7 +9,7 @@ import numpy as np
 
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.items import ItemTable
-from madhur_gql.recommender.mood import mood_scores
+from madhur_gql.recommender.mood import in_region, mood_scores
 from madhur_gql.recommender.values import RecommendationRequest
 
 
@@ -40,14 +40,18 @@ def steer_by_mood(
     *,
     personal: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(valid, base) with the mood applied: only the best-matching ``mood_keep`` share stays
-    eligible (when that leaves at least ``first`` items), and the mood match takes
-    ``mood_weight`` of a personal score, 80% of a popular one."""
+    """(valid, base) with the mood applied. Eligible, in order of preference while at least
+    ``first`` items qualify: the mood's region among its best-matching ``mood_keep`` share, the
+    whole region, that share alone (a catalog with too little in the region), everything. The
+    mood match takes ``mood_weight`` of a personal score, 80% of a popular one."""
     unit = items.unit if items.is_all(cand) else items.unit[cand]
     mscore = mood_scores(unit, request.mood, valence=request.valence, energy=request.energy)
-    eligible = valid & (mscore >= mood_cutoff(mscore, valid, config.mood_keep))
-    if int(eligible.sum()) >= request.first:
-        valid = eligible
+    region = valid & in_region(unit, request.mood, valence=request.valence, energy=request.energy)
+    best = mscore >= mood_cutoff(mscore, valid, config.mood_keep)
+    for eligible in (region & best, region, valid & best):
+        if int(eligible.sum()) >= request.first:
+            valid = eligible
+            break
     if personal:
         mw = config.mood_weight
         return valid, (1.0 - mw) * base + mw * mscore

@@ -29,6 +29,16 @@ class Source(StrEnum):
     SEED = "SEED"
 
 
+class Basis(StrEnum):
+    """What the evidence behind a pick is, so its reason can name it truthfully."""
+
+    PLAYLISTS = "PLAYLISTS"  # the pick and the named song share imported playlists
+    LISTENERS = "LISTENERS"  # listeners who liked or played the named song did the pick too
+    LIKED = "LIKED"  # sounds like a song the caller liked
+    PLAYED = "PLAYED"  # sounds like a song the caller played (and did not like)
+    SOUND = "SOUND"  # sounds like the named song (no claim about the caller)
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogItems:
     """Snapshot of the song catalog built by the service layer."""
@@ -41,6 +51,9 @@ class CatalogItems:
     groups: list[list[str]] = field(default_factory=list)  # co-occurrence seeds (playlists)
     languages: list[str] = field(default_factory=list)  # ISO 639-1 or "" per item (or none)
     countries: list[str] = field(default_factory=list)  # ISO 3166-1 alpha-2 or "" per item
+    # per item, its recording (domain.recordings.recording_key); versions of one recording are
+    # one song to the engine. Empty: every item its own recording.
+    recordings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +98,25 @@ class RecommendationRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Vibe:
+    """The mood or valence/energy targets a list was steered by, and whether this pick is
+    inside their region (:func:`madhur_gql.recommender.mood.in_region`)."""
+
+    mood: Mood | None = None
+    valence: float | None = None
+    energy: float | None = None
+    inside: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Pick:
-    """One recommended item with the evidence for it (item ids in ``because``)."""
+    """One recommended item with the evidence for it (item ids in ``because``, what kind of
+    evidence they are in ``basis``)."""
 
     item_id: str
     score: float
     source: Source
     because: tuple[str, ...] = ()
-    mood: Mood | None = None
+    mood: Mood | None = None  # a mood the pick is known to sit in (journeys)
+    basis: Basis | None = None
+    vibe: Vibe | None = None  # set when the list was steered by a mood or targets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -16,11 +17,13 @@ from madhur_gql.recommender.mood import Mood
 from madhur_gql.recommender.profiles import ProfileStore, event_weight
 from madhur_gql.recommender.rerank import mood_cutoff, select
 from madhur_gql.recommender.scoring import CFModels, score_taste, widen
-from madhur_gql.recommender.values import CatalogItems, Event, RecommendationRequest
+from madhur_gql.recommender.values import CatalogItems, Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.recommendations.onboarding import (
     MAX_FAVOURITE_GENRES,
+    blend,
     onboarding_genres,
-    with_favourite_mood,
+    onboarding_moods,
+    onboarding_share,
 )
 from testsupport.synthetic import synthetic_catalog, synthetic_events
 
@@ -69,6 +72,42 @@ def test_history_is_capped_to_the_strongest_items() -> None:
     assert sorted(store.profile("u", T_NOW).items.tolist()) == [7, 8, 9]
     assert len(store) == 1 and store.events == 10
     assert not store.profile("someone else", T_NOW).has_taste
+
+
+def _same(a: ProfileStore, b: ProfileStore, users: list[str]) -> None:
+    for user in users:
+        left, right = a.profile(user, T_NOW), b.profile(user, T_NOW)
+        assert sorted(zip(left.items.tolist(), left.weights.tolist(), strict=True)) == sorted(
+            zip(right.items.tolist(), right.weights.tolist(), strict=True)
+        )
+        assert sorted(left.excluded.tolist()) == sorted(right.excluded.tolist())
+
+
+def test_profiles_shipped_pickled_read_and_record_as_the_original() -> None:
+    """A build ships the profiles to the API process as columns; tastes, exclusions, further
+    events and the CF input come out as they would have without the trip."""
+    store = ProfileStore(CONFIG)
+    users = [f"u{n}" for n in range(6)]
+    kinds = ("play", "like", "skip", "play", "dislike", "unlike")
+    for n, user in enumerate(users):
+        for step in range(n * 3):
+            kind = kinds[(n + step) % len(kinds)]
+            event = Event(user, "x", kind, NOW - timedelta(days=step), None)
+            store.record(event, (n * 7 + step) % 11)
+    shipped = pickle.loads(pickle.dumps(store))  # noqa: S301 - our own bytes
+    assert len(shipped) == len(store) == 5 and shipped.events == store.events
+    _same(store, shipped, [*users, "nobody"])
+    histories = {user: sorted(items) for user, items in store.positive_histories()}
+    assert {user: sorted(items) for user, items in shipped.positive_histories()} == histories
+    for copy in (store, shipped):  # events after the trip fold into the shipped signals
+        copy.record(Event("u3", "x", "like", NOW, None), 2)
+        copy.record(Event("new", "x", "play", NOW, None), 9)
+    _same(store, shipped, [*users, "new"])
+    again = pickle.loads(pickle.dumps(shipped))  # noqa: S301 - a second trip: both kinds
+    _same(store, again, [*users, "new"])
+    assert len(again) == len(store) == 6
+    again.forget("u4")
+    assert not again.profile("u4", T_NOW).items.size and len(again) == 5
 
 
 # -------------------------------------------------------------- item table
@@ -198,10 +237,19 @@ def test_request_is_frozen_and_knows_when_it_is_steered() -> None:
 
 def test_onboarding_uses_favourites_only_when_the_request_leaves_room() -> None:
     plain = RecommendationRequest()
-    assert with_favourite_mood(plain, ["SAD", "HAPPY"]).mood is Mood.SAD
-    asked = RecommendationRequest(valence=0.9)
-    assert with_favourite_mood(asked, ["SAD"]) is asked
+    assert onboarding_moods(plain, ["SAD", "HAPPY"]) == [Mood.SAD, Mood.HAPPY]
+    assert onboarding_moods(RecommendationRequest(valence=0.9), ["SAD"]) == []
     many = [f"G{i}" for i in range(9)]
     assert onboarding_genres(plain, many) == [f"g{i}" for i in range(MAX_FAVOURITE_GENRES)]
     assert onboarding_genres(RecommendationRequest(genre="rock"), many) == []
     assert onboarding_genres(RecommendationRequest(seeds=("x",)), many) == []
+
+
+def test_onboarding_fades_as_the_history_grows_and_blends_evenly() -> None:
+    assert onboarding_share(0) == 1.0 > onboarding_share(3) > onboarding_share(7) > 0.0
+    assert onboarding_share(10) == onboarding_share(40) == 0.0
+    guided = [Pick(f"g{i}", 1.0, Source.MOOD) for i in range(10)]
+    personal = [Pick(f"p{i}", 1.0, Source.CONTENT) for i in range(10)]
+    half = [p.item_id[0] for p in blend(guided, personal, 0.5, 10)]
+    assert half.count("g") == 5 and half[:4].count("g") == 2
+    assert [p.item_id for p in blend(guided[:2], personal, 1.0, 4)] == ["g0", "g1", "p0", "p1"]

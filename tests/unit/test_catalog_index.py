@@ -103,3 +103,18 @@ def test_live_counters_reorder_without_a_rebuild_and_edits_show_at_once() -> Non
     assert index.query() == ([ids["Two"]], 1)
     index.upsert(song("Three", "c", popularity=99))
     assert titles(index, index.query()[0]) == ["three", "two"]
+
+
+def test_search_matches_inside_a_title_or_an_artist_never_across_them() -> None:
+    index, ids = build(
+        song("Night Drive", "Luna"), song("Midnight", "Kiro"), song("Day", "Nightwish")
+    )
+    found, total = index.query(search="night")
+    assert total == 3 and set(found) == set(ids.values())
+    assert index.query(search="drive")[0] == [ids["Night Drive"]]
+    assert index.query(search="driveluna")[1] == 0  # the end of a title and its artist
+    assert index.query(search="bus")[1] == 0
+    index.upsert(song("Night Bus", "Oto"))
+    found, total = index.query(search="bus")  # an edit is searchable at once
+    assert total == 1 and titles(index, found) == ["night bus"]
+    assert index.query(search="night")[1] == 4

@@ -134,10 +134,32 @@ class AccountService:
         # is seen within that time even if the change stream lags. Writes here, and the users
         # change stream (services/live.py), drop an entry at once.
         self._users: TTLCache[str, User] = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=AUTH_CACHE_SECONDS)
+        # One read in flight per account: when an entry expires under load, the concurrent
+        # requests of that account share one read instead of each sending its own.
+        self._loading: dict[str, asyncio.Future[User | None]] = {}
         dummy_hash(settings.bcrypt_rounds)  # now, so the first unknown-email login is not slower
 
     def forget_user(self, user_id: object) -> None:
+        """Drop the cached account, and any read in flight (it may predate the change)."""
         self._users.pop(str(user_id), None)
+        self._loading.pop(str(user_id), None)
+
+    async def _read_user(self, user_id: str) -> User | None:
+        flight = self._loading.get(user_id)
+        if flight is None:
+            flight = asyncio.ensure_future(User.get(PydanticObjectId(user_id)))
+            self._loading[user_id] = flight
+            flight.add_done_callback(lambda done: self._landed(user_id, done))
+        return await asyncio.shield(flight)
+
+    def _landed(self, user_id: str, flight: asyncio.Future[User | None]) -> None:
+        if self._loading.get(user_id) is not flight:  # forgotten meanwhile: not cached
+            return
+        del self._loading[user_id]
+        if not flight.cancelled() and flight.exception() is None:
+            user = flight.result()
+            if user is not None:
+                self._users[user_id] = user
 
     async def current_user(self, claims: AccessClaims, *, fresh: bool = False) -> User:
         """The account an access token names, or UNAUTHENTICATED when the token no longer holds.
@@ -155,9 +177,7 @@ class AccountService:
             self.forget_user(user_id)
         user = self._users.get(user_id)
         if user is None:
-            user = await User.get(PydanticObjectId(user_id))
-            if user is not None:
-                self._users[user_id] = user
+            user = await self._read_user(user_id)
         if user is None:  # deleted account with a still-valid token
             raise Unauthenticated("This account no longer exists.")
         if user.token_version != claims.version or claims.session_id in user.ended_sessions:

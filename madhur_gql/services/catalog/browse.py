@@ -53,6 +53,10 @@ class SongBrowser:
         artists = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         return Page(items=artists, offset=offset, total=total)
 
+    def versions(self, song_id: str) -> list[PydanticObjectId]:
+        """Ids of the other releases of the song's recording, most popular first."""
+        return [PydanticObjectId(i) for i in self.index.versions(song_id)]
+
     def artist_song_count(self, artist_id: str) -> int:
         return self.index.artist_song_count(artist_id)
 

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from madhur_gql.services.catalog.index import CatalogIndex, IndexedSong
-from madhur_gql.services.catalog.store import SCALARS, SongStore
+from madhur_gql.services.catalog.store import NUMBERS, SHARED, TEXT, TIMES, SongStore
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +31,8 @@ FORMAT = 1  # bump when what is saved changes meaning
 
 def layout() -> tuple[Any, ...]:
     """What a saved file's records look like; a file with another layout is not loaded."""
-    return (FORMAT, SCALARS, tuple(f.name for f in fields(IndexedSong)))
+    columns = (TEXT, SHARED, NUMBERS, TIMES)
+    return (FORMAT, columns, tuple(f.name for f in fields(IndexedSong)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.explain import evidence_for
 from madhur_gql.recommender.journey import journey
 from madhur_gql.recommender.mixes import TasteCluster, genre_label, taste_clusters
-from madhur_gql.recommender.mood import Mood
+from madhur_gql.recommender.mood import Mood, in_region
 from madhur_gql.recommender.steering import Steering
-from madhur_gql.recommender.values import Pick, RecommendationRequest, Source
+from madhur_gql.recommender.values import Pick, RecommendationRequest, Source, Vibe
 from madhur_gql.services.recommendations.service import Recommendation, RecommendationService
 
 FAVOURITE_SHARE = 3  # one rested favourite in every this many songs of a mix
@@ -68,7 +68,15 @@ class GeneratedLists:
         path = journey(items, start, end, length, score, valid)
         rows = [row for row, _ in path]
         evidence = (
-            evidence_for(items, engine.graphs, rows, profile.items, profile.weights)
+            evidence_for(
+                items,
+                engine.graphs,
+                engine.links,
+                rows,
+                profile.items,
+                profile.weights,
+                profile.liked,
+            )
             if scored is not None
             else {}
         )
@@ -76,12 +84,18 @@ class GeneratedLists:
         for row, closeness in path:
             source = Source.MOOD
             because: tuple[str, ...] = ()
+            basis = None
             if scored is not None and scored.cf[row] + scored.content[row] > 0:
                 use_cf = scored.uses_cf(row, float(items.content_weight[row]))
+                if use_cf and not evidence[(row, True)].ids:
+                    use_cf = False
                 source = Source.COLLABORATIVE if use_cf else Source.CONTENT
-                because = evidence[(row, use_cf)]
-            half = start if len(picks) < length / 2 else end
-            picks.append(Pick(items.ids[row], closeness, source, because, Mood(half)))
+                because, basis = evidence[(row, use_cf)].ids, evidence[(row, use_cf)].basis
+            half = Mood(start if len(picks) < length / 2 else end)
+            # only a song inside the mood's region is said to match it (the path between
+            # the two regions is neither mood)
+            vibe = Vibe(half, inside=True) if in_region(items.unit[[row]], half)[0] else None
+            picks.append(Pick(items.ids[row], closeness, source, because, half, basis, vibe))
         results = await self.recommendations.explain(picks)
         a, b = start.value.lower(), end.value.lower()
         for step, result in enumerate(results, start=1):

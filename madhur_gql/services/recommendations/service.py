@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from cachetools import FIFOCache
+from cachetools import FIFOCache, TTLCache
 
 from madhur_gql.documents import Interaction, Song
 from madhur_gql.domain.ids import parse_object_id
@@ -27,13 +28,16 @@ from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.values import Event, Pick, RecommendationRequest, Source
 from madhur_gql.services.accounts.standing import ListenerStanding
 from madhur_gql.services.catalog.browse import SongBrowser
-from madhur_gql.services.catalog.songs import SongFilter, songs_by_ids
+from madhur_gql.services.catalog.songs import SongFilter
 from madhur_gql.services.recommendations.builder import EngineBuilder
 from madhur_gql.services.recommendations.live import ListenerSignals
 from madhur_gql.services.recommendations.onboarding import (
+    blend,
     onboarding_genres,
+    onboarding_moods,
     onboarding_picks,
-    with_favourite_mood,
+    onboarding_requests,
+    onboarding_share,
 )
 from madhur_gql.services.recommendations.reasons import FAVOURITE_GENRE, reasons_for
 from madhur_gql.services.recommendations.snapshot import catalog_items, to_event
@@ -45,6 +49,12 @@ REBUILD_RETRY_SECONDS = 10.0
 FORGET_REBUILD_SECONDS = 30.0
 SEEDS_PER_GENRE = 3
 RECENT_IDS = 50_000
+# A listener asking again within this long, with no interaction of theirs in between, no
+# engine swap and no song edit, gets the same list (with current counters). Other listeners'
+# interactions move the graph a little: the TTL bounds how long that takes to show.
+ANSWER_TTL_SECONDS = 0.5
+ANSWER_LISTENERS = 20_000  # listeners whose recent answers are kept
+AnswerKey = tuple[RecommendationRequest, tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,12 @@ class RecommendationService:
         self._rebuild_soon: asyncio.Task[None] | None = None
         # ids of recently fed interactions, so an echo of our own write is not fed twice
         self._recorded: FIFOCache[str, bool] = FIFOCache(maxsize=RECENT_IDS)
+        # Recent answers by listener, then by request: dropped whole when the listener's own
+        # interaction comes through the one door (services/live.py), so they never hide it.
+        self._answers: TTLCache[str, dict[AnswerKey, list[Recommendation]]] = TTLCache(
+            maxsize=ANSWER_LISTENERS, ttl=ANSWER_TTL_SECONDS
+        )
+        self.answers_served = 0
 
     @property
     def ready(self) -> bool:
@@ -121,6 +137,10 @@ class RecommendationService:
                 self._listeners.update(built.listeners)
                 self.standing.adopt(built.listener_weights)
                 self._engine = built.engine
+                self._answers.clear()
+                # The engine lives until the next swap: freezing it (and whatever else is alive)
+                # keeps the collector's full passes short (they walk every tracked object).
+                gc.freeze()
             finally:
                 self._state.building = False
                 self._state.pending.clear()
@@ -186,6 +206,7 @@ class RecommendationService:
             return False
         self._recorded[key] = True
         event = to_event(interaction)
+        self._answers.pop(event.user_id, None)
         self._listeners.add(event.user_id)
         if self._state.building:
             self._state.pending.append((key, event))
@@ -195,6 +216,7 @@ class RecommendationService:
         return True
 
     def upsert_songs(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self._answers.clear()
         if self._engine is not None and docs:
             self._engine.add_or_update_items(catalog_items(docs))
         if self._state.building and docs:  # and to the engine being built, after the swap
@@ -202,6 +224,7 @@ class RecommendationService:
             self._state.pending_songs.append(lambda engine: engine.add_or_update_items(items))
 
     def remove_songs(self, song_ids: Sequence[str]) -> None:
+        self._answers.clear()
         if self._engine is not None and song_ids:
             self._engine.remove_items(song_ids)
         if self._state.building and song_ids:
@@ -216,23 +239,68 @@ class RecommendationService:
         favourite_genres: Sequence[str] = (),
         favourite_moods: Sequence[str] = (),
     ) -> list[Recommendation]:
-        """Personal picks; a listener with no history yet is steered by their onboarding choices."""
+        """Personal picks; while the history is thin, the listener's favourite genres and moods
+        take a share of the list that fades as it grows (onboarding.py)."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
         genre = name_key(request.genre) if request.genre else None
         request = dataclasses.replace(request, seeds=seeds, genre=genre)
-        if self._engine is None:
+        engine = self._engine
+        if engine is None:
             return await self._popular_fallback(request)
-        if user_id is None or user_id in self._listeners:
-            return await self.explain(self._engine.recommend(user_id, request))
-        request = with_favourite_mood(request, favourite_moods)
+        favourites = (tuple(favourite_genres), tuple(favourite_moods))
+        if user_id is None:
+            return await self._recommend(engine, user_id, request, *favourites)
+        key = (request, *favourites)
+        answers = self._answers.get(user_id)
+        if answers is None:
+            answers = self._answers[user_id] = {}
+        elif key in answers:
+            self.answers_served += 1
+            return self._current(answers[key])
+        answer = await self._recommend(engine, user_id, request, *favourites)
+        if self._answers.get(user_id) is answers:  # not dropped or swapped while we awaited
+            answers[key] = answer
+            return self._current(answer)
+        return answer
+
+    def _current(self, answer: list[Recommendation]) -> list[Recommendation]:
+        """A remembered answer with the songs as the store holds them now (counters move)."""
+        store = self.catalog.songs
+        return [
+            Recommendation(
+                song=(store.cached(r.song.id) if r.song.id else None) or r.song,
+                score=r.score,
+                source=r.source,
+                reasons=list(r.reasons),
+            )
+            for r in answer
+        ]
+
+    async def _recommend(
+        self,
+        engine: RecommenderEngine,
+        user_id: str | None,
+        request: RecommendationRequest,
+        favourite_genres: Sequence[str],
+        favourite_moods: Sequence[str],
+    ) -> list[Recommendation]:
         genres = onboarding_genres(request, favourite_genres)
-        if not genres:
-            return await self.explain(self._engine.recommend(user_id, request))
-        picks = onboarding_picks(self._engine, user_id, request, genres, self._genre_seeds)
+        moods = onboarding_moods(request, favourite_moods)
+        share = 0.0
+        if user_id is not None and (genres or moods):
+            share = onboarding_share(engine.positive_songs(user_id))
+        if share <= 0.0:
+            return await self.explain(engine.recommend(user_id, request))
+        requests = onboarding_requests(request, genres, moods, self._genre_seeds)
+        guided = onboarding_picks(engine, user_id, requests, request.first)
+        short = len(guided) < request.first  # favourites too narrow to fill the list
+        personal = engine.recommend(user_id, request) if share < 1.0 or short else []
+        picks = blend(guided, personal, share, request.first)
         results = await self.explain(picks)
+        from_favourites = {p.item_id for p in guided}
         for result in results:
             shared = [g for g in genres if g in result.song.genres]
-            if shared:
+            if shared and str(result.song.id) in from_favourites:
                 result.reasons.insert(0, FAVOURITE_GENRE.format(genre=shared[0]))
         return results
 
@@ -257,7 +325,7 @@ class RecommendationService:
             genre=request.genre, language=request.language, country=request.country
         )
         ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
-        found = await songs_by_ids([PydanticObjectId(i) for i in ids])
+        found = await self.catalog.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
         top = max((s.popularity for s in songs), default=1) or 1
@@ -272,20 +340,27 @@ class RecommendationService:
         ]
 
     async def explain(self, picks: list[Pick]) -> list[Recommendation]:
-        """The picks as songs with reasons, in order (songs deleted since are left out)."""
+        """The picks as songs with reasons, in order (songs deleted since are left out).
+
+        Every list leaves here, so this is where its scores are made non-increasing: each is
+        the pick's final score capped by the one above it (a re-rank for variety, an artist
+        cap, a rested favourite or an onboarding pick placed higher keeps the list's order
+        and never shows a score rising down it)."""
         wanted = {PydanticObjectId(p.item_id) for p in picks}
         wanted.update(PydanticObjectId(b) for p in picks for b in p.because[:2])
-        songs = await songs_by_ids(list(wanted))
+        songs = await self.catalog.songs.by_ids(list(wanted))
         results = []
+        cap = 1.0
         for pick in picks:
             song = songs.get(PydanticObjectId(pick.item_id))
             if song is None:  # deleted since the index was built
                 continue
             because = [songs[b] for b in map(PydanticObjectId, pick.because[:2]) if b in songs]
+            cap = min(cap, round(float(pick.score), 4))
             results.append(
                 Recommendation(
                     song=song,
-                    score=round(float(pick.score), 4),
+                    score=cap,
                     source=pick.source,
                     reasons=reasons_for(pick, because, song),
                 )

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from madhur_gql.documents import Interaction, InteractionKind
+from madhur_gql.domain.recordings import recording_key
 from madhur_gql.recommender.features import FEATURE_NAMES
 from madhur_gql.recommender.values import CatalogItems, Event
 
@@ -59,4 +60,5 @@ def catalog_items(snapshot: Sequence[Mapping[str, Any]]) -> CatalogItems:
         groups=[group for group in playlists.values() if len(group) > 1],
         languages=[doc.get("language") or "" for doc in snapshot],
         countries=[doc.get("country") or "" for doc in snapshot],
+        recordings=[recording_key(doc["title"], doc["artist"]) for doc in snapshot],
     )
