@@ -194,13 +194,16 @@ async def genre_cache(client: Client, pid: int | None, count: int) -> dict[str, 
     }
 
 
-async def trending_manipulation(client: Client, plays: int) -> dict[str, Any]:
+async def trending_manipulation(client: Client, plays: int, listeners: int = 5) -> dict[str, Any]:
+    """`listeners` fresh accounts play each of the five most popular songs once; then one
+    fresh account plays an obscure song `plays` times. Before the fix it took `plays + 1`
+    listeners to outrank it; after, one established listener or six fresh ones (log1p(300)
+    x 0.1 = 0.57 of a listener): compare --trending-listeners 5 and 6."""
     ranked = await client.gql("{ trending(first: 100) { edges { node { id } } } }")
     first = [e["node"]["id"] for e in ranked["data"]["trending"]["edges"]]
     target = (await song_ids(client, 20_000, "TITLE"))[-1]  # obscure: last by title
-    # a background: five listeners play each of the current top songs once
     background = await song_ids(client, 5)
-    for _ in range(5):
+    for _ in range(listeners):
         token, _ = await client.account()
         for song in background:
             await client.gql(
@@ -230,6 +233,7 @@ async def trending_manipulation(client: Client, plays: int) -> dict[str, Any]:
     after_delete = await rank()
     return {
         "plays": plays,
+        "background_listeners": listeners,
         "rank_before": first.index(target) + 1 if target in first else None,
         "rank_after_plays": after_plays,
         "rank_after_deleteMe": after_delete,
@@ -268,6 +272,7 @@ async def main() -> None:
     parser.add_argument("--pid", type=int, default=None)
     parser.add_argument("--rebuild-wait", type=float, default=20.0)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--trending-listeners", type=int, default=5)
     args = parser.parse_args()
     async with httpx.AsyncClient(base_url=args.url, timeout=300) as http:
         client = Client(http)
@@ -276,7 +281,9 @@ async def main() -> None:
             "search_trending_x15": lambda: trending_search(client, 15),
             "apq_95kB": lambda: persisted_registration(client, args.url, 20),
             "genre_cache_2000": lambda: genre_cache(client, args.pid, 2000),
-            "trending_300_plays": lambda: trending_manipulation(client, 300),
+            "trending_300_plays": lambda: trending_manipulation(
+                client, 300, args.trending_listeners
+            ),
             "shilling_12": lambda: shilling(client, 12, args.rebuild_wait),
         }
         for name, attack in attacks.items():

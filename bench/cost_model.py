@@ -130,6 +130,25 @@ def shapes(world: dict[str, str]) -> dict[str, tuple[str, bool]]:
             f'query playlist1000 {{ playlist(id: "{world["p1000"]}") {{ songs {{ id title }} }} }}',
             False,
         ),
+        "radio": (
+            f'query radio {{ radio(seed: {{songId: "{world["song"]}"}}, first: 20) '
+            "{ edges { node { score song { id title } } } } }",
+            True,
+        ),
+        "moodJourney": (
+            "query moodJourney { moodJourney(from: CALM, to: PARTY, length: 20) "
+            "{ score song { id title } } }",
+            True,
+        ),
+        "myMixes": (
+            "query myMixes { myMixes(count: 4, size: 20) { title songs { score song { id title } } } }",
+            True,
+        ),
+        "similarArtists": (
+            "query similarArtists { artists(first: 5) { edges { node { name "
+            "similarArtists(first: 10) { name } } } } }",
+            False,
+        ),
         "artistsNested": (
             "query artistsNested { artists(first: 30) { edges { node { name "
             "songs(first: 10) { edges { node { id title } } } } } } }",

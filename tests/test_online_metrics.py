@@ -16,7 +16,8 @@ import httpx
 from bson import ObjectId
 
 from madhur_gql.config import Settings
-from madhur_gql.documents import Role, ServedList, User
+from madhur_gql.documents import InteractionKind, Role, ServedList, User
+from madhur_gql.services.recommendations.served_lists import Attribution, ServedLists
 from tests.conftest import GraphQLClient, LiveServer, error_codes, register_user
 
 RECS = "query($n: Int) { recommendations(first: $n) { listId source song { id } } }"
@@ -308,6 +309,35 @@ async def test_stats_are_for_admins_and_the_window_is_bounded(client: GraphQLCli
     days_seen = {row["day"] for row in body["data"]["recommendationStats"]}
     oldest = (datetime.now(UTC) - timedelta(days=6)).date().isoformat()
     assert all(day >= oldest for day in days_seen)
+
+
+async def test_plays_racing_in_two_processes_for_one_list_count_once(
+    client: GraphQLClient,
+) -> None:
+    """Attribution is batched per process; two processes' batches holding the same song, kind
+    and list at once still count it once (the mark's claim decides), and a batch of several
+    listeners' plays counts each for its own list."""
+    boss, token, other = await admin(client), await listener(client), await listener(client)
+    items = await served_and_counted(client, boss, token)
+    theirs = await served_and_counted(client, boss, other)
+    before = await stats(client, boss)
+    me = ObjectId((await client.execute("{ me { id } }", token=token))["data"]["me"]["id"])
+    them = ObjectId((await client.execute("{ me { id } }", token=other))["data"]["me"]["id"])
+    now = datetime.now(UTC)
+    song, their_song = ObjectId(items[0]["song"]["id"]), ObjectId(theirs[1]["song"]["id"])
+    play = Attribution(me, song, InteractionKind.PLAY, now, None)
+    here, there = ServedLists(), ServedLists()  # two processes' attributors, one database
+    first, second = await asyncio.gather(
+        here.attribute_many([play, Attribution(them, their_song, InteractionKind.PLAY, now, None)]),
+        there.attribute_many([play]),
+    )
+    assert first[1] is True
+    assert first[0] + second[0] == 1  # exactly one of the racing batches counted it
+    want: dict[Key, dict[str, int]] = {}
+    for item in (items[0], theirs[1]):
+        want.setdefault(("RECOMMENDATIONS", item["source"]), counts())["plays"] += 1
+    assert await settled(client, boss, before, want) == want
+    assert await here.attribute_many([play]) == [False]  # and never again
 
 
 async def test_a_play_on_another_instance_is_attributed_to_a_list_served_here(

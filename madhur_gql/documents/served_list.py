@@ -41,6 +41,8 @@ class ServedList(Document):
     song_ids: list[PydanticObjectId]
     sources: list[str]  # per song, the recommendation source that picked it
     counted: list[str] = Field(default_factory=list)  # "<song id>:<kind>" already attributed
+    # per mark, the ticket of the attribution that set it: which process won a race to it
+    claims: dict[str, PydanticObjectId] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -49,22 +49,34 @@ from madhur_gql.errors import MadhurError
 from madhur_gql.graphql.budget import CostBudget
 from madhur_gql.graphql.cursors import MAX_PAGE_SIZE
 
-PAGE_ARGUMENTS = ("first", "last", "limit")
+# How many objects a field returns: `first` of pages, `length` of a mood journey, `count`
+# of mixes.
+PAGE_ARGUMENTS = ("first", "last", "limit", "length", "count")
 DEFAULT_LIST_SIZE = 10
 # Unpaginated lists of objects that can be longer than DEFAULT_LIST_SIZE ("Type.field").
 # Playlist.songs holds up to 1000 songs: 100 are estimated, the rest charged as they are read.
 LIST_SIZE_HINTS = {"Playlist.songs": 100, "Query.genres": 50}
+# Lists whose length is the `size` argument of the field above them (myMixes' songs per mix).
+SIZE_ARGUMENT = "size"
+SIZE_FROM_PARENT = frozenset({"Mix.songs"})
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
-# Resolver prices, measured by bench/cost_model.py against pages of songs (BENCHMARKS.md).
-# Work that holds the event loop (Python scans, the engine) is priced at its worst case:
-# it stalls every other client, where a database wait does not.
-SEARCH_SONGS_PER_UNIT = 50  # a search scans every title and artist in Python
-DYNAMIC_ORDER_SONGS_PER_UNIT = 150  # TRENDING and LIKES sort the catalog by live counters
-RECOMMEND_PRICE = 300  # profile, graph and content scoring, re-rank, explanations
-SIMILAR_PRICE = 250
-QUERY_PER_PARENT_PRICE = 100  # a list read by one database query per parent (Artist.songs)
-DB_SONG_PRICE = 3  # each playlist song is read by id from the database ($in)
+# Resolver prices, measured by bench/cost_model.py against pages of songs (BENCHMARKS.md):
+# a unit is ~0.1 ms of the API process's time. Work that holds the event loop (scans, the
+# engine) is priced at its worst case: it stalls every other client, where a database wait
+# does not.
+SEARCH_SONGS_PER_UNIT = 50  # a search scans every title and artist (new terms: no cache)
+DYNAMIC_ORDER_SONGS_PER_UNIT = 150  # TRENDING and LIKES re-sort the catalog after a change
+RECOMMEND_PRICE = 1200  # profile, factor, graph and content scoring, re-rank, explanations
+SIMILAR_PRICE = 600
+RADIO_PRICE = 1200  # a station page: the engine scores around the seed, then its rules
+JOURNEY_PRICE = 1100  # candidates scored for each stretch of the path
+MIX_PRICE = 700  # per mix: the taste is clustered, each cluster scored by the engine
+# Fields whose resolver refuses more than this many objects (BAD_USER_INPUT, not priced).
+SIZE_LIMITS = {"Query.myMixes": 10}  # graphql/generated.py's MAX_MIXES
+SIMILAR_ARTISTS_PRICE = 600  # per artist: its songs' graph neighbours and sound, grouped
+ARTIST_SONGS_PRICE = 20  # per artist: an index query over its rows (in memory)
+DB_SONG_PRICE = 3  # each playlist song: from the song store, or by id from the database
 DYNAMIC_ORDERS = frozenset({"TRENDING", "LIKES"})
 
 
@@ -85,13 +97,22 @@ def resolver_price(parent: str, field: str, args: Mapping[str, Any], catalog_siz
     elif key == "Query.artists" and args.get("search"):
         price += catalog_size // SEARCH_SONGS_PER_UNIT // 4  # artists: about a fourth as many
     if key == "Artist.songs":
-        price += QUERY_PER_PARENT_PRICE
+        price += ARTIST_SONGS_PRICE
     elif key == "Playlist.songs":
         price += LIST_SIZE_HINTS[key] * DB_SONG_PRICE
     elif key == "Query.recommendations":
         price += RECOMMEND_PRICE
     elif key == "Query.similarSongs":
         price += SIMILAR_PRICE
+    elif key == "Query.radio":
+        price += RADIO_PRICE
+    elif key == "Query.moodJourney":
+        price += JOURNEY_PRICE
+    elif key == "Query.myMixes":
+        count = args.get("count")
+        price += MIX_PRICE * min(max(count if isinstance(count, int) else 1, 1), SIZE_LIMITS[key])
+    elif key == "Artist.similarArtists":
+        price += SIMILAR_ARTISTS_PRICE
     return price
 
 
@@ -110,7 +131,8 @@ class CostWalker:
         self.fragments = fragments
         self.variables = variables
         self.catalog_size = catalog_size
-        self._memo: dict[str, int] = {}
+        self._memo: dict[tuple[str, int | None], int] = {}
+        self._size_below: int | None = None  # the enclosing field's size argument, if any
 
     def selection(
         self,
@@ -131,12 +153,11 @@ class CostWalker:
                 fragment = self.fragments.get(name)
                 if fragment is None or name in stack:
                     continue
-                if name not in self._memo:
+                key = (name, self._size_below)  # a fragment's cost depends on that size
+                if key not in self._memo:
                     target = self.schema.get_type(fragment.type_condition.name.value)
-                    self._memo[name] = self.selection(
-                        fragment.selection_set, target, stack | {name}
-                    )
-                total += self._memo[name]
+                    self._memo[key] = self.selection(fragment.selection_set, target, stack | {name})
+                total += self._memo[key]
         return total
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None, stack: frozenset[str]) -> int:
@@ -148,11 +169,20 @@ class CostWalker:
         price = resolver_price(parent_name, node.name.value, args, self.catalog_size)
         sizes = [v for name in PAGE_ARGUMENTS if isinstance(v := args.get(name), int)]
         if any(name in definition.args for name in PAGE_ARGUMENTS):
-            size = min(max([1, *sizes]), MAX_PAGE_SIZE)
+            limit = SIZE_LIMITS.get(f"{parent_name}.{node.name.value}", MAX_PAGE_SIZE)
+            size = min(max([1, *sizes]), limit)
+        elif f"{parent_name}.{node.name.value}" in SIZE_FROM_PARENT:
+            size = min(max(self._size_below or DEFAULT_LIST_SIZE, 1), MAX_PAGE_SIZE)
         else:
             size = _unpaged_size(parent, node.name.value, definition)
         child = get_named_type(definition.type)
-        return 1 + price + size * self.selection(node.selection_set, child, stack)
+        outer = self._size_below
+        below = args.get(SIZE_ARGUMENT)
+        self._size_below = below if isinstance(below, int) else None
+        try:
+            return 1 + price + size * self.selection(node.selection_set, child, stack)
+        finally:
+            self._size_below = outer
 
     def _arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
         if not definition.args:

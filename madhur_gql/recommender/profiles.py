@@ -83,8 +83,55 @@ class _Signal:
 @dataclass(slots=True)
 class _User:
     items: dict[int, _Signal] = field(default_factory=dict)
-    # (rows, strength, at, last_positive, last_skip) arrays; rebuilt after the next event
+    # (rows, strength, at, last_positive, last_skip, liked) arrays; rebuilt after the next event
     arrays: tuple[np.ndarray, ...] | None = None
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        if self.arrays is None:
+            sigs = list(self.items.values())
+            self.arrays = (
+                np.fromiter(self.items.keys(), dtype=np.int64, count=len(self.items)),
+                np.array([s.strength for s in sigs], dtype=np.float64),
+                np.array([s.at for s in sigs], dtype=np.float64),
+                np.array([s.last_positive for s in sigs], dtype=np.float64),
+                np.array([s.last_skip for s in sigs], dtype=np.float64),
+                np.array([s.liked for s in sigs], dtype=bool),
+            )
+        return self.arrays
+
+
+@dataclass(slots=True)
+class _Packed:
+    """Users' signals as columns, one slice per user: what a build ships to the API process.
+
+    Unpickling a dict of small objects per user runs Python code per signal (seconds at 28k
+    songs, holding the GIL against the event loop); columns unpickle as a few buffers. A
+    packed user becomes a `_User` again only when they record a new event.
+    """
+
+    index: dict[str, int]  # user id -> slice number (users unpacked since are gone from it)
+    offsets: np.ndarray  # int64, one more than there are slices
+    columns: tuple[np.ndarray, ...]  # rows, strength, at, last_positive, last_skip, liked
+
+    @classmethod
+    def empty(cls) -> _Packed:
+        rows = np.zeros(0, dtype=np.int64)
+        floats = tuple(np.zeros(0, dtype=np.float64) for _ in range(4))
+        return cls({}, np.zeros(1, dtype=np.int64), (rows, *floats, np.zeros(0, dtype=bool)))
+
+    def slice(self, position: int) -> tuple[np.ndarray, ...]:
+        start, end = int(self.offsets[position]), int(self.offsets[position + 1])
+        return tuple(column[start:end] for column in self.columns)
+
+    def unpack(self, user_id: str) -> _User | None:
+        position = self.index.pop(user_id, None)
+        if position is None:
+            return None
+        rows, strength, at, last_positive, last_skip, liked = (
+            c.tolist() for c in self.slice(position)
+        )
+        signals = zip(rows, strength, at, last_positive, last_skip, liked, strict=True)
+        return _User({row: _Signal(s, t, p, k, q) for row, s, t, p, k, q in signals})
 
 
 class ProfileStore:
@@ -93,14 +140,67 @@ class ProfileStore:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self._users: dict[str, _User] = {}
+        self._packed = _Packed.empty()
         self.events = 0
 
     def __len__(self) -> int:
-        return len(self._users)
+        return len(self._users) + len(self._packed.index)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Every user packed into columns (see `_Packed`)."""
+        ids: list[str] = []
+        slices: list[tuple[np.ndarray, ...]] = []
+        for user_id, position in self._packed.index.items():
+            ids.append(user_id)
+            slices.append(self._packed.slice(position))
+        for user_id, user in self._users.items():
+            ids.append(user_id)
+            slices.append(user.columns())
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([part[0].size for part in slices], out=offsets[1:])
+        empty = _Packed.empty().columns
+        columns = tuple(
+            np.concatenate([part[j] for part in slices]) if slices else empty[j]
+            for j in range(len(empty))
+        )
+        return {
+            "config": self.config,
+            "events": self.events,
+            "ids": ids,
+            "offsets": offsets,
+            "columns": columns,
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        ids = state["ids"]
+        assert isinstance(ids, list)
+        self.config = state["config"]  # type: ignore[assignment]
+        self.events = state["events"]  # type: ignore[assignment]
+        self._users = {}
+        self._packed = _Packed(
+            dict(zip(ids, range(len(ids)), strict=True)),
+            state["offsets"],  # type: ignore[arg-type]
+            state["columns"],  # type: ignore[arg-type]
+        )
+
+    def _user(self, user_id: str) -> _User:
+        """The user's signals, to record into (unpacked first if they were packed)."""
+        user = self._users.get(user_id)
+        if user is None:
+            user = self._packed.unpack(user_id) or _User()
+            self._users[user_id] = user
+        return user
+
+    def _columns(self, user_id: str) -> tuple[np.ndarray, ...] | None:
+        user = self._users.get(user_id)
+        if user is not None:
+            return user.columns() if user.items else None
+        position = self._packed.index.get(user_id)
+        return self._packed.slice(position) if position is not None else None
 
     def record(self, event: Event, row: int) -> None:
         """Fold one event on item ``row`` into the user's exponentially decayed strengths."""
-        user = self._users.setdefault(str(event.user_id), _User())
+        user = self._user(str(event.user_id))
         user.arrays = None
         sig = user.items.setdefault(row, _Signal())
         t = timestamp(event.at)
@@ -132,36 +232,32 @@ class ProfileStore:
             pos = [(i, s.strength) for i, s in user.items.items() if s.strength > 0]
             if pos:
                 yield user_id, pos
+        for user_id, position in self._packed.index.items():
+            rows, strength = self._packed.slice(position)[:2]
+            keep = strength > 0
+            if keep.any():
+                yield user_id, list(zip(rows[keep].tolist(), strength[keep].tolist(), strict=True))
 
     def positive_count(self, user_id: str) -> int:
         """How many songs the user holds with a positive strength (likes, plays, good ratings
         not since taken back): how much their history can speak for them."""
-        user = self._users.get(str(user_id))
-        return 0 if user is None else sum(1 for s in user.items.values() if s.strength > 0)
+        columns = self._columns(str(user_id))
+        return 0 if columns is None else int((columns[1] > 0).sum())
 
     def forget(self, user_id: str) -> None:
         """Drop a user's profile (a deleted account)."""
         self._users.pop(str(user_id), None)
+        self._packed.index.pop(str(user_id), None)
 
     def profile(self, user_id: str | None, now: float) -> Profile:
         """The user's taste at ``now`` (POSIX seconds); empty for unknown or anonymous users."""
-        user = self._users.get(str(user_id)) if user_id is not None else None
-        if user is None or not user.items:
+        columns = self._columns(str(user_id)) if user_id is not None else None
+        if columns is None or columns[0].size == 0:
             return Profile.empty()
         cfg = self.config
         hl = cfg.half_life_days * DAY
         recent = now - cfg.recent_days * DAY
-        if user.arrays is None:
-            sigs = list(user.items.values())
-            user.arrays = (
-                np.fromiter(user.items.keys(), dtype=np.int64, count=len(user.items)),
-                np.array([s.strength for s in sigs], dtype=np.float64),
-                np.array([s.at for s in sigs], dtype=np.float64),
-                np.array([s.last_positive for s in sigs], dtype=np.float64),
-                np.array([s.last_skip for s in sigs], dtype=np.float64),
-                np.array([s.liked for s in sigs], dtype=bool),
-            )
-        idx, strength, at, lastpos, lastskip, liked = user.arrays
+        idx, strength, at, lastpos, lastskip, liked = columns
         decayed = strength * np.power(0.5, np.maximum(now - at, 0.0) / hl)
         decayed = np.sign(decayed) * np.log1p(np.abs(decayed))  # damp heavy repeat plays
         excluded = (lastpos >= recent) | (lastskip > -math.inf) & (lastskip >= lastpos)

@@ -102,7 +102,7 @@ class ChangeFeed:
     async def _apply_interactions(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             if change["operationType"] == "insert":
-                self.live.interaction(Interaction.model_validate(change["fullDocument"]))
+                self.live.interaction_document(change["fullDocument"])
 
     async def _apply_users(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:

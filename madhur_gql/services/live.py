@@ -68,6 +68,14 @@ class LiveState:
             self.recommendations.record(interaction)
         return True
 
+    def interaction_document(self, doc: Mapping[str, Any]) -> bool:
+        """A stored interaction as a change stream brings it; the echo of one applied already
+        (our own write, most of them) is recognised by its id before it is parsed."""
+        if str(doc["_id"]) in self._applied:
+            self.duplicates_skipped += 1
+            return False
+        return self.interaction(Interaction.model_validate(doc))
+
     def replay_play(self, play: Interaction) -> None:
         """A play into trending only, weighed by its listener's standing (also at start-up,
         from the stored recent plays, before the first build has adopted everyone's)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -71,6 +72,42 @@ def test_history_is_capped_to_the_strongest_items() -> None:
     assert sorted(store.profile("u", T_NOW).items.tolist()) == [7, 8, 9]
     assert len(store) == 1 and store.events == 10
     assert not store.profile("someone else", T_NOW).has_taste
+
+
+def _same(a: ProfileStore, b: ProfileStore, users: list[str]) -> None:
+    for user in users:
+        left, right = a.profile(user, T_NOW), b.profile(user, T_NOW)
+        assert sorted(zip(left.items.tolist(), left.weights.tolist(), strict=True)) == sorted(
+            zip(right.items.tolist(), right.weights.tolist(), strict=True)
+        )
+        assert sorted(left.excluded.tolist()) == sorted(right.excluded.tolist())
+
+
+def test_profiles_shipped_pickled_read_and_record_as_the_original() -> None:
+    """A build ships the profiles to the API process as columns; tastes, exclusions, further
+    events and the CF input come out as they would have without the trip."""
+    store = ProfileStore(CONFIG)
+    users = [f"u{n}" for n in range(6)]
+    kinds = ("play", "like", "skip", "play", "dislike", "unlike")
+    for n, user in enumerate(users):
+        for step in range(n * 3):
+            kind = kinds[(n + step) % len(kinds)]
+            event = Event(user, "x", kind, NOW - timedelta(days=step), None)
+            store.record(event, (n * 7 + step) % 11)
+    shipped = pickle.loads(pickle.dumps(store))  # noqa: S301 - our own bytes
+    assert len(shipped) == len(store) == 5 and shipped.events == store.events
+    _same(store, shipped, [*users, "nobody"])
+    histories = {user: sorted(items) for user, items in store.positive_histories()}
+    assert {user: sorted(items) for user, items in shipped.positive_histories()} == histories
+    for copy in (store, shipped):  # events after the trip fold into the shipped signals
+        copy.record(Event("u3", "x", "like", NOW, None), 2)
+        copy.record(Event("new", "x", "play", NOW, None), 9)
+    _same(store, shipped, [*users, "new"])
+    again = pickle.loads(pickle.dumps(shipped))  # noqa: S301 - a second trip: both kinds
+    _same(store, again, [*users, "new"])
+    assert len(again) == len(store) == 6
+    again.forget("u4")
+    assert not again.profile("u4", T_NOW).items.size and len(again) == 5
 
 
 # -------------------------------------------------------------- item table

@@ -121,6 +121,57 @@ async def test_the_estimate_follows_the_real_price(
     )
 
 
+@pytest.mark.parametrize(
+    ("one", "many"),
+    [
+        (
+            '{ radio(seed: {genre: "pop"}, first: 20) { edges { node { song { id } } } } }',
+            "{ "
+            + " ".join(
+                f'a{i}: radio(seed: {{genre: "pop"}}, first: 20) {{ edges {{ node {{ song {{ id }} }} }} }}'
+                for i in range(10)
+            )
+            + " }",
+        ),
+        (
+            "{ moodJourney(from: CALM, to: PARTY, length: 20) { song { id } } }",
+            "{ "
+            + " ".join(
+                f"a{i}: moodJourney(from: CALM, to: PARTY, length: 20) {{ song {{ id }} }}"
+                for i in range(10)
+            )
+            + " }",
+        ),
+        (
+            "{ myMixes(count: 4, size: 20) { songs { song { id } } } }",
+            "{ "
+            + " ".join(
+                f"a{i}: myMixes(count: 4, size: 20) {{ songs {{ song {{ id }} }} }}"
+                for i in range(4)
+            )
+            + " }",
+        ),
+        (
+            "{ artists(first: 3) { edges { node { similarArtists(first: 10) { name } } } } }",
+            "{ artists(first: 20) { edges { node { similarArtists(first: 10) { name } } } } }",
+        ),
+    ],
+    ids=["radio", "moodJourney", "myMixes", "similarArtists"],
+)
+async def test_engine_fields_cost_what_the_engine_does(
+    client: GraphQLClient, one: str, many: str
+) -> None:
+    """Stations, journeys, mixes and similar artists run the recommender (0.1-0.4 s each in
+    bench/cost_model.py) but were priced as a few scalar fields: ten aliased stations in one
+    query passed the check. One runs; many are over the limit before anything runs."""
+    token = (await new_account(client)).access_token
+    alone = await client.execute(one, token=token)
+    assert not alone.get("errors"), alone
+    body = await client.execute(many, token=token)
+    assert codes(body) == ["QUERY_TOO_COMPLEX"], codes(body)
+    assert body["errors"][0]["extensions"]["cost"] > client_max_cost(client)
+
+
 async def test_a_persisted_query_is_parsed_within_the_token_limit(client: GraphQLClient) -> None:
     """A registration that sends a huge document under its own hash is refused like any
     other document over the limit, and nothing is stored under that hash."""

@@ -13,6 +13,7 @@ song's ``versions``. Browsing without a search term lists every release.
 from __future__ import annotations
 
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
 
+NO_SONGS = np.zeros(0, dtype=np.int64)
 SEARCH_CACHE_SIZE = 256  # distinct search terms whose matches are kept (per columns build)
 
 
@@ -39,15 +41,22 @@ class SongOrder(StrEnum):
     RELEASE_DATE = "RELEASE_DATE"  # newest first
 
 
+FEATURES = struct.Struct(f"<{len(FILTER_FEATURES)}f")  # a song's filter features, packed
+
+
 @dataclass(slots=True)
 class IndexedSong:
+    """What the index needs of one song. Values many songs share (artists, dates, genre
+    lists) are one object for all of them, and the features are 20 packed bytes, not a tuple
+    of floats: a million songs' worth of these is a few hundred MiB, not most of a GiB."""
+
     id: str
     title_lc: str
     artist_lc: str
-    title_key: str  # search_key: what search compares
+    title_key: str  # search_key: what search compares (title_lc itself when the same)
     artist_key: str
     genres: tuple[str, ...]
-    features: tuple[float, ...]  # FILTER_FEATURES order
+    features: bytes  # FEATURES: float32 in FILTER_FEATURES order
     popularity: int
     release_date: str
     artist_id: str
@@ -56,21 +65,35 @@ class IndexedSong:
     recording: str  # domain.recordings.recording_key: what a song's versions share
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> IndexedSong:
+    def from_document(
+        cls, doc: Mapping[str, Any], shared: dict[Any, Any] | None = None
+    ) -> IndexedSong:
+        """`shared` holds one copy of each repeated value (the index keeps one for all)."""
+        pool = shared if shared is not None else {}
+
+        def one(value: Any) -> Any:
+            return pool.setdefault(value, value)
+
+        artist: str = doc["artist"]
+        artist_key = pool.get(("search key", artist))
+        if artist_key is None:
+            artist_key = pool[("search key", artist)] = one(search_key(artist))
+        title_lc = doc.get("title_lc") or doc["title"].lower()
+        title_key = search_key(doc["title"])
         audio = doc["audio"]
         return cls(
             id=str(doc["_id"]),
-            title_lc=doc.get("title_lc") or doc["title"].lower(),
-            artist_lc=doc.get("artist_lc") or doc["artist"].lower(),
-            title_key=search_key(doc["title"]),
-            artist_key=search_key(doc["artist"]),
-            genres=tuple(doc.get("genres") or ()),
-            features=tuple(float(audio[name]) for name in FILTER_FEATURES),
+            title_lc=title_lc,
+            artist_lc=one(doc.get("artist_lc") or artist.lower()),
+            title_key=title_lc if title_key == title_lc else title_key,
+            artist_key=artist_key,
+            genres=one(tuple(doc.get("genres") or ())),
+            features=FEATURES.pack(*(float(audio[name]) for name in FILTER_FEATURES)),
             popularity=int(doc.get("popularity") or 0),
-            release_date=doc.get("release_date") or "",
-            artist_id=str(doc.get("artist_id") or ""),
-            language=doc.get("language") or "",
-            country=doc.get("country") or "",
+            release_date=one(doc.get("release_date") or ""),
+            artist_id=one(str(doc.get("artist_id") or "")),
+            language=one(doc.get("language") or ""),
+            country=one(doc.get("country") or ""),
             recording=recording_key(doc["title"], doc["artist"]),
         )
 
@@ -89,7 +112,9 @@ class _Columns:
     languages: np.ndarray  # ISO 639-1 codes, "" when unknown
     countries: np.ndarray  # ISO 3166-1 alpha-2 codes, "" when unknown
     genre_masks: dict[str, np.ndarray]
-    artist_masks: dict[str, np.ndarray]  # by artist id and by lower-cased name
+    # song positions by artist id and by lower-cased name (positions, not a mask of every
+    # song per artist: that was artists x songs bytes, most of a GiB at 1M songs)
+    artist_songs: dict[str, np.ndarray]
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
     artist_ranking: list[tuple[str, str]]  # (artist id, name's search key), most songs first
@@ -107,6 +132,7 @@ class CatalogIndex:
     plays: dict[str, int] = field(default_factory=dict)
     trending: TrendingScores = field(default_factory=TrendingScores)
     _columns: _Columns | None = None
+    _shared: dict[Any, Any] = field(default_factory=dict)  # one copy of each repeated value
     _likes_version: int = 0
 
     @classmethod
@@ -117,19 +143,23 @@ class CatalogIndex:
         return index
 
     def _store(self, doc: Mapping[str, Any]) -> None:
-        song = IndexedSong.from_document(doc)
+        song = IndexedSong.from_document(doc, self._shared)
         self.songs[song.id] = song
         self.set_counters(song.id, likes=doc.get("like_count"), plays=doc.get("play_count"))
 
     def set_counters(
         self, song_id: str, *, likes: int | None = None, plays: int | None = None
     ) -> None:
-        """Absolute values: applying one update twice (own write, change stream) is harmless."""
+        """Absolute values: applying one update twice (own write, change stream) is harmless.
+
+        Zero is kept as no entry (most songs have no likes or plays here)."""
         if likes is not None:
-            self.likes[song_id] = int(likes)
             self._likes_version += 1
-        if plays is not None:
-            self.plays[song_id] = int(plays)
+        for counts, value in ((self.likes, likes), (self.plays, plays)):
+            if value:
+                counts[song_id] = int(value)
+            elif value is not None:
+                counts.pop(song_id, None)
 
     def __len__(self) -> int:
         return len(self.songs)
@@ -159,8 +189,8 @@ class CatalogIndex:
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
-        mask = self._materialise().artist_masks.get(artist_id)
-        return int(mask.sum()) if mask is not None else 0
+        positions = self._materialise().artist_songs.get(artist_id)
+        return int(positions.size) if positions is not None else 0
 
     def genre_counts(self) -> list[tuple[str, int]]:
         return self._materialise().genre_counts
@@ -221,10 +251,11 @@ class CatalogIndex:
         mask = np.ones(n, dtype=bool)
         if song_filter.genre:
             mask &= columns.genre_masks.get(song_filter.genre, none)
-        if song_filter.artist:
-            mask &= columns.artist_masks.get(song_filter.artist, none)
-        if song_filter.artist_id:
-            mask &= columns.artist_masks.get(song_filter.artist_id, none)
+        for artist in (song_filter.artist, song_filter.artist_id):
+            if artist:
+                of_artist = none.copy()
+                of_artist[columns.artist_songs.get(artist, NO_SONGS)] = True
+                mask &= of_artist
         if song_filter.released_after:
             mask &= columns.release_dates >= song_filter.released_after
         if song_filter.released_before:
@@ -244,19 +275,19 @@ class CatalogIndex:
             return self._columns
         songs = list(self.songs.values())
         n = len(songs)
-        features = np.array([s.features for s in songs], dtype=np.float32).reshape(
+        features = np.frombuffer(b"".join(s.features for s in songs), dtype="<f4").reshape(
             n, len(FILTER_FEATURES)
         )
         genre_masks: dict[str, np.ndarray] = {}
-        artist_masks: dict[str, np.ndarray] = {}
+        artist_songs: dict[str, list[int]] = {}
         positions: dict[str, list[int]] = {}
         for i, song in enumerate(songs):
             positions.setdefault(song.artist_key, []).append(i)
             for genre in song.genres:
                 genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
-            artist_masks.setdefault(song.artist_lc, np.zeros(n, dtype=bool))[i] = True
-            if song.artist_id:
-                artist_masks.setdefault(song.artist_id, np.zeros(n, dtype=bool))[i] = True
+            artist_songs.setdefault(song.artist_lc, []).append(i)
+            if song.artist_id and song.artist_id != song.artist_lc:
+                artist_songs.setdefault(song.artist_id, []).append(i)
         ids = [s.id for s in songs]
         popularity = np.array([s.popularity for s in songs], dtype=np.int32)
         keys = [s.recording for s in songs]
@@ -295,7 +326,7 @@ class CatalogIndex:
             languages=np.array([s.language for s in songs], dtype="<U2"),
             countries=np.array([s.country for s in songs], dtype="<U2"),
             genre_masks=genre_masks,
-            artist_masks=artist_masks,
+            artist_songs={k: np.array(v, dtype=np.int64) for k, v in artist_songs.items()},
             orders=orders,
             genre_counts=sorted(
                 ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),

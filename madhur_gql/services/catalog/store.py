@@ -1,21 +1,28 @@
 """The songs every listener reads, held in this process's memory: requests never fetch them.
 
-Every song is kept as a compact record (a list of its fields, audio features in a float array,
-repeated strings shared), about a tenth of a parsed document, so a million songs fit in a few
-hundred MiB. The songs being served are kept ready as the documents the GraphQL layer reads
-(an LRU of READY_SONGS), built once from the record, not parsed per request. Counters are
-kept current in place by the one door into memory (`services/live.py`). A song missing here
-(created by another process a moment ago) is looked up in the database, in bounded batches,
-and kept.
+The store is columnar: one typed array per number field, the audio features in one float
+array, each title (and track id, and lower-cased title) in one UTF-8 buffer with offsets,
+and the values many songs share (artists, albums, dates, genre lists) once each with a code
+per song. A Python object per song and field cost about 730 bytes a song; this is about 400,
+so a million songs fit beside the recommender in a worker. The songs being served are kept
+ready as the documents the GraphQL layer reads (an LRU of READY_SONGS), built once from the
+columns, not parsed per request. Counters are kept current in place by the one door into
+memory (`services/live.py`). A song missing here (created by another process a moment ago)
+is looked up in the database, in bounded batches, and kept.
+
+An edited song's new strings are appended to the buffers (the old bytes stay: edits are
+rare next to the catalog's size); a removed song's row is left unused.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 from cachetools import LRUCache
 
 from madhur_gql.documents import AudioFeatures, Song
@@ -25,106 +32,185 @@ from madhur_gql.errors import NotFound
 FETCH_BATCH = 500  # ids per `$in` when a song is not in memory yet
 READY_SONGS = 50_000  # songs kept as ready documents (the hot set)
 AUDIO = tuple(AudioFeatures.model_fields)
-_SPECIAL = {"id", "revision_id", "genres", "subgenres", "playlist_ids", "audio"}
-_SPECIAL |= {"like_count", "play_count"}
-SCALARS = tuple(name for name in Song.model_fields if name not in _SPECIAL)
-_SHARED = {"artist", "artist_id", "album", "album_id", "release_date", "artist_lc"}
-_SHARED |= {"language", "country"}
-_GENRES, _SUBGENRES, _PLAYLISTS, _AUDIO, _LIKES, _PLAYS = range(len(SCALARS), len(SCALARS) + 6)
-_ARTIST_ID = SCALARS.index("artist_id")
+WHOLE_AUDIO = {name for name, spec in AudioFeatures.model_fields.items() if spec.annotation is int}
+TEXT = ("track_id", "title", "title_lc")  # different for nearly every song
+NUMBERS = ("popularity", "duration_ms", "like_count", "play_count")
+TIMES = ("created_at", "updated_at")
+# Everything else (artist, album, dates, codes, genre lists, and any field added later) is
+# stored once per distinct value.
+SHARED = tuple(
+    name for name in Song.model_fields if name not in {"id", "audio", *TEXT, *NUMBERS, *TIMES}
+)
+LISTS = frozenset(name for name in SHARED if Song.model_fields[name].default_factory is list)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Text:
+    """One string per row, all rows' UTF-8 in one buffer (a str object costs ~50 bytes)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._starts = array("q")
+        self._ends = array("q")
+
+    def put(self, row: int, value: str) -> None:
+        """Row `row`'s string (a new row when `row` is the next one)."""
+        start = len(self._buffer)
+        self._buffer += value.encode()
+        _put(self._starts, row, start)
+        _put(self._ends, row, len(self._buffer))
+
+    def get(self, row: int) -> str:
+        return self._buffer[self._starts[row] : self._ends[row]].decode()
+
+
+class _Shared:
+    """A field whose values many songs share: each distinct value once, a code per row."""
+
+    def __init__(self) -> None:
+        self._values: list[Any] = []
+        self._codes: dict[Hashable, int] = {}
+        self._rows = array("i")
+
+    def _code(self, value: Hashable) -> int:
+        code = self._codes.get(value)
+        if code is None:
+            code = self._codes[value] = len(self._values)
+            self._values.append(value)
+        return code
+
+    def put(self, row: int, value: Hashable) -> None:
+        _put(self._rows, row, self._code(value))
+
+    def get(self, row: int) -> Any:
+        return self._values[self._rows[row]]
+
+
+def _put(column: array[Any], row: int, value: Any) -> None:
+    if row == len(column):
+        column.append(value)
+    else:
+        column[row] = value
+
+
+def _key(song_id: object) -> bytes | None:
+    if isinstance(song_id, ObjectId):
+        return song_id.binary
+    if isinstance(song_id, str) and ObjectId.is_valid(song_id):
+        return ObjectId(song_id).binary
+    return None
+
+
+def _micros(at: datetime) -> int:
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)  # MongoDB's datetimes are UTC
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 class SongStore:
     def __init__(self, ready: int = READY_SONGS) -> None:
-        self._songs: dict[PydanticObjectId, list[Any]] = {}
+        self._rows: dict[bytes, int] = {}  # the song id's 12 bytes -> its row
+        self._size = 0  # rows used (removed songs' included)
+        self._text = {name: _Text() for name in TEXT}
+        self._shared = {name: _Shared() for name in SHARED}
+        self._numbers = {name: array("q") for name in NUMBERS}
+        self._times = {name: array("q") for name in TIMES}
+        self._audio = array("d")  # len(AUDIO) per row
         self._ready: LRUCache[PydanticObjectId, Song] = LRUCache(maxsize=ready)
-        self._shared: dict[Any, Any] = {}  # one copy of each repeated value (artists, genres)
 
     def __len__(self) -> int:
-        return len(self._songs)
+        return len(self._rows)
 
     def __contains__(self, song_id: object) -> bool:
-        return song_id in self._songs
+        key = _key(song_id)
+        return key is not None and key in self._rows
 
     def load(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Records only: documents are built when first served (start-up stays quick)."""
+        """Columns only: documents are built when first served (start-up stays quick)."""
         for doc in docs:
-            self._songs[PydanticObjectId(doc["_id"])] = self._record(doc)
+            self._write(doc)
 
     def upsert(self, doc: Mapping[str, Any]) -> Song:
         """Keep a stored song document (what was stored passed the field rules on the way in)."""
         song_id = PydanticObjectId(doc["_id"])
-        record = self._record(doc)
-        self._songs[song_id] = record
-        return self._document(song_id, record)
+        self._ready.pop(song_id, None)
+        return self._document(song_id, self._write(doc))
 
-    def _share(self, value: Any) -> Any:
-        return self._shared.setdefault(value, value)
-
-    def _record(self, doc: Mapping[str, Any]) -> list[Any]:
-        defaults = Song.model_fields
-        scalars = [
-            doc.get(name, defaults[name].get_default(call_default_factory=True)) for name in SCALARS
-        ]
-        if scalars[_ARTIST_ID] is not None:
-            scalars[_ARTIST_ID] = PydanticObjectId(scalars[_ARTIST_ID])
-        for i, name in enumerate(SCALARS):
-            if name in _SHARED:  # values many songs have in common: one copy each
-                scalars[i] = self._share(scalars[i])
+    def _write(self, doc: Mapping[str, Any]) -> int:
+        key = ObjectId(doc["_id"]).binary
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = self._size
+            self._size += 1
+        for name, text in self._text.items():
+            text.put(row, str(_value(doc, name)))
+        for name, shared in self._shared.items():
+            value = _value(doc, name)
+            if name in LISTS:
+                value = tuple(value or ())
+            elif name == "artist_id" and value is not None:
+                value = PydanticObjectId(value)
+            shared.put(row, value)
+        for name, numbers in self._numbers.items():
+            _put(numbers, row, int(_value(doc, name) or 0))
+        for name, times in self._times.items():
+            at = _value(doc, name)
+            _put(times, row, _micros(at if isinstance(at, datetime) else _default(name)))
         audio = array("d", (float(doc["audio"][name]) for name in AUDIO))
-        return [
-            *scalars,
-            self._share(tuple(doc.get("genres") or ())),
-            self._share(tuple(doc.get("subgenres") or ())),
-            self._share(tuple(doc.get("playlist_ids") or ())),
-            audio,
-            int(doc.get("like_count") or 0),
-            int(doc.get("play_count") or 0),
-        ]
+        start = row * len(AUDIO)
+        if start == len(self._audio):
+            self._audio.extend(audio)
+        else:
+            self._audio[start : start + len(AUDIO)] = audio
+        return row
 
-    def _document(self, song_id: PydanticObjectId, record: list[Any]) -> Song:
-        """The record as the document the GraphQL layer serves (no validation: it was checked)."""
-        audio = dict(zip(AUDIO, record[_AUDIO], strict=True))
-        audio["key"], audio["mode"] = int(audio["key"]), int(audio["mode"])
+    def _document(self, song_id: PydanticObjectId, row: int) -> Song:
+        """The row as the document the GraphQL layer serves (no validation: it was checked)."""
+        fields: dict[str, Any] = {name: text.get(row) for name, text in self._text.items()}
+        for name, shared in self._shared.items():
+            value = shared.get(row)
+            fields[name] = list(value) if name in LISTS else value
+        for name, numbers in self._numbers.items():
+            fields[name] = numbers[row]
+        for name, times in self._times.items():
+            fields[name] = EPOCH + timedelta(microseconds=times[row])
+        start = row * len(AUDIO)
+        audio: dict[str, Any] = dict(
+            zip(AUDIO, self._audio[start : start + len(AUDIO)], strict=True)
+        )
+        for name in WHOLE_AUDIO:
+            audio[name] = int(audio[name])
         song = Song.model_construct(
-            id=song_id,
-            **dict(zip(SCALARS, record, strict=False)),
-            genres=list(record[_GENRES]),
-            subgenres=list(record[_SUBGENRES]),
-            playlist_ids=list(record[_PLAYLISTS]),
-            audio=AudioFeatures.model_construct(**audio),
-            like_count=record[_LIKES],
-            play_count=record[_PLAYS],
+            id=song_id, **fields, audio=AudioFeatures.model_construct(**audio)
         )
         self._ready[song_id] = song
         return song
 
     def remove(self, song_id: PydanticObjectId) -> None:
-        self._songs.pop(song_id, None)
+        self._rows.pop(song_id.binary, None)
         self._ready.pop(song_id, None)
 
     def set_counters(
         self, song_id: PydanticObjectId, *, likes: int | None = None, plays: int | None = None
     ) -> None:
         """Absolute values, so applying one change twice (own write, its echo) is harmless."""
-        record = self._songs.get(song_id)
-        if record is None:
+        row = self._rows.get(song_id.binary)
+        if row is None:
             return
         ready = self._ready.get(song_id)
         if likes is not None:
-            record[_LIKES] = int(likes)
+            self._numbers["like_count"][row] = int(likes)
             if ready is not None:
                 ready.like_count = int(likes)
         if plays is not None:
-            record[_PLAYS] = int(plays)
+            self._numbers["play_count"][row] = int(plays)
             if ready is not None:
                 ready.play_count = int(plays)
 
     def cached(self, song_id: PydanticObjectId) -> Song | None:
-        record = self._songs.get(song_id)
-        if record is None:
+        row = self._rows.get(song_id.binary)
+        if row is None:
             return None
-        return self._ready.get(song_id) or self._document(song_id, record)
+        return self._ready.get(song_id) or self._document(song_id, row)
 
     async def by_ids(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
         found: dict[PydanticObjectId, Song] = {}
@@ -147,7 +233,7 @@ class SongStore:
         return found[oid]
 
     async def exists(self, song_id: PydanticObjectId) -> bool:
-        return song_id in self._songs or bool(await self._fetch([song_id]))
+        return song_id.binary in self._rows or bool(await self._fetch([song_id]))
 
     async def _fetch(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
         unique = list(dict.fromkeys(ids))
@@ -160,3 +246,12 @@ class SongStore:
                 assert song.id is not None
                 found[song.id] = song
         return found
+
+
+def _value(doc: Mapping[str, Any], name: str) -> Any:
+    """The stored value, or the model's default where the document has none."""
+    return doc[name] if name in doc else _default(name)
+
+
+def _default(name: str) -> Any:
+    return Song.model_fields[name].get_default(call_default_factory=True)

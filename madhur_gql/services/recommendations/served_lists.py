@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
 from madhur_gql.documents import InteractionKind, ListDayStats, ListKind, ServedList
@@ -36,7 +36,9 @@ log = structlog.get_logger(__name__)
 
 FLUSH_SECONDS = 0.05  # how long a served list waits to share its write with others
 MAX_PENDING = 10_000  # lists queued while the database is away; older ones are dropped
-MAX_BACKGROUND = 1000  # attributions in flight before a write waits for its own
+MAX_ATTRIBUTIONS = 5000  # queued attributions before a write waits for the queue
+ATTRIBUTION_BATCH = 500  # interactions attributed by one query
+MAX_CANDIDATE_LISTS = 10_000  # lists one batch's query may read
 TOTALS_SECONDS = 5.0  # /metrics reads the database at most this often
 MAX_DAYS = 366
 OUTCOMES = {
@@ -66,6 +68,44 @@ class ListCounts:
         return round(count / self.impressions, 4) if self.impressions else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """An interaction waiting to be counted for the list it came from."""
+
+    user_id: ObjectId
+    song_id: ObjectId
+    kind: InteractionKind
+    at: datetime
+    list_id: ObjectId | None  # the list the client named, if any
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: ObjectId
+    kind: str
+    created_at: datetime
+    sources: dict[ObjectId, str]  # song -> the source that listed it (its first place)
+    counted: frozenset[str]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> _Candidate:
+        sources: dict[ObjectId, str] = {}
+        for song, source in zip(doc["song_ids"], doc["sources"], strict=False):
+            sources.setdefault(song, source)
+        created = doc["created_at"]
+        created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+        return cls(doc["_id"], doc["kind"], created, sources, frozenset(doc.get("counted") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    position: int  # in the batch
+    list_id: ObjectId
+    mark: str  # "<song id>:<kind>"
+    key: tuple[str, str, str]  # (day, list kind, source) of the counts it moves
+    field: str
+
+
 def _day(at: datetime) -> str:
     return at.astimezone(UTC).date().isoformat()
 
@@ -80,7 +120,7 @@ class ServedLists:
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[bool]] = set()
+        self._attributions: list[Attribution] = []
         self._totals: tuple[float, list[ListCounts]] | None = None
         self.dropped = 0
 
@@ -91,7 +131,6 @@ class ServedLists:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await asyncio.gather(*self._background, return_exceptions=True)
         try:
             await self.flush()
         except PyMongoError as error:
@@ -136,7 +175,16 @@ class ServedLists:
                 self._wake.set()
 
     async def flush(self) -> None:
-        """Write the queued lists and their impressions; one insert and one bulk update."""
+        """Write the queued lists and their impressions, then attribute the queued interactions
+        (a list served a moment ago is found); a few statements per batch, not per write."""
+        await self._flush_lists()
+        while self._attributions:
+            async with self._flush_lock:
+                batch = self._attributions[:ATTRIBUTION_BATCH]
+                del self._attributions[:ATTRIBUTION_BATCH]
+                await self.attribute_many(batch)
+
+    async def _flush_lists(self) -> None:
         async with self._flush_lock:
             batch, self._pending = self._pending, []
             if not batch:
@@ -160,58 +208,115 @@ class ServedLists:
         at: datetime,
         list_id: str | None = None,
     ) -> None:
-        """Attribute in the background, so the listener's write is acknowledged at once.
+        """Queue the interaction for attribution, so the listener's write is acknowledged at once.
 
-        Past MAX_BACKGROUND attributions in flight (the database is slow), the write waits
-        for its own: backpressure instead of an unbounded pile of tasks.
+        The flusher attributes a whole batch with one query (and one update when anything
+        matched), not a database round trip per write. Past MAX_ATTRIBUTIONS queued (the
+        database is slow), the writer attributes the queue itself: backpressure instead of an
+        unbounded pile.
         """
         if kind not in OUTCOMES:
             return
-        if len(self._background) >= MAX_BACKGROUND:
-            await self.attribute(user_id, song_id, kind, at, list_id)
-            return
-        task = asyncio.create_task(self.attribute(user_id, song_id, kind, at, list_id))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        named = ObjectId(list_id) if list_id is not None and ObjectId.is_valid(list_id) else None
+        self._attributions.append(Attribution(user_id, song_id, kind, at, named))
+        self._wake.set()
+        if len(self._attributions) >= MAX_ATTRIBUTIONS:
+            await self.flush()
 
-    async def attribute(
-        self,
-        user_id: PydanticObjectId,
-        song_id: PydanticObjectId,
-        kind: InteractionKind,
-        at: datetime,
-        list_id: str | None = None,
-    ) -> bool:
-        """Count the interaction for the list it came from; False when none (or counted)."""
-        field = OUTCOMES.get(kind)
-        if field is None:
-            return False
+    async def attribute_many(self, batch: Sequence[Attribution]) -> list[bool]:
+        """Count each interaction for the list it came from; False when none (or counted).
+
+        Each counts for the newest list served to its listener in the last 30 minutes that
+        holds the song (or the list it names), at most once per song, list and kind, across
+        processes: the update only applies while the mark is absent, and when another process
+        raced us to a mark, the claim stored beside it says whose it is.
+        """
+        if not batch:
+            return []
         try:
-            await self.flush()  # a list served here a moment ago is found too
-            query: dict[str, Any] = {
-                "user_id": user_id,
-                "song_ids": song_id,
-                "created_at": {"$gte": at - timedelta(minutes=ATTRIBUTION_MINUTES)},
-            }
-            if list_id is not None and ObjectId.is_valid(list_id):
-                query["_id"] = ObjectId(list_id)
-            mark = f"{song_id}:{kind.value}"
-            before = await ServedList.get_pymongo_collection().find_one_and_update(
-                query,
-                {"$addToSet": {"counted": mark}},
-                sort=[("created_at", -1)],
-                projection={"song_ids": 1, "sources": 1, "kind": 1, "created_at": 1, "counted": 1},
-                return_document=ReturnDocument.BEFORE,
-            )
-            if before is None or mark in before["counted"]:
-                return False
-            source = before["sources"][before["song_ids"].index(song_id)]
-            key = (_day(before["created_at"].replace(tzinfo=UTC)), before["kind"], source)
-            await _increment({key: {field: 1}})
-            return True
+            chosen = await self._choose_lists(batch)
+            won = await self._claim(chosen)
         except PyMongoError as error:  # metrics must never fail a listener's write
-            log.warning("interaction not attributed", error=str(error))
-            return False
+            log.warning("interactions not attributed", count=len(batch), error=str(error))
+            return [False] * len(batch)
+        changes: dict[tuple[str, str, str], dict[str, int]] = {}
+        outcome = [False] * len(batch)
+        for position, (key, field) in won.items():
+            counts = changes.setdefault(key, {})
+            counts[field] = counts.get(field, 0) + 1
+            outcome[position] = True
+        try:
+            await _increment(changes)
+        except PyMongoError as error:
+            log.warning("attributions not counted", count=len(won), error=str(error))
+        return outcome
+
+    async def _choose_lists(self, batch: Sequence[Attribution]) -> list[_Claim]:
+        """One query for the batch's candidate lists; per interaction, the list it counts for."""
+        since = min(a.at for a in batch) - timedelta(minutes=ATTRIBUTION_MINUTES)
+        query = {
+            "user_id": {"$in": list({a.user_id for a in batch})},
+            "song_ids": {"$in": list({a.song_id for a in batch})},
+            "created_at": {"$gte": since},
+        }
+        projection = {"user_id": 1, "song_ids": 1, "sources": 1, "kind": 1, "created_at": 1}
+        projection["counted"] = 1
+        cursor = ServedList.get_pymongo_collection().find(
+            query, projection, sort=[("created_at", -1)], limit=MAX_CANDIDATE_LISTS
+        )
+        by_user: dict[ObjectId, list[_Candidate]] = {}
+        async for doc in cursor:
+            by_user.setdefault(doc["user_id"], []).append(_Candidate.of(doc))
+        claims: list[_Claim] = []
+        taken: set[tuple[ObjectId, str]] = set()
+        for position, item in enumerate(batch):
+            mark = f"{item.song_id}:{item.kind.value}"
+            window_start = item.at - timedelta(minutes=ATTRIBUTION_MINUTES)
+            for candidate in by_user.get(item.user_id, ()):  # newest first
+                if candidate.created_at < window_start or item.song_id not in candidate.sources:
+                    continue
+                if item.list_id is not None and candidate.id != item.list_id:
+                    continue
+                if mark not in candidate.counted and (candidate.id, mark) not in taken:
+                    taken.add((candidate.id, mark))
+                    source = candidate.sources[item.song_id]
+                    key = (_day(candidate.created_at), candidate.kind, source)
+                    claims.append(_Claim(position, candidate.id, mark, key, OUTCOMES[item.kind]))
+                break
+        return claims
+
+    async def _claim(self, claims: list[_Claim]) -> dict[int, tuple[tuple[str, str, str], str]]:
+        """Mark the chosen lists in one bulk write; the claims this process won."""
+        if not claims:
+            return {}
+        tickets = [ObjectId() for _ in claims]
+        collection = ServedList.get_pymongo_collection()
+        result = await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": claim.list_id, "counted": {"$ne": claim.mark}},
+                    {
+                        "$addToSet": {"counted": claim.mark},
+                        "$set": {f"claims.{claim.mark}": ticket},
+                    },
+                )
+                for claim, ticket in zip(claims, tickets, strict=True)
+            ],
+            ordered=False,
+        )
+        won = {claim.position: (claim.key, claim.field) for claim in claims}
+        if result.modified_count == len(claims):
+            return won
+        # Another process counted some of these first: the stored claims say which are ours.
+        ids = list({claim.list_id for claim in claims})
+        stored = {
+            doc["_id"]: doc.get("claims") or {}
+            async for doc in collection.find({"_id": {"$in": ids}}, {"claims": 1})
+        }
+        for claim, ticket in zip(claims, tickets, strict=True):
+            if stored.get(claim.list_id, {}).get(claim.mark) != ticket:
+                del won[claim.position]
+        return won
 
     async def daily(self, days: int) -> list[ListCounts]:
         """Counts for the last `days` UTC days (today included), newest day first."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,6 +138,9 @@ class RecommendationService:
                 self.standing.adopt(built.listener_weights)
                 self._engine = built.engine
                 self._answers.clear()
+                # The engine lives until the next swap: freezing it (and whatever else is alive)
+                # keeps the collector's full passes short (they walk every tracked object).
+                gc.freeze()
             finally:
                 self._state.building = False
                 self._state.pending.clear()
