@@ -68,7 +68,6 @@ class SnapshotSource:
 class Built:
     engine: RecommenderEngine
     interaction_ids: np.ndarray  # sorted 12-byte ObjectIds (dtype S12) of the snapshot's events
-    listeners: frozenset[str]  # users with any interaction in the snapshot
     songs: int
     build_seconds: float  # in the child: snapshot read + build
     child_peak_rss_bytes: int
@@ -120,7 +119,6 @@ def build_from_database(source: SnapshotSource, build: BuildFn) -> str:
     built = Built(
         engine=engine,
         interaction_ids=np.sort(np.array(ids, dtype="S12")),
-        listeners=frozenset(event.user_id for event in events),
         listener_weights=weights,
         songs=len(items.ids),
         build_seconds=time.perf_counter() - started,

@@ -89,7 +89,6 @@ class RecommendationService:
         self.signals = signals or ListenerSignals()  # live lists wait on these
         self.standing = standing or ListenerStanding()  # who counts fully in shared lists
         self._engine: RecommenderEngine | None = None
-        self._listeners: set[str] = set()  # users with any interaction: not cold any more
         self._state = BuildState()
         self._build_lock = asyncio.Lock()
         self._rebuild_soon: asyncio.Task[None] | None = None
@@ -134,7 +133,6 @@ class RecommendationService:
                         built.engine.record(event)
                 for change in self._state.pending_songs:
                     change(built.engine)
-                self._listeners.update(built.listeners)
                 self.standing.adopt(built.listener_weights)
                 self._engine = built.engine
                 self._answers.clear()
@@ -207,7 +205,6 @@ class RecommendationService:
         self._recorded[key] = True
         event = to_event(interaction)
         self._answers.pop(event.user_id, None)
-        self._listeners.add(event.user_id)
         if self._state.building:
             self._state.pending.append((key, event))
         if self._engine is not None:
