@@ -10,6 +10,9 @@ class EngineConfig:
     """Tunables; defaults chosen on the Last.fm dev split and synthetic checks."""
 
     neighbours: int = 100  # RP3beta neighbours kept per item
+    # ... above ``dense_limit`` items: the graph is most of the engine's memory (1M songs x
+    # 100 neighbours x 8 bytes = 760 MiB), and a request there reads only its history's rows
+    large_neighbours: int = 50
     # established listeners (or playlists) holding both songs before a CF link is shown as a
     # reason or counted by similarSongs: a dozen fresh accounts cannot make one
     min_support: int = 3

@@ -50,7 +50,6 @@ from madhur_gql.recommender.graphs import (
     evidence_of,
     interaction_matrix,
     interaction_rows,
-    support_matrix,
 )
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood, in_region
@@ -146,10 +145,10 @@ class RecommenderEngine:
         established = np.ones(x.shape[0], dtype=bool)  # rows: groups, users, bulk
         established[first_user : first_user + len(histories)] = np.asarray(weights) >= 1.0
         engine.links = LinkSources.split(x, first_user, established)
-        engine.graphs.support = support_matrix(x, established)
+        engine.graphs.support = engine.links
         engine.graphs.min_support = engine.config.min_support
         engine.factors = FactorModel.learn(x, user_rows, engine.config)
-        holders = np.diff(engine.graphs.support.indptr)  # established rows per item
+        holders = engine.links.holders()  # established rows per item
         table.set_evidence(evidence, holders > 0)  # held by fresh accounts only: no CF
         engine._build_seconds = time.perf_counter() - t0
         engine._ready = True

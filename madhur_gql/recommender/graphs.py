@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from madhur_gql.recommender.collaborative import ease_sparse, rp3beta_similarity
 from madhur_gql.recommender.config import EngineConfig
+from madhur_gql.recommender.provenance import LinkSources
 
 
 def interaction_matrix(
@@ -76,20 +77,15 @@ def evidence_of(x: sp.csr_matrix) -> np.ndarray:
     return np.diff(x.tocsc().indptr).astype(np.float32)
 
 
-def support_matrix(x: sp.csr_matrix, established: np.ndarray) -> sp.csc_matrix:
-    """Which established rows (groups, established listeners, bulk histories) hold each item:
-    binary, by item column, for counting how many stand behind a link between two items."""
-    kept = x[np.flatnonzero(established)]
-    return (kept > 0).astype(np.float32).tocsc()
-
-
 @dataclass(slots=True)
 class ItemGraphs:
     """The CF item graphs the engine serves (RP3beta first, then pruned EASE if learnt), and
     the support behind their links."""
 
     matrices: list[sp.csr_matrix] = field(default_factory=list)
-    support: sp.csc_matrix | None = None  # established rows x items (support_matrix)
+    # the established rows (playlists, established listeners, bulk histories) holding each
+    # item: the engine's LinkSources, shared rather than kept twice (10M entries at 10M plays)
+    support: LinkSources | None = None
     min_support: int = 0  # links with fewer established rows behind them are not shown
 
     @classmethod
@@ -99,7 +95,8 @@ class ItemGraphs:
         if not (r and n):
             return graphs
         cfg = config
-        rp3 = rp3beta_similarity(x, cfg.neighbours, alpha=cfg.rp3_alpha, beta=cfg.rp3_beta)
+        k = cfg.large_neighbours if n > cfg.dense_limit else cfg.neighbours
+        rp3 = rp3beta_similarity(x, k, alpha=cfg.rp3_alpha, beta=cfg.rp3_beta)
         graphs.matrices.append(rp3)
         eligible = np.flatnonzero(evidence >= cfg.ease_min_evidence)
         if eligible.size > cfg.ease_items:
@@ -113,18 +110,9 @@ class ItemGraphs:
         return graphs
 
     def grow(self, n: int) -> None:
-        """Pad every graph with empty rows/columns up to n x n (songs added since the build)."""
+        """Pad every graph with empty rows/columns up to n x n (songs added since the build);
+        the support grows with the engine's link sources."""
         self.matrices = [_grow(g, n) for g in self.matrices]
-        if self.support is not None:
-            s = self.support
-            self.support = sp.csc_matrix(
-                (
-                    s.data,
-                    s.indices,
-                    np.concatenate([s.indptr, np.full(n - s.shape[1], s.indptr[-1])]),
-                ),
-                shape=(s.shape[0], n),
-            )
 
     @property
     def edges(self) -> int:
@@ -194,8 +182,7 @@ class ItemGraphs:
         """(a x b) whether at least ``min_support`` established rows hold both items."""
         if self.support is None or self.min_support <= 0:
             return np.ones((a.size, b.size), dtype=bool)
-        both = (self.support[:, a].T @ self.support[:, b]).toarray()
-        return np.asarray(both >= self.min_support)
+        return np.asarray(self.support.together(a, b) >= self.min_support)
 
     def neighbours(self, row: int) -> list[sp.csr_matrix]:
         """One item's row in every graph (for similar songs)."""

@@ -14,6 +14,7 @@ the next build elects another.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 
@@ -40,6 +41,43 @@ def _genre_key(genre: str) -> str:
     return genre.strip().lower()
 
 
+def _digest(key: str) -> int:
+    """A recording key's stable 64-bit digest (``hash`` differs between processes, and the
+    table is built in one and served in another)."""
+    return int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True
+    )
+
+
+class RecordingRows:
+    """Recording key -> its canonical row, for the songs added between builds.
+
+    Sorted 64-bit digests with their rows: 16 bytes a song, where a dict of the key strings
+    was ~140 (134 MiB at a million songs). Two keys sharing a digest (odds ~1e-7 at 1M songs)
+    would only group two songs' versions until the next build.
+    """
+
+    def __init__(self, keys: Sequence[str] = (), rows: Sequence[int] | np.ndarray = ()) -> None:
+        digests = np.fromiter(map(_digest, keys), dtype=np.int64, count=len(keys))
+        order = np.argsort(digests, kind="stable")
+        self._digests = digests[order]
+        self._rows = np.asarray(rows, dtype=np.int64).reshape(-1)[order]
+        self._added: dict[int, int] = {}
+
+    def get(self, key: str) -> int | None:
+        digest = _digest(key)
+        added = self._added.get(digest)
+        if added is not None:
+            return added
+        at = int(np.searchsorted(self._digests, digest))
+        if at < self._digests.size and self._digests[at] == digest:
+            return int(self._rows[at])
+        return None
+
+    def set(self, key: str, row: int) -> None:
+        self._added[_digest(key)] = row
+
+
 class ItemTable:
     """Aligned per-item arrays plus the id <-> row maps."""
 
@@ -53,14 +91,15 @@ class ItemTable:
         self.ivf: ContentIVF | None = None  # set above ``dense_limit`` items
         self.artist_codes = np.zeros(0, dtype=np.int32)
         self._artist_names: dict[str, int] = {}
-        self.genres: list[tuple[str, ...]] = []
+        self.genres: list[tuple[str, ...]] = []  # one tuple object per distinct genre list
+        self._genre_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._genre_masks: LRUCache[str, np.ndarray] = LRUCache(maxsize=GENRE_MASKS)
         self.popularity = np.zeros(0, dtype=np.float32)
         self.languages = np.zeros(0, dtype="<U3")  # ISO 639-1, "" when unknown
         self.countries = np.zeros(0, dtype="<U3")  # ISO 3166-1 alpha-2, "" when unknown
         self.alive = np.zeros(0, dtype=bool)
         self.canonical = np.zeros(0, dtype=np.int64)  # row -> its recording's canonical row
-        self._recordings: dict[str, int] = {}  # recording key -> canonical row
+        self._recordings = RecordingRows()
         self.evidence = np.zeros(0, dtype=np.float32)  # users/groups with the item (CF)
         self.content_weight = np.zeros(0, dtype=np.float32)
         self.popular_score = np.zeros(0, dtype=np.float32)
@@ -87,7 +126,7 @@ class ItemTable:
         if n > config.dense_limit:
             table.ivf = ContentIVF.build(table.content.vectors, max(16, int(math.sqrt(n))))
         table.artist_codes = table._encode_artists(items.artists)
-        table.genres = [tuple(g.lower() for g in gs) for gs in items.genres]
+        table.genres = [table._genre_list(gs) for gs in items.genres]
         table.popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
         table.languages = _codes(items.languages, n)
         table.countries = _codes(items.countries, n)
@@ -95,7 +134,8 @@ class ItemTable:
         table.canonical = np.asarray(
             canonical_versions(keys, table.popularity.tolist(), table.ids), dtype=np.int64
         ).reshape(n)
-        table._recordings = dict(zip(keys, table.canonical.tolist(), strict=True))
+        if len(items.recordings) == n:  # without keys, upserts never look one up
+            table._recordings = RecordingRows(keys, table.canonical)
         table.alive = table.canonical == np.arange(n)
         table.evidence = np.zeros(n, dtype=np.float32)
         table._refresh_weights()
@@ -156,7 +196,7 @@ class ItemTable:
                 self.ivf.update(dst, self.content.vectors[dst])
             self.artist_codes[dst] = self._encode_artists([items.artists[k] for k in src])
             for k, i in known:
-                self.genres[i] = tuple(g.lower() for g in items.genres[k])
+                self.genres[i] = self._genre_list(items.genres[k])
             self.popularity[dst] = popularity[src]
             self.languages[dst] = _codes(items.languages, len(items.ids))[src]
             self.countries[dst] = _codes(items.countries, len(items.ids))[src]
@@ -173,7 +213,7 @@ class ItemTable:
                 if known_row is None or (known_row < self.alive.size and not self.alive[known_row]):
                     known_row = start + off
                     if key:
-                        self._recordings[key] = known_row
+                        self._recordings.set(key, known_row)
                 canonical.append(known_row)
             self.canonical = np.concatenate([self.canonical, np.asarray(canonical, np.int64)])
             self.raw = np.vstack([self.raw, feats[src]])
@@ -184,7 +224,7 @@ class ItemTable:
             self.artist_codes = np.concatenate(
                 [self.artist_codes, self._encode_artists([items.artists[k] for k in src])]
             )
-            self.genres.extend(tuple(g.lower() for g in items.genres[k]) for k in src)
+            self.genres.extend(self._genre_list(items.genres[k]) for k in src)
             self.popularity = np.concatenate([self.popularity, popularity[src]])
             self.languages = np.concatenate(
                 [self.languages, _codes(items.languages, len(items.ids))[src]]
@@ -213,6 +253,12 @@ class ItemTable:
         for name, code in self._artist_names.items():
             names[code] = name
         return names
+
+    def _genre_list(self, genres: Iterable[str]) -> tuple[str, ...]:
+        """The lower-cased genre list, one object for every song with it (a tuple per song
+        was 134 MiB at a million songs; there are a few thousand distinct lists)."""
+        key = tuple(g.lower() for g in genres)
+        return self._genre_lists.setdefault(key, key)
 
     def genre_mask(self, genre: str) -> np.ndarray:
         key = _genre_key(genre)

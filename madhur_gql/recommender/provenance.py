@@ -17,8 +17,10 @@ from madhur_gql.recommender.values import Basis
 
 
 def _binary(x: sp.csr_matrix) -> sp.csc_matrix:
+    """Which rows hold each item, by column; bool values (a byte an entry, not four: only
+    the row indices are read, and at 10M plays there are 10M entries)."""
     out = x.tocsc(copy=True)
-    out.data = (out.data > 0).astype(np.float32)
+    out.data = out.data > 0
     out.eliminate_zeros()
     out.sort_indices()  # counts() intersects sorted row lists
     return out
@@ -88,6 +90,20 @@ class LinkSources:
     def counts(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each pair ``(a[k], b[k])``: (playlists holding both, listeners holding both)."""
         return _pair_counts(self.playlists, a, b), _pair_counts(self.listeners, a, b)
+
+    def together(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(a x b) how many rows (playlists and established listeners) hold both items: the
+        support behind every link between two item lists (the graphs' ``min_support``)."""
+        out = np.zeros((a.size, b.size), dtype=np.float64)
+        for m in (self.playlists, self.listeners):
+            if m.shape[0]:
+                left = m[:, a].astype(np.float32)
+                out += (left.T @ m[:, b].astype(np.float32)).toarray()
+        return out
+
+    def holders(self) -> np.ndarray:
+        """How many rows (playlists and established listeners) hold each item."""
+        return np.diff(self.playlists.indptr) + np.diff(self.listeners.indptr)
 
     def basis(self, a: np.ndarray, b: np.ndarray, min_support: int = 1) -> list[Basis | None]:
         """Per pair, the evidence that links it: listeners when at least as many listeners as
