@@ -21,12 +21,16 @@ import scipy.sparse as sp
 
 from madhur_gql.recommender.config import EngineConfig
 
+WIDEN_BLOCK = 65_536  # float16 factor rows widened per product (a few MiB, not the whole table)
+
 
 @dataclass(slots=True)
 class FactorModel:
     """Item factors plus what the fold-in needs (bm25 statistics, regularised Gram matrix)."""
 
-    item_factors: np.ndarray  # (n, f) float32; zero rows for items unseen at build
+    # (n, f) float32; zero rows for items unseen at build; float16 above ``dense_limit``
+    # items, where a request scores a shortlist's rows only (converted as they are read)
+    item_factors: np.ndarray
     gram: np.ndarray  # (f, f) float64: Y'Y + reg I
     idf: np.ndarray  # (n,) float32 bm25 idf of each item over the build rows
     avg_length: float  # mean row mass (sum of log1p strengths) at build
@@ -73,6 +77,8 @@ class FactorModel:
             )
             model.fit(weighted, show_progress=False)
         items = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+        if large:
+            items = items.astype(np.float16)  # 61 MiB a million songs at rank 32, not 122
         gram = items.T.astype(np.float64) @ items.astype(np.float64)
         gram[np.diag_indices_from(gram)] += reg
         trained = np.asarray(model.user_factors, dtype=np.float32)
@@ -105,13 +111,19 @@ class FactorModel:
     def scores(self, user: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Dot products with every item (or only ``rows``), float32."""
         y = self.item_factors if rows is None else self.item_factors[rows]
-        return np.asarray(y @ user, dtype=np.float32)
+        if y.dtype == np.float32:
+            return np.asarray(y @ user, dtype=np.float32)
+        out = np.empty(y.shape[0], dtype=np.float32)  # float16: widened a block at a time
+        for start in range(0, y.shape[0], WIDEN_BLOCK):
+            block = y[start : start + WIDEN_BLOCK].astype(np.float32)
+            out[start : start + block.shape[0]] = block @ user
+        return out
 
     def grow(self, n: int) -> None:
         """Zero rows for songs added since the build (they rank through content until then)."""
         extra = n - self.item_factors.shape[0]
         if extra > 0:
-            pad = np.zeros((extra, self.factors), dtype=np.float32)
+            pad = np.zeros((extra, self.factors), dtype=self.item_factors.dtype)
             self.item_factors = np.vstack([self.item_factors, pad])
             self.idf = np.concatenate([self.idf, np.zeros(extra, dtype=np.float32)])
 

@@ -14,14 +14,13 @@ the next build elects another.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from cachetools import LRUCache
 
-from madhur_gql.domain.recordings import canonical_versions
+from madhur_gql.domain.recordings import canonical_versions, recording_digest
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.content import ContentIndex, ContentIVF
 from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
@@ -41,14 +40,6 @@ def _genre_key(genre: str) -> str:
     return genre.strip().lower()
 
 
-def _digest(key: str) -> int:
-    """A recording key's stable 64-bit digest (``hash`` differs between processes, and the
-    table is built in one and served in another)."""
-    return int.from_bytes(
-        hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True
-    )
-
-
 class RecordingRows:
     """Recording key -> its canonical row, for the songs added between builds.
 
@@ -58,14 +49,14 @@ class RecordingRows:
     """
 
     def __init__(self, keys: Sequence[str] = (), rows: Sequence[int] | np.ndarray = ()) -> None:
-        digests = np.fromiter(map(_digest, keys), dtype=np.int64, count=len(keys))
+        digests = np.fromiter(map(recording_digest, keys), dtype=np.int64, count=len(keys))
         order = np.argsort(digests, kind="stable")
         self._digests = digests[order]
         self._rows = np.asarray(rows, dtype=np.int64).reshape(-1)[order]
         self._added: dict[int, int] = {}
 
     def get(self, key: str) -> int | None:
-        digest = _digest(key)
+        digest = recording_digest(key)
         added = self._added.get(digest)
         if added is not None:
             return added
@@ -75,7 +66,7 @@ class RecordingRows:
         return None
 
     def set(self, key: str, row: int) -> None:
-        self._added[_digest(key)] = row
+        self._added[recording_digest(key)] = row
 
 
 class ItemTable:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from cachetools import LRUCache
 
-from madhur_gql.domain.recordings import canonical_versions, recording_key
+from madhur_gql.domain.recordings import canonical_versions, recording_digest, recording_key
 from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
 from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
@@ -62,7 +62,8 @@ class IndexedSong:
     artist_id: str
     language: str  # "" when unknown
     country: str
-    recording: str  # domain.recordings.recording_key: what a song's versions share
+    # what a song's versions share: domain.recordings.recording_key as its 64-bit digest
+    recording: int
 
     @classmethod
     def from_document(
@@ -94,7 +95,7 @@ class IndexedSong:
             artist_id=one(str(doc.get("artist_id") or "")),
             language=one(doc.get("language") or ""),
             country=one(doc.get("country") or ""),
-            recording=recording_key(doc["title"], doc["artist"]),
+            recording=recording_digest(recording_key(doc["title"], doc["artist"])),
         )
 
 
@@ -108,9 +109,11 @@ class _Columns:
     artist_matcher: ArtistMatcher
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
     popularity: np.ndarray
-    release_dates: np.ndarray  # ISO strings, "" when unknown
-    languages: np.ndarray  # ISO 639-1 codes, "" when unknown
-    countries: np.ndarray  # ISO 3166-1 alpha-2 codes, "" when unknown
+    # ASCII bytes (b"" when unknown), not numpy str: 4 bytes a character, 40 MiB of
+    # release dates alone at a million songs; positions below are int32 for the same reason
+    release_dates: np.ndarray  # ISO dates
+    languages: np.ndarray  # ISO 639-1 codes
+    countries: np.ndarray  # ISO 3166-1 alpha-2 codes
     genre_masks: dict[str, np.ndarray]
     # song positions by artist id and by lower-cased name (positions, not a mask of every
     # song per artist: that was artists x songs bytes, most of a GiB at 1M songs)
@@ -266,15 +269,15 @@ class CatalogIndex:
                 of_artist[columns.artist_songs.get(artist, NO_SONGS)] = True
                 mask &= of_artist
         if song_filter.released_after:
-            mask &= columns.release_dates >= song_filter.released_after
+            mask &= columns.release_dates >= _ascii(song_filter.released_after)
         if song_filter.released_before:
-            mask &= (columns.release_dates != "") & (
-                columns.release_dates <= song_filter.released_before
+            mask &= (columns.release_dates != b"") & (
+                columns.release_dates <= _ascii(song_filter.released_before)
             )
         if song_filter.language:
-            mask &= columns.languages == song_filter.language
+            mask &= columns.languages == _ascii(song_filter.language)
         if song_filter.country:
-            mask &= columns.countries == song_filter.country
+            mask &= columns.countries == _ascii(song_filter.country)
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -313,13 +316,15 @@ class CatalogIndex:
         # Ties broken by id so that pages never overlap or skip.
         by_id = np.argsort(np.array(ids, dtype=object), kind="stable")
         orders = {
-            SongOrder.POPULARITY: by_id[np.argsort(-popularity[by_id], kind="stable")],
+            SongOrder.POPULARITY: by_id[np.argsort(-popularity[by_id], kind="stable")].astype(
+                np.int32
+            ),
             SongOrder.TITLE: np.array(
-                sorted(range(n), key=lambda i: (songs[i].title_lc, ids[i])), dtype=np.int64
+                sorted(range(n), key=lambda i: (songs[i].title_lc, ids[i])), dtype=np.int32
             ),
             SongOrder.RELEASE_DATE: np.array(
                 sorted(range(n), key=lambda i: (songs[i].release_date, ids[i]), reverse=True),
-                dtype=np.int64,
+                dtype=np.int32,
             ),
         }
         self._columns = _Columns(
@@ -327,22 +332,22 @@ class CatalogIndex:
             titles=[s.title_key for s in songs],
             artists=[s.artist_key for s in songs],
             search=_SearchText([s.title_key for s in songs], [s.artist_key for s in songs]),
-            artist_positions={k: np.array(v, dtype=np.int64) for k, v in positions.items()},
+            artist_positions={k: np.array(v, dtype=np.int32) for k, v in positions.items()},
             artist_matcher=ArtistMatcher(positions),
             features=features,
             popularity=popularity,
-            release_dates=np.array([s.release_date for s in songs], dtype=str),
-            languages=np.array([s.language for s in songs], dtype="<U2"),
-            countries=np.array([s.country for s in songs], dtype="<U2"),
+            release_dates=_ascii_column([s.release_date for s in songs]),
+            languages=_ascii_column([s.language for s in songs], "S2"),
+            countries=_ascii_column([s.country for s in songs], "S2"),
             genre_masks=genre_masks,
-            artist_songs={k: np.array(v, dtype=np.int64) for k, v in artist_songs.items()},
+            artist_songs={k: np.array(v, dtype=np.int32) for k, v in artist_songs.items()},
             orders=orders,
             genre_counts=sorted(
                 ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
                 key=lambda item: (-item[1], item[0]),
             ),
             artist_ranking=_artist_ranking(songs),
-            canonical=np.asarray(canonical, dtype=np.int64).reshape(n),
+            canonical=np.asarray(canonical, dtype=np.int32).reshape(n),
             versions=versions,
         )
         return self._columns
@@ -360,7 +365,7 @@ class _SearchText:
     def __init__(self, titles: list[str], artists: list[str]) -> None:
         rows = [f"{t}\x1f{a}\n" for t, a in zip(titles, artists, strict=True)]
         self._text = "".join(rows)
-        self._starts = np.cumsum([0, *map(len, rows)])[:-1]
+        self._starts = np.cumsum([0, *map(len, rows)])[:-1].astype(np.int64)
         self._n = len(rows)
         self._recent: LRUCache[str, np.ndarray] = LRUCache(maxsize=SEARCH_CACHE_SIZE)
 
@@ -385,6 +390,16 @@ def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
     names = {song.artist_id: song.artist_key for song in songs if song.artist_id}
     ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
     return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+
+
+def _ascii(value: str) -> bytes:
+    """A filter's value as the bytes columns hold (a non-ASCII value matches nothing)."""
+    return value.encode("ascii", "replace")
+
+
+def _ascii_column(values: list[str], dtype: str = "S") -> np.ndarray:
+    encoded = [v.encode("ascii", "replace") for v in values]
+    return np.array(encoded, dtype=dtype) if encoded else np.zeros(0, dtype=dtype)
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:

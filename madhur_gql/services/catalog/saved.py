@@ -26,7 +26,7 @@ from madhur_gql.services.catalog.store import NUMBERS, SHARED, TEXT, TIMES, Song
 
 log = structlog.get_logger(__name__)
 
-FORMAT = 1  # bump when what is saved changes meaning
+FORMAT = 2  # bump when what is saved changes meaning
 
 
 def layout() -> tuple[Any, ...]:
