@@ -24,6 +24,7 @@ from madhur_gql.domain.recordings import canonical_versions, recording_digest
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.content import ContentIndex, ContentIVF
 from madhur_gql.recommender.features import FEATURE_NAMES, unit_scale
+from madhur_gql.recommender.item_ids import ItemIds
 from madhur_gql.recommender.values import CatalogItems
 
 GENRE_MASKS = 256  # genre strings come from requests: keep the mask cache bounded
@@ -74,8 +75,7 @@ class ItemTable:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self.ids: list[str] = []
-        self.index: dict[str, int] = {}
+        self.ids = ItemIds()  # row -> id, and id -> row (row_of)
         self.raw = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)  # raw audio features
         self.unit = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)  # 0..1, for moods
         self.content = ContentIndex.build(self.raw)  # standardised unit vectors
@@ -107,10 +107,8 @@ class ItemTable:
     def build(cls, items: CatalogItems, config: EngineConfig) -> ItemTable:
         table = cls(config)
         n = len(items.ids)
-        table.ids = [str(i) for i in items.ids]
-        table.index = {item_id: i for i, item_id in enumerate(table.ids)}
-        if len(table.index) != n:
-            raise ValueError("duplicate item ids in catalog")
+        ids = [str(i) for i in items.ids]
+        table.ids = ItemIds(ids)  # raises on duplicate ids
         table.raw = np.asarray(items.features, dtype=np.float32).reshape(n, len(FEATURE_NAMES))
         table.unit = unit_scale(table.raw)
         table.content = ContentIndex.build(table.raw)
@@ -121,9 +119,9 @@ class ItemTable:
         table.popularity = np.asarray(items.popularity, dtype=np.float32).reshape(n)
         table.languages = _codes(items.languages, n)
         table.countries = _codes(items.countries, n)
-        keys = list(items.recordings) if len(items.recordings) == n else table.ids
+        keys = list(items.recordings) if len(items.recordings) == n else ids
         table.canonical = np.asarray(
-            canonical_versions(keys, table.popularity.tolist(), table.ids), dtype=np.int64
+            canonical_versions(keys, table.popularity.tolist(), ids), dtype=np.int64
         ).reshape(n)
         if len(items.recordings) == n:  # without keys, upserts never look one up
             table._recordings = RecordingRows(keys, table.canonical)
@@ -138,12 +136,12 @@ class ItemTable:
 
     def rows(self, item_ids: Iterable[str]) -> np.ndarray:
         """Row indices of the known ids, in order (unknown ids are skipped)."""
-        found = [self.index[s] for s in map(str, item_ids) if s in self.index]
+        found = [row for row in map(self.ids.row_of, map(str, item_ids)) if row is not None]
         return np.asarray(found, dtype=np.int64)
 
     def song_row(self, item_id: str) -> int | None:
         """The row the engine knows an id's song by: its recording's canonical version."""
-        row = self.index.get(str(item_id))
+        row = self.ids.row_of(str(item_id))
         return None if row is None else int(self.canonical[row])
 
     def song_rows(self, item_ids: Iterable[str]) -> np.ndarray:
@@ -154,7 +152,7 @@ class ItemTable:
     def song_index(self) -> dict[str, int]:
         """Every id -> :meth:`song_row` (what the build's co-occurrence rows are counted on)."""
         canonical = self.canonical.tolist()
-        return {item_id: canonical[row] for item_id, row in self.index.items()}
+        return {item_id: canonical[row] for row, item_id in enumerate(self.ids)}
 
     def set_evidence(self, evidence: np.ndarray, supported: np.ndarray | None = None) -> None:
         """New CF evidence per item (after a graph build); refreshes the derived weights.
@@ -174,8 +172,9 @@ class ItemTable:
         Content standardisation stats stay those of the last build.
         """
         feats = np.asarray(items.features, dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
-        known = [(k, self.index[str(x)]) for k, x in enumerate(items.ids) if str(x) in self.index]
-        new = [k for k, x in enumerate(items.ids) if str(x) not in self.index]
+        rows = [self.ids.row_of(str(x)) for x in items.ids]
+        known = [(k, row) for k, row in enumerate(rows) if row is not None]
+        new = [k for k, row in enumerate(rows) if row is None]
         popularity = np.asarray(items.popularity, dtype=np.float32)
         if known:
             src = np.array([k for k, _ in known])
@@ -198,7 +197,6 @@ class ItemTable:
             canonical = []
             for off, k in enumerate(new):
                 self.ids.append(str(items.ids[k]))
-                self.index[str(items.ids[k])] = start + off
                 key = items.recordings[k] if len(items.recordings) == len(items.ids) else ""
                 known_row = self._recordings.get(key) if key else None
                 if known_row is None or (known_row < self.alive.size and not self.alive[known_row]):

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.item_ids import ItemIds
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.provenance import LinkSources
 from madhur_gql.recommender.values import CatalogItems, Event, RecommendationRequest
@@ -85,7 +86,7 @@ def test_a_version_added_after_the_build_is_its_recordings_song() -> None:
     )
     table.upsert(added)
     assert table.song_row("remaster") == canonical
-    assert table.song_row("its-edit") == table.song_row("new-song") == table.index["new-song"]
+    assert table.song_row("its-edit") == table.song_row("new-song") == table.ids.row_of("new-song")
     assert table.song_row("new-song") != canonical
 
 
@@ -103,3 +104,15 @@ def test_events_recorded_on_a_shipped_engine_count_like_on_the_built_one() -> No
     assert [p.item_id for p in built.recommend(user, request, now=NOW)] == [
         p.item_id for p in shipped.recommend(user, request, now=NOW)
     ]
+
+
+def test_item_ids_find_every_row_and_nothing_else() -> None:
+    names = ["b7", "a", "ümlaut", "", "zz-top", "a1"]
+    ids = pickle.loads(pickle.dumps(ItemIds(names)))  # noqa: S301 - shipped as the engine is
+    assert [ids[r] for r in range(len(ids))] == names == list(ids)
+    assert [ids.row_of(name) for name in names] == list(range(len(names)))
+    assert ids.row_of("a12") is None and ids.row_of("a-much-longer-id-than-any") is None
+    assert ids.append("later") == 6 and ids.row_of("later") == 6 and ids[6] == "later"
+    assert "later" in ids and "never" not in ids
+    with pytest.raises(ValueError, match="duplicate"):
+        ItemIds(["x", "y", "x"])

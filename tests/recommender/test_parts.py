@@ -144,7 +144,7 @@ def test_upsert_appends_and_remove_hides() -> None:
         popularity=np.array([50.0], dtype=np.float32),
     )
     assert table.upsert(new) == 1
-    assert len(table) == 121 and table.index["new-1"] == 120
+    assert len(table) == 121 and table.ids.row_of("new-1") == 120
     assert table.arange.size == 121 and table.content_weight.size == 121
     table.remove(["new-1", "unknown"])
     valid = table.valid_at(table.arange, np.zeros(0, dtype=np.int64), None)

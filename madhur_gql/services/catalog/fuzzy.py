@@ -35,7 +35,9 @@ class ArtistMatcher:
                 if len(word) >= MIN_LENGTH:
                     holders[word].add(name)
         self._keys = list(holders)
-        self._holders = dict(holders)
+        # tuples, not the sets they were gathered in: most keys have one holder, and a set
+        # of one is 216 bytes (27 MiB at 125k artists)
+        self._holders = {key: tuple(names) for key, names in holders.items()}
 
     def near(self, term: str) -> set[str]:
         """Artist names (search keys) whose name or one of whose words is within reach."""
