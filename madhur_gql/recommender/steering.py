@@ -25,7 +25,7 @@ import numpy as np
 
 from madhur_gql.recommender.features import FEATURE_INDEX, FEATURE_NAMES, unit_scale
 from madhur_gql.recommender.feedback import DISLIKE_WEIGHT
-from madhur_gql.recommender.items import ItemTable
+from madhur_gql.recommender.items import ItemTable, code
 from madhur_gql.recommender.profiles import Profile
 
 POPULARITY = "popularity"
@@ -123,9 +123,9 @@ class Steering:
         """1.0 for songs in a preferred language or from the home country, else 0."""
         hit = np.zeros(cand.size, dtype=bool)
         if self.preferred_languages:
-            hit |= np.isin(items.languages[cand], list(self.preferred_languages))
+            hit |= np.isin(items.languages[cand], [code(c) for c in self.preferred_languages])
         if self.home_country:
-            hit |= items.countries[cand] == self.home_country
+            hit |= items.countries[cand] == code(self.home_country)
         return hit.astype(np.float32)
 
 

@@ -15,6 +15,7 @@ from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.engine import RecommenderEngine
 from madhur_gql.recommender.item_ids import ItemIds
 from madhur_gql.recommender.items import ItemTable
+from madhur_gql.recommender.profiles import ProfileStore
 from madhur_gql.recommender.provenance import LinkSources
 from madhur_gql.recommender.values import CatalogItems, Event, RecommendationRequest
 from testsupport.synthetic import synthetic_catalog, synthetic_events
@@ -116,3 +117,19 @@ def test_item_ids_find_every_row_and_nothing_else() -> None:
     assert "later" in ids and "never" not in ids
     with pytest.raises(ValueError, match="duplicate"):
         ItemIds(["x", "y", "x"])
+
+
+def test_a_skip_and_a_play_a_moment_apart_keep_their_order_once_shipped() -> None:
+    """Packed profiles keep event times relative to the latest: a skip half a second after
+    a like still keeps the song out, a like half a second after a skip lets it back."""
+    store = ProfileStore(EngineConfig())
+    long_ago = NOW - timedelta(days=40)  # past recent_days: only the skip can exclude
+    store.record(Event("skipped-last", "x", "like", long_ago), 3)
+    store.record(Event("skipped-last", "x", "skip", long_ago + timedelta(seconds=0.5)), 3)
+    store.record(Event("liked-last", "x", "skip", long_ago), 5)
+    store.record(Event("liked-last", "x", "like", long_ago + timedelta(seconds=0.5)), 5)
+    shipped = pickle.loads(pickle.dumps(store))  # noqa: S301 - our own bytes
+    for profiles in (store, shipped):
+        assert profiles.profile("skipped-last", NOW.timestamp()).excluded.tolist() == [3]
+        liked_last = profiles.profile("liked-last", NOW.timestamp())
+        assert liked_last.excluded.tolist() == [] and liked_last.items.tolist() == [5]
