@@ -10,9 +10,10 @@ class EngineConfig:
     """Tunables; defaults chosen on the Last.fm dev split and synthetic checks."""
 
     neighbours: int = 100  # RP3beta neighbours kept per item
-    # ... above ``dense_limit`` items: the graph is most of the engine's memory (1M songs x
-    # 100 neighbours x 8 bytes = 760 MiB), and a request there reads only its history's rows
-    large_neighbours: int = 50
+    # ... above ``dense_limit`` items: the graph was most of the engine's memory (8 bytes a
+    # link: 760 MiB at 1M songs and 100 neighbours, 190 MiB at 25), and a request there reads
+    # only its history's rows (25 x up to ``history_cap`` items still reach 5,000 candidates)
+    large_neighbours: int = 25
     # established listeners (or playlists) holding both songs before a CF link is shown as a
     # reason or counted by similarSongs: a dozen fresh accounts cannot make one
     min_support: int = 3
