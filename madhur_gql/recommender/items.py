@@ -142,7 +142,7 @@ class ItemTable:
 
     def rows(self, item_ids: Iterable[str]) -> np.ndarray:
         """Row indices of the known ids, in order (unknown ids are skipped)."""
-        found = [row for row in map(self.ids.row_of, map(str, item_ids)) if row is not None]
+        found = [row for row in self.ids.rows_of([str(i) for i in item_ids]) if row is not None]
         return np.asarray(found, dtype=np.int64)
 
     def song_row(self, item_id: str) -> int | None:
@@ -178,7 +178,7 @@ class ItemTable:
         Content standardisation stats stay those of the last build.
         """
         feats = np.asarray(items.features, dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
-        rows = [self.ids.row_of(str(x)) for x in items.ids]
+        rows = self.ids.rows_of([str(x) for x in items.ids])
         known = [(k, row) for k, row in enumerate(rows) if row is not None]
         new = [k for k, row in enumerate(rows) if row is None]
         popularity = np.asarray(items.popularity, dtype=np.float32)

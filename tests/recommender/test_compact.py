@@ -133,3 +133,10 @@ def test_a_skip_and_a_play_a_moment_apart_keep_their_order_once_shipped() -> Non
         assert profiles.profile("skipped-last", NOW.timestamp()).excluded.tolist() == [3]
         liked_last = profiles.profile("liked-last", NOW.timestamp())
         assert liked_last.excluded.tolist() == [] and liked_last.items.tolist() == [5]
+
+
+def test_item_ids_look_many_up_at_once_as_one_by_one() -> None:
+    ids = ItemIds([f"{i:024x}" for i in range(500)])
+    ids.append("added-later")
+    asked = ["added-later", f"{7:024x}", "nope", f"{499:024x}", "x" * 40, f"{7:024x}"[:-1]]
+    assert ids.rows_of(asked) == [ids.row_of(i) for i in asked] == [500, 7, None, 499, None, None]
