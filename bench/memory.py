@@ -8,6 +8,7 @@ song store parses documents as the app does); nothing is written to it.
 
     .venv/bin/python bench/memory.py --songs 28351 1000000 --plays 10000000
     .venv/bin/python bench/memory.py --songs 1000000 --no-engine   # the read model alone
+    .venv/bin/python bench/memory.py --songs 1000000 --engine-only # the engine alone
 
 The read model's figures are printed as soon as they are measured, before the engine build
 (the long part at 1M songs and 10M plays).
@@ -121,13 +122,16 @@ def song_docs(n_songs: int) -> Iterator[dict[str, Any]]:
         yield song_doc(i, rng, artists)
 
 
-def measure(n_songs: int, n_plays: int, with_engine: bool = True) -> dict[str, Any]:
+def measure(
+    n_songs: int, n_plays: int, with_engine: bool = True, with_read_model: bool = True
+) -> dict[str, Any]:
     base = rss_mib()
     t1 = time.perf_counter()
+    held = n_songs if with_read_model else 1  # --engine-only: a one-song read model
     songs = SongStore()
-    songs.load(song_docs(n_songs))  # streamed, as the start-up reads the songs' cursor
+    songs.load(song_docs(held))  # streamed, as the start-up reads the songs' cursor
     stored = rss_mib()
-    index = CatalogIndex.from_documents(song_docs(n_songs))
+    index = CatalogIndex.from_documents(song_docs(held))
     indexed = rss_mib()
     index.query(search="night", limit=20)  # materialise the columns, as the first request does
     read_model = rss_mib()
@@ -242,12 +246,17 @@ def in_fresh_process(target: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-async def run(sizes: list[int], plays: int, with_engine: bool) -> list[dict[str, Any]]:
+async def run(
+    sizes: list[int], plays: int, with_engine: bool, with_read_model: bool = True
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo(Path(tmp)) as server:
         client, _ = await init_database(server.uri, "memory_bench")
         try:
             return [
-                measure(n, plays if n > 100_000 else min(plays, n * 10), with_engine) for n in sizes
+                measure(
+                    n, plays if n > 100_000 else min(plays, n * 10), with_engine, with_read_model
+                )
+                for n in sizes
             ]
         finally:
             await client.close()
@@ -261,6 +270,9 @@ def main() -> None:
     parser.add_argument(
         "--no-engine", action="store_true", help="the read model only (minutes at 1M songs)"
     )
+    parser.add_argument(
+        "--engine-only", action="store_true", help="the engine alone (one song's read model)"
+    )
     args = parser.parse_args()
     results = []
     for n in args.songs:  # one size per process: the RSS of one does not hide in the other's
@@ -271,7 +283,7 @@ def main() -> None:
             subprocess.run([*command, "--output", str(out)], check=True)
             results += json.loads(out.read_text())
         else:
-            results += asyncio.run(run([n], args.plays, not args.no_engine))
+            results += asyncio.run(run([n], args.plays, not args.no_engine, not args.engine_only))
     text = json.dumps(results, indent=2)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)

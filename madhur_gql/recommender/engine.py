@@ -11,8 +11,9 @@ The engine is a thin facade over its parts, one job each:
   evidence and the weights derived from it);
 - ``profiles.ProfileStore``: each listener's decayed strengths (like > play, rating scaled
   around 3, skip < 0), log1p-damped, and what not to recommend back;
-- ``graphs.ItemGraphs``: RP3beta top-100 and EASE pruned to top-200, learnt from playlists +
-  histories; ``factors.FactorModel``: implicit ALS on the same rows, folded in per taste;
+- ``graphs.ItemGraphs``: RP3beta top-100 (top-25 above ``dense_limit`` songs) and EASE pruned
+  to top-200, learnt from playlists + histories; ``factors.FactorModel``: implicit ALS on the
+  same rows, folded in per taste;
 - ``scoring``: an accurate blend (factors + EASE) and a broad, popularity-debiased one
   (factors + RP3beta), each blended per item with the cosine to the taste's mean audio vector,
   the content weight growing as CF evidence shrinks (new songs rank through content); the
