@@ -16,6 +16,7 @@ from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
+from madhur_gql.graphql.execution import plain_when_set
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
 from madhur_gql.services.catalog.songs import SongFilter
@@ -119,6 +120,7 @@ class Song:
     @strawberry.field(
         description="Whether the caller likes this song; false when anonymous.", graphql_type=bool
     )
+    @plain_when_set("liked")
     def liked_by_me(self, info: Info[Context, None]) -> bool | Awaitable[bool]:
         """At once when the page was marked (no awaiting per song); else batched per request."""
         if self.liked is not None:
