@@ -141,8 +141,13 @@ def _coerce(coerce: Callable[[Any], Any], value: Any) -> Any:
     return coerced
 
 
+PLAIN_TYPES = frozenset({str, int, float, bool, list, tuple})  # never an error or awaitable
+
+
 def _unusual(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     """A value the normal path treats specially: an error to raise, something to await."""
+    if type(value) in PLAIN_TYPES:
+        return False
     return isinstance(value, Exception) or is_awaitable(value)
 
 

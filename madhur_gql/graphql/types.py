@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 import strawberry
 from beanie import PydanticObjectId
+from lazy_model.nao import NAO
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -65,6 +67,26 @@ class AudioFeatures:
     loudness: float = strawberry.field(description="Average loudness in dB (about -60..0).")
     key: int = strawberry.field(description="Pitch class 0..11 (0 = C), -1 when unknown.")
     mode: int = strawberry.field(description="1 major, 0 minor.")
+
+
+SONG_FIELDS = (
+    "id",
+    "track_id",
+    "title",
+    "artist",
+    "album",
+    "genres",
+    "release_date",
+    "popularity",
+    "duration_ms",
+    "play_count",
+    "like_count",
+    "language",
+    "country",
+    "artist_id",
+    "audio",
+)
+_song_values = itemgetter(*SONG_FIELDS)
 
 
 @strawberry.type(description="A song of the catalog, with its audio features and counters.")
@@ -153,6 +175,32 @@ class Song:
 
     @classmethod
     def from_document(cls, song: documents.Song) -> Song:
+        # A Beanie document reads each attribute through lazy_model's Python-level
+        # __getattribute__ (15 of them per song, 20 songs a page); a document whose fields
+        # are all parsed (the song store's, anything Beanie read without lazy parsing) holds
+        # them in its __dict__, read at C speed.
+        try:
+            values = _song_values(song.__dict__)
+        except KeyError:
+            values = (NAO,)
+        if NAO not in values:
+            return cls(
+                id=strawberry.ID(str(values[0])),
+                track_id=values[1],
+                title=values[2],
+                artist=values[3],
+                album=values[4],
+                genres=values[5],
+                release_date=values[6],
+                popularity=values[7],
+                duration_ms=values[8],
+                play_count=values[9],
+                like_count=values[10],
+                language=values[11],
+                country=values[12],
+                artist_id=values[13],
+                audio=values[14],
+            )
         return cls(
             id=strawberry.ID(str(song.id)),
             track_id=song.track_id,
@@ -176,13 +224,10 @@ class Song:
         """Look up the caller's likes of a whole page at once, if the query asks for them."""
         if not songs or not selects(info.selected_fields, "likedByMe"):
             return
-        loader = await info.context.liked_loader()
-        if loader is None:
-            liked = [False] * len(songs)
-        else:
-            liked = await loader.load_many([PydanticObjectId(s.id) for s in songs])
-        for song, flag in zip(songs, liked, strict=True):
-            song.liked = flag
+        ids = [PydanticObjectId(song.id) for song in songs]
+        liked = await info.context.liked_among(ids)
+        for song, song_id in zip(songs, ids, strict=True):
+            song.liked = song_id in liked
 
 
 async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:

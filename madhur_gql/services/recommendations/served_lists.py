@@ -196,8 +196,9 @@ class ServedLists:
                 raise
             impressions: Counter[tuple[str, str, str]] = Counter()
             for doc in batch:
+                day, kind = _day(doc["created_at"]), doc["kind"]
                 for source in doc["sources"]:
-                    impressions[(_day(doc["created_at"]), doc["kind"], source)] += 1
+                    impressions[(day, kind, source)] += 1
             await _increment({key: {"impressions": n} for key, n in impressions.items()})
 
     async def attribute_soon(
