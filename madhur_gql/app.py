@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     for row in served_lists.cached_totals()
                 ]
             )
+            metrics.watch_online_metric_drops(served_lists.drops)
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(
