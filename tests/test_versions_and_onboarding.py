@@ -17,7 +17,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.catalogs import GeneratedSong, generate, write_csv
-from tests.conftest import GraphQLClient, make_settings, register_user
+from tests.conftest import GraphQLClient, LiveServer, make_settings, register_user
 
 TITLE = "Lucky Star Tonight"
 RELEASES = {  # title -> (popularity, playlists kept)
@@ -165,6 +165,17 @@ async def test_similar_songs_and_recommendations_hold_one_entry_per_recording(
     token = await listener(client, favouriteGenres=["rock"])
     picks = [p["song"] for p in await recs(client, token, first=50)]
     assert len(recording_titles(picks)) <= 1
+
+
+async def test_popular_picks_before_the_first_build_hold_one_entry_per_recording(
+    client: GraphQLClient, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The popular fallback (a fresh start, no engine yet) lists the album take only."""
+    monkeypatch.setattr(live_server.app.state.services.recommendations, "_engine", None)
+    token = await listener(client)
+    picks = await recs(client, token, first=100)
+    assert {p["source"] for p in picks} == {"POPULAR"}
+    assert recording_titles([p["song"] for p in picks]) == [TITLE]
 
 
 # ------------------------------------------------------------------------------- onboarding
