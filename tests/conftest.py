@@ -191,6 +191,15 @@ async def register_user(
     return payload
 
 
+async def picks_of(
+    client: GraphQLClient, query: str, token: str, **variables: Any
+) -> list[dict[str, Any]]:
+    """A `recommendations` query's picks (variables default to first: 20)."""
+    data = await client.data(query, {"first": 20, **variables}, token=token)
+    picks: list[dict[str, Any]] = data["recommendations"]
+    return picks
+
+
 UPDATE_ME = "mutation($i: UpdateMeInput!) { updateMe(input: $i) { id } }"
 
 

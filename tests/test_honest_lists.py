@@ -21,7 +21,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.services.recommendations.service import RecommendationService
-from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener
+from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener, picks_of
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "spotify_songs.csv.gz"
 SONGS = 3000
@@ -79,10 +79,7 @@ def settings(mongo_server: EmbeddedMongo, database_name: str, catalog_file: Path
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    picks: list[dict[str, Any]] = body["data"]["recommendations"]
-    return picks
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def similar(client: GraphQLClient, token: str, song_id: str) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import GraphQLClient, error_codes, new_listener
+from tests.conftest import GraphQLClient, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $genre: String) {
   recommendations(first: $first, genre: $genre) {
@@ -23,10 +23,7 @@ HIDDEN = "{ myHiddenArtists { id name } }"
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 100, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **{"first": 100, **variables})
 
 
 async def record(client: GraphQLClient, token: str, song: str, kind: str, **extra: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from madhur_gql.config import Settings
-from tests.conftest import GraphQLClient, LiveServer, error_codes, new_listener
+from tests.conftest import GraphQLClient, LiveServer, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $mood: Mood, $valence: Float, $energy: Float, $seeds: [ID!],
   $genre: String, $diversity: Float) {
@@ -22,10 +22,7 @@ RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) {
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def search(client: GraphQLClient, text: str, first: int = 5) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.conftest import GraphQLClient, error_codes, new_listener
+from tests.conftest import GraphQLClient, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $exclude: [ID!], $artists: [ID!], $genres: [String!],
   $audio: AudioTargetsInput, $genre: String, $diversity: Float) {
@@ -19,10 +19,7 @@ RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) {
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def artist_id(client: GraphQLClient, name: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.catalogs import GeneratedSong, generate, write_csv
-from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener
+from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener, picks_of
 
 TITLE = "Lucky Star Tonight"
 RELEASES = {  # title -> (popularity, playlists kept)
@@ -91,11 +91,8 @@ async def search(client: GraphQLClient, text: str) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data["songs"]["edges"]]
 
 
-async def recs(client: GraphQLClient, token: str, **v: Any) -> list[dict[str, Any]]:
-    picks: list[dict[str, Any]] = (await run(client, RECS, token, **{"first": 20, **v}))[
-        "recommendations"
-    ]
-    return picks
+async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
+    return await picks_of(client, RECS, token, **variables)
 
 
 def recording_titles(songs: list[dict[str, Any]]) -> list[str]:
