@@ -129,6 +129,7 @@ class ServedLists:
         self._flush_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._attributions: deque[Attribution] = deque()
+        self._waiting: list[Attribution] = []  # for a list not stored yet
         self._totals: tuple[float, list[ListCounts]] | None = None
         self.recent = RecentLists()
         self.dropped = 0  # lists never stored (the database was away too long)
@@ -196,12 +197,15 @@ class ServedLists:
         """Write the queued lists and their impressions, then attribute the queued interactions
         (a list served a moment ago is stored first); a few statements per round, not per write."""
         await self._flush_lists()
+        self._attributions.extendleft(reversed(self._waiting))  # their lists are stored now
+        self._waiting.clear()
         while self._attributions:
             async with self._flush_lock:
                 count = min(ATTRIBUTION_BATCH, len(self._attributions))
                 batch = [self._attributions.popleft() for _ in range(count)]
                 await self.attribute_many(batch)
-            await self._flush_lists()  # what a deferred attribution waits for
+        if self._waiting:  # the next round, once their lists are written
+            self._wake.set()
 
     async def _flush_lists(self) -> None:
         async with self._flush_lock:
@@ -211,7 +215,9 @@ class ServedLists:
             try:
                 await ServedList.get_pymongo_collection().insert_many(batch, ordered=False)
             except PyMongoError:
-                self._pending[:0] = batch[-MAX_PENDING:]
+                kept = batch[-MAX_PENDING:]
+                self._unstored.difference_update(doc["_id"] for doc in batch[: -len(kept)])
+                self._pending[:0] = kept
                 raise
             self._unstored.difference_update(doc["_id"] for doc in batch)
             try:  # before the impressions: once they show, another worker finds the lists
@@ -305,7 +311,7 @@ class ServedLists:
             if entry is None:
                 continue
             if entry.id in self._unstored:  # served a moment ago: the next round claims it
-                self._attributions.appendleft(item)
+                self._waiting.append(item)
                 continue
             mark = item.mark
             if entry.is_counted(mark) or (entry.id, mark) in taken:
