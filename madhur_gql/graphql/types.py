@@ -89,6 +89,12 @@ SONG_FIELDS = (
 _song_values = itemgetter(*SONG_FIELDS)
 
 
+def _parsed(values: tuple[object, ...]) -> bool:
+    """No field left for lazy parsing (by identity: `NAO in values` calls each value's
+    __eq__, pydantic's and ObjectId's in Python)."""
+    return id(NAO) not in map(id, values)
+
+
 @strawberry.type(description="A song of the catalog, with its audio features and counters.")
 class Song:
     id: strawberry.ID
@@ -183,7 +189,7 @@ class Song:
             values = _song_values(song.__dict__)
         except KeyError:
             values = (NAO,)
-        if NAO not in values:
+        if _parsed(values):
             return cls(
                 id=strawberry.ID(str(values[0])),
                 track_id=values[1],
