@@ -219,11 +219,13 @@ class CatalogIndex:
         order: SongOrder = SongOrder.POPULARITY,
         offset: int = 0,
         limit: int = 20,
+        once_per_recording: bool = False,
     ) -> tuple[list[str], int]:
         """One page of song ids in `order`, and how many songs match in all.
 
         `search` (a search key) matches titles and artists; when nothing does, the songs of
-        artists whose name is a letter or two off (see fuzzy.py)."""
+        artists whose name is a letter or two off (see fuzzy.py). A search, or a listing
+        `once_per_recording`, holds each recording once (its canonical version)."""
         columns = self._materialise()
         n = len(columns.ids)
         mask = np.ones(n, dtype=bool)
@@ -234,9 +236,9 @@ class CatalogIndex:
             if not hits.size:
                 near = [columns.artist_positions[a] for a in columns.artist_matcher.near(search)]
                 hits = np.concatenate(near) if near else hits
-            found = np.zeros(n, dtype=bool)
-            found[columns.canonical[hits]] = True  # once a recording
-            mask &= found
+            mask &= _recordings_of(columns, hits)
+        elif once_per_recording:
+            mask &= _recordings_of(columns, np.flatnonzero(mask))
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
@@ -400,6 +402,13 @@ def _ascii(value: str) -> bytes:
 def _ascii_column(values: list[str], dtype: str = "S") -> np.ndarray:
     encoded = [v.encode("ascii", "replace") for v in values]
     return np.array(encoded, dtype=dtype) if encoded else np.zeros(0, dtype=dtype)
+
+
+def _recordings_of(columns: _Columns, hits: np.ndarray) -> np.ndarray:
+    """The canonical versions of the hits' recordings, as a mask: one entry a recording."""
+    found = np.zeros(len(columns.ids), dtype=bool)
+    found[columns.canonical[hits]] = True
+    return found
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:
