@@ -112,6 +112,7 @@ def run(url: str, data_dir: Path, args: argparse.Namespace, tmp: Path) -> dict[s
             {"WRK_TOKEN": token, "WRK_SONGS": ",".join(song_ids), "WRK_ACKS": str(acks)},
         )
         results["recordInteraction"].update(check_stored(data_dir, acks))
+        results["recordInteraction"].update(online_metrics(url))
     floor = results["__typename"]["rps"]
     for figures in results.values():
         figures["ratio_to_floor"] = round(figures["rps"] / floor, 3) if floor else None
@@ -212,6 +213,23 @@ def check_stored(data_dir: Path, acks: Path) -> dict[str, int]:
     return {"acknowledged": len(acked), "acknowledged_stored": stored}
 
 
+def online_metrics(url: str) -> dict[str, float]:
+    """What /metrics says online metrics dropped (absent before the counter existed) and
+    how many plays they counted for a list, once the last attributions had time to run."""
+    time.sleep(2.0)
+    text = httpx.get(url + "/metrics", timeout=30).text
+    figures: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("madhur_online_metrics_dropped_total{"):
+            what = line.split('what="', 1)[1].split('"', 1)[0]
+            figures[f"dropped_{what}"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("madhur_recommendation_plays_total{"):
+            figures["attributed_plays"] = figures.get("attributed_plays", 0.0) + float(
+                line.rsplit(" ", 1)[1]
+            )
+    return figures
+
+
 def print_table(report: dict[str, Any]) -> None:
     print(f"wrk {report['wrk']}")
     print(f"{'operation':<20} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
@@ -225,6 +243,10 @@ def print_table(report: dict[str, Any]) -> None:
         return
     print(
         f"recordInteraction acknowledged {record['acknowledged']}, stored {record['acknowledged_stored']}"
+    )
+    print(
+        "online metrics: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in record.items() if k.startswith(("dropped", "attr")))
     )
 
 

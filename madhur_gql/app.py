@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 index, songs = saved.index, saved.store
             else:
                 position = await songs_position_now()
-                snapshot = [] if demo else await load_song_snapshot(full=True)
+                snapshot = await load_song_snapshot(full=True)  # a resumed import's songs
                 index = CatalogIndex.from_documents(snapshot)
                 songs = SongStore()
                 songs.load(snapshot)
@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                     for row in served_lists.cached_totals()
                 ]
             )
+            metrics.watch_online_metric_drops(served_lists.drops)
             app.state.database = database
             app.state.metrics = metrics
             metrics.watch_recommender(

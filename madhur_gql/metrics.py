@@ -79,6 +79,9 @@ class Metrics:
     def watch_served_lists(self, rows: Callable[[], Iterable[ListRow]]) -> None:
         self.registry.register(ServedListCollector(rows))
 
+    def watch_online_metric_drops(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self.registry.register(DropCollector(counts))
+
     def command_listener(self) -> monitoring.CommandListener:
         return CommandMetrics(self)
 
@@ -107,6 +110,24 @@ class RecommenderCollector(Collector):
             "1 when the recommender index is built.",
             value=1.0 if stats.get("ready") else 0.0,
         )
+
+
+class DropCollector(Collector):
+    """What online metrics gave up on in this worker rather than make a listener wait."""
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "madhur_online_metrics_dropped",
+            "Served lists never stored and interactions never attributed (queues full), "
+            "in this worker.",
+            labels=["what"],
+        )
+        for what, count in sorted(self.counts().items()):
+            family.add_metric([what], float(count))
+        yield family
 
 
 ListRow = tuple[str, str, Mapping[str, int]]  # (list kind, source, counts by name)

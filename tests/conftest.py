@@ -9,6 +9,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,23 @@ class LiveServer:
             await self._task
 
 
+@asynccontextmanager
+async def another_server(
+    settings: Settings, *, ready: bool = True, **overrides: Any
+) -> AsyncIterator[LiveServer]:
+    """One more app on the module's database with some settings changed (MADHUR_... names)."""
+    server = LiveServer(
+        make_settings(settings.mongodb_uri or "", settings.database_name, **overrides)
+    )
+    await server.start()
+    try:
+        if ready:
+            await server.wait_ready()
+        yield server
+    finally:
+        await server.stop()
+
+
 @pytest.fixture(scope="module")
 async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
     server = LiveServer(settings)
@@ -136,8 +154,10 @@ class GraphQLClient:
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = await self.execute(query, variables)
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        body = await self.execute(query, variables, token=token)
         assert not body.get("errors"), body["errors"]
         result: dict[str, Any] = body["data"]
         return result
@@ -169,3 +189,23 @@ async def register_user(
     )
     payload: dict[str, Any] = data["register"]
     return payload
+
+
+async def picks_of(
+    client: GraphQLClient, query: str, token: str, **variables: Any
+) -> list[dict[str, Any]]:
+    """A `recommendations` query's picks (variables default to first: 20)."""
+    data = await client.data(query, {"first": 20, **variables}, token=token)
+    picks: list[dict[str, Any]] = data["recommendations"]
+    return picks
+
+
+UPDATE_ME = "mutation($i: UpdateMeInput!) { updateMe(input: $i) { id } }"
+
+
+async def new_listener(client: GraphQLClient, **profile: Any) -> str:
+    """A fresh account's access token; `profile` (favouriteGenres=[...]) set by updateMe."""
+    token: str = (await register_user(client))["accessToken"]
+    if profile:
+        await client.data(UPDATE_ME, {"i": profile}, token=token)
+    return token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -57,3 +58,44 @@ async def test_a_first_start_answers_while_the_demo_catalog_imports(
             assert len(built["recommendations"]) == 3
     finally:
         await server.stop()
+
+
+async def test_a_first_start_stopped_mid_import_is_finished_by_the_next_start(
+    mongo_server: EmbeddedMongo, tmp_path: Path
+) -> None:
+    """Stopped (or killed) while the demo catalog imports: the next start imports the rest,
+    and no song is stored twice."""
+    songs = bigger_catalog(tmp_path / "catalog.csv")
+    settings = make_settings(
+        mongo_server.uri, "t_resumed_import", MADHUR_CATALOG_FILE=str(tmp_path / "catalog.csv")
+    )
+    first = LiveServer(settings)
+    await first.start()
+    try:
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
+            client = GraphQLClient(http)
+            deadline = asyncio.get_running_loop().time() + 120
+            while (await client.data(COUNT))["songs"]["totalCount"] == 0:
+                assert asyncio.get_running_loop().time() < deadline, "no song ever stored"
+                await asyncio.sleep(0.05)
+    finally:
+        await first.stop()
+    second = LiveServer(settings)
+    await second.start()
+    try:
+        async with httpx.AsyncClient(base_url=second.url, timeout=30) as http:
+            client = GraphQLClient(http)
+            partial = (await client.data(COUNT))["songs"]["totalCount"]
+            assert 0 < partial < songs, "the first start stopped mid-import"
+            await second.wait_ready(timeout=300)
+            assert (await client.data(COUNT))["songs"]["totalCount"] == songs
+    finally:
+        await second.stop()
+    third = LiveServer(settings)  # finished: a later start imports nothing more
+    await third.start()
+    try:
+        async with httpx.AsyncClient(base_url=third.url, timeout=30) as http:
+            assert (await http.get("/readyz")).json() != {"status": "importing the demo catalog"}
+            assert (await GraphQLClient(http).data(COUNT))["songs"]["totalCount"] == songs
+    finally:
+        await third.stop()

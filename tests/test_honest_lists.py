@@ -21,7 +21,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.services.recommendations.service import RecommendationService
-from tests.conftest import GraphQLClient, LiveServer, make_settings, register_user
+from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener, picks_of
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "spotify_songs.csv.gz"
 SONGS = 3000
@@ -78,16 +78,8 @@ def settings(mongo_server: EmbeddedMongo, database_name: str, catalog_file: Path
     return make_settings(mongo_server.uri, database_name, MADHUR_CATALOG_FILE=str(catalog_file))
 
 
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
-
-
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    picks: list[dict[str, Any]] = body["data"]["recommendations"]
-    return picks
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def similar(client: GraphQLClient, token: str, song_id: str) -> list[dict[str, Any]]:
@@ -141,7 +133,7 @@ def non_increasing(scores: list[float]) -> bool:
 
 # ------------------------------------------------------------------------------------ moods
 async def test_a_newcomers_mood_list_keeps_inside_the_moods_region(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     shares = {}
     for mood, (valence, energy) in MOOD_POINTS.items():
         picks = await recs(client, token, mood=mood)
@@ -151,7 +143,7 @@ async def test_a_newcomers_mood_list_keeps_inside_the_moods_region(client: Graph
 
 
 async def test_a_mood_reason_only_for_a_song_inside_the_region(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     # edm has few calm songs: the list must say which ones are only the closest there is
     picks = await recs(client, token, mood="CALM", genre="edm")
     assert picks
@@ -168,7 +160,7 @@ async def test_a_mood_reason_only_for_a_song_inside_the_region(client: GraphQLCl
 async def test_sliders_name_the_vibe_and_never_claim_plays_nobody_made(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     picks = await recs(client, token, valence=0.9, energy=0.85)
     assert picks
     for pick in picks:
@@ -183,7 +175,7 @@ async def test_sliders_name_the_vibe_and_never_claim_plays_nobody_made(
 async def test_a_collaborative_reason_names_shared_playlists_when_no_listener_stands_behind_it(
     client: GraphQLClient, demo_sample: pd.DataFrame, playlists_of: dict[str, set[str]]
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     # the songs sharing the most playlists with another song of the sample: links three
     # playlists stand behind (the minimum support for naming one)
     partners: dict[str, set[str]] = defaultdict(set)
@@ -232,12 +224,12 @@ async def test_a_collaborative_reason_names_listeners_when_listeners_made_the_li
         and s["artist"] != first["artist"]
     )
     for _ in range(5):
-        fan = await listener(client)
+        fan = await new_listener(client)
         await record(client, fan, first["id"], "LIKE")
         await record(client, fan, other["id"], "LIKE")
     service: RecommendationService = live_server.app.state.services.recommendations
     await service.rebuild()
-    token = await listener(client)
+    token = await new_listener(client)
     picks = await similar(client, token, first["id"])
     found = [p for p in picks if p["song"]["id"] == other["id"]]
     assert found, "five listeners who liked both link them"
@@ -251,7 +243,7 @@ async def test_a_collaborative_reason_names_listeners_when_listeners_made_the_li
 
 
 async def test_similar_songs_never_say_the_caller_liked_the_song(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     song = (await popular(client))[5]
     picks = await similar(client, token, song["id"])
     assert picks
@@ -265,7 +257,7 @@ async def test_similar_songs_never_say_the_caller_liked_the_song(client: GraphQL
 async def test_a_sound_alike_names_a_like_only_for_a_song_the_caller_liked(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     top = await popular(client)
     played, liked = top[60:64], top[80]
     for song in played:
@@ -288,7 +280,7 @@ async def test_a_sound_alike_names_a_like_only_for_a_song_the_caller_liked(
 
 # ---------------------------------------------------------------------------- score order
 async def test_every_list_shows_its_scores_in_order(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     top = await popular(client)
     for song in top[:6]:
         await record(client, token, song["id"], "LIKE")

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from madhur_gql.config import Settings
-from tests.conftest import GraphQLClient, LiveServer, register_user
+from tests.conftest import GraphQLClient, LiveServer, new_listener, register_user
 
 LIVE = """subscription($first: Int) {
   recommendationsUpdated(first: $first) { listId score source song { id title } } }"""
@@ -82,11 +82,6 @@ async def live(
         yield session
 
 
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
-
-
 async def record(client: GraphQLClient, token: str, song_id: str, kind: str) -> None:
     body = await client.execute(RECORD, {"i": {"songId": song_id, "kind": kind}}, token=token)
     assert not body.get("errors"), body
@@ -99,7 +94,7 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
 async def test_a_subscriber_gets_a_list_at_once_and_a_fresh_one_within_a_second_of_a_play(
     client: GraphQLClient, live_server: LiveServer
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     async with live(live_server, token) as session:
         first = await session.next_list()
         assert len(first) == 10
@@ -121,7 +116,7 @@ async def test_likes_and_skips_push_too_but_never_more_than_once_a_second(
     client: GraphQLClient, live_server: LiveServer
 ) -> None:
     """A like, then a skip every 0.3 s for 2.4 s: pushes come a second apart, none lost."""
-    token = await listener(client)
+    token = await new_listener(client)
     async with live(live_server, token, first=20) as session:
         first = await session.next_list()
         songs = ids(first)
@@ -155,7 +150,7 @@ async def test_likes_and_skips_push_too_but_never_more_than_once_a_second(
 async def test_another_listeners_plays_do_not_push(
     client: GraphQLClient, live_server: LiveServer
 ) -> None:
-    token, other = await listener(client), await listener(client)
+    token, other = await new_listener(client), await new_listener(client)
     async with live(live_server, token) as session:
         first = await session.next_list()
         await record(client, other, first[0]["song"]["id"], "PLAY")
@@ -187,7 +182,7 @@ async def test_a_bad_token_closes_the_connection_at_init(live_server: LiveServer
 async def test_over_plain_http_the_subscription_is_refused_with_a_code(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     body = await client.execute(LIVE, {"first": 5}, token=token)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBSCRIPTION_NEEDS_WEBSOCKET"]
     assert "graphql-transport-ws" in body["errors"][0]["message"]
@@ -213,7 +208,7 @@ async def test_a_revoked_session_ends_the_live_list(
 
 
 async def test_the_list_size_is_bounded(client: GraphQLClient, live_server: LiveServer) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     async with live(live_server, token, first=500) as session:
         message = await session.receive()
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
@@ -229,7 +224,7 @@ async def test_a_write_through_another_instance_pushes_within_a_second(
     await other.start()
     await other.wait_ready()
     try:
-        token = await listener(client)
+        token = await new_listener(client)
         async with (
             live(live_server, token) as session,
             httpx.AsyncClient(base_url=other.url, timeout=30) as http,

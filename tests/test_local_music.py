@@ -15,9 +15,8 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.catalogs import generate, write_csv
-from tests.conftest import GraphQLClient, LiveServer, make_settings, register_user
+from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener
 
-UPDATE = """mutation($i: UpdateMeInput!) { updateMe(input: $i) { preferredLanguages country } }"""
 RECS = "{ recommendations(first: 20) { song { id language country } } }"
 RADIO = """query($genre: String!) { radio(seed: {genre: $genre}, first: 20) {
   edges { node { song { language } } } } }"""
@@ -37,14 +36,6 @@ def settings(mongo_server: EmbeddedMongo, database_name: str, catalog_file: Path
     return make_settings(mongo_server.uri, database_name, MADHUR_CATALOG_FILE=str(catalog_file))
 
 
-async def listener(client: GraphQLClient, **preferences: Any) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    if preferences:
-        body = await client.execute(UPDATE, {"i": preferences}, token=token)
-        assert not body.get("errors"), body["errors"]
-    return token
-
-
 def nepali_share(songs: list[dict[str, Any]]) -> float:
     assert songs
     return sum(s["language"] == "ne" for s in songs) / len(songs)
@@ -59,19 +50,19 @@ async def first_list(client: GraphQLClient, token: str) -> list[dict[str, Any]]:
 async def test_a_nepali_preferring_newcomer_gets_local_songs_in_their_first_list(
     client: GraphQLClient,
 ) -> None:
-    local = await listener(client, preferredLanguages=["ne"])
-    plain = await listener(client)
+    local = await new_listener(client, preferredLanguages=["ne"])
+    plain = await new_listener(client)
     theirs = await first_list(client, local)
     assert nepali_share(theirs) >= 0.30
     assert all(s["country"] == "NP" for s in theirs if s["language"] == "ne")
     assert nepali_share(await first_list(client, plain)) <= 0.15, "near the 5% base rate"
-    by_country = await listener(client, country="NP")
+    by_country = await new_listener(client, country="NP")
     assert nepali_share(await first_list(client, by_country)) >= 0.30
 
 
 async def test_the_lift_reaches_every_personal_list(client: GraphQLClient) -> None:
-    local = await listener(client, preferredLanguages=["ne"], country="NP")
-    plain = await listener(client)
+    local = await new_listener(client, preferredLanguages=["ne"], country="NP")
+    plain = await new_listener(client)
     for query in (JOURNEY, MIXES):
         shares = []
         for token in (local, plain):
@@ -94,7 +85,7 @@ async def test_the_lift_reaches_every_personal_list(client: GraphQLClient) -> No
 
 async def test_the_lift_is_tunable(client: GraphQLClient, settings: Settings) -> None:
     """With MADHUR_LOCAL_LIFT=0 the same listener is back at the base rate."""
-    token = await listener(client, preferredLanguages=["ne"])
+    token = await new_listener(client, preferredLanguages=["ne"])
     assert nepali_share(await first_list(client, token)) >= 0.30
     flat = LiveServer(settings.model_copy(update={"local_lift": 0.0}))
     await flat.start()

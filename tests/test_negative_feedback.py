@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import GraphQLClient, error_codes, register_user
+from tests.conftest import GraphQLClient, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $genre: String) {
   recommendations(first: $first, genre: $genre) {
@@ -22,16 +22,8 @@ UNHIDE = "mutation($id: ID!) { unhideArtist(artistId: $id) { id name } }"
 HIDDEN = "{ myHiddenArtists { id name } }"
 
 
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
-
-
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 100, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **{"first": 100, **variables})
 
 
 async def record(client: GraphQLClient, token: str, song: str, kind: str, **extra: Any) -> None:
@@ -95,7 +87,7 @@ async def compare_near(
 async def test_a_disliked_song_never_comes_back_and_songs_like_it_rank_lower(
     client: GraphQLClient,
 ) -> None:
-    hurt, control = await listener(client), await listener(client)
+    hurt, control = await new_listener(client), await new_listener(client)
     for song in await search(client, "the weeknd", 3):
         await record(client, hurt, song["id"], "LIKE")
         await record(client, control, song["id"], "LIKE")
@@ -115,7 +107,7 @@ async def test_a_disliked_song_never_comes_back_and_songs_like_it_rank_lower(
 async def test_hidden_artists_are_gone_from_every_personal_list_until_unhidden(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for song in await search(client, "queen", 3) + await search(client, "coldplay", 2):
         await record(client, token, song["id"], "LIKE")
     queen = (await search(client, "queen", 1))[0]["artistProfile"]["id"]
@@ -135,7 +127,7 @@ async def test_hidden_artists_are_gone_from_every_personal_list_until_unhidden(
 
 
 async def test_hiding_needs_a_listener_and_a_real_artist(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     assert error_codes(await client.execute(HIDE, {"id": "0" * 24}, token=token)) == ["NOT_FOUND"]
     body = await client.execute(HIDE, {"id": "nope"}, token=token)
     assert error_codes(body) == ["BAD_USER_INPUT"]
@@ -145,7 +137,7 @@ async def test_hiding_needs_a_listener_and_a_real_artist(client: GraphQLClient) 
 
 
 async def test_an_early_skip_counts_more_than_a_late_one(client: GraphQLClient) -> None:
-    early, late = await listener(client), await listener(client)
+    early, late = await new_listener(client), await new_listener(client)
     for song in await search(client, "ed sheeran", 3):
         await record(client, early, song["id"], "LIKE")
         await record(client, late, song["id"], "LIKE")
@@ -159,7 +151,7 @@ async def test_an_early_skip_counts_more_than_a_late_one(client: GraphQLClient) 
 
 
 async def test_partial_plays_feed_the_profile_with_their_share(client: GraphQLClient) -> None:
-    whole, partial = await listener(client), await listener(client)
+    whole, partial = await new_listener(client), await new_listener(client)
     quiet = await client.data(
         """{ songs(first: 3, filter: {acousticness: {min: 0.8}}, order: POPULARITY) {
           edges { node { id durationMs } } } }"""
@@ -182,7 +174,7 @@ async def test_partial_plays_feed_the_profile_with_their_share(client: GraphQLCl
 
 
 async def test_played_seconds_is_checked(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     song = (await search(client, "queen", 1))[0]["id"]
     for kind, seconds in (("SKIP", -1), ("PLAY", 10**7), ("LIKE", 10)):
         body = await client.execute(

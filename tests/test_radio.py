@@ -16,7 +16,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.catalogs import generate, write_csv
-from tests.conftest import GraphQLClient, LiveServer, error_codes, make_settings, register_user
+from tests.conftest import GraphQLClient, LiveServer, error_codes, make_settings, new_listener
 
 GENRES = ("rock", "pop", "edm", "jazz")
 RADIO = """query($seed: RadioSeedInput!, $first: Int, $after: String) {
@@ -36,11 +36,6 @@ def settings(
     songs = generate(GENRES, 700, songs_per_artist=20)
     catalog = write_csv(songs, Path(tmp_path_factory.mktemp("catalog")) / "radio.csv")
     return make_settings(mongo_server.uri, database_name, MADHUR_CATALOG_FILE=str(catalog))
-
-
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
 
 
 async def page(
@@ -69,7 +64,7 @@ async def an_artist(client: GraphQLClient, genre: str) -> dict[str, Any]:
 async def test_an_artist_station_is_that_artist_and_artists_like_it(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     seed = await an_artist(client, "jazz")
     similar = await client.data(
         "query($id: ID!) { artist(id: $id) { similarArtists(first: 50) { id name } } }",
@@ -109,7 +104,7 @@ async def test_similar_artists_come_from_the_same_sound_and_playlists(
 
 
 async def test_a_song_station_stays_near_its_song(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     data = await client.data(
         """{ songs(first: 1, filter: {genre: "edm"}, order: POPULARITY) {
           edges { node { id audioFeatures { energy acousticness } } } } }"""
@@ -123,7 +118,7 @@ async def test_a_song_station_stays_near_its_song(client: GraphQLClient) -> None
 
 
 async def test_a_mood_station_keeps_its_mood(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     played: list[dict[str, Any]] = []
     after = None
     for _ in range(3):
@@ -141,7 +136,7 @@ async def test_a_station_bends_with_dislikes_recorded_while_it_plays(
 ) -> None:
     """Two listeners share the first page of an energetic station (rock and edm); one says
     "not for me" to its edm songs; the next page from the same cursor has less edm for them."""
-    bent, control = await listener(client), await listener(client)
+    bent, control = await new_listener(client), await new_listener(client)
     first = await page(client, bent, {"mood": "ENERGETIC"}, 20)
     genres = Counter(g for s in songs_of(first) for g in s["genres"])
     assert genres["edm"] >= 3 and genres["rock"] >= 3
@@ -158,7 +153,7 @@ async def test_a_station_bends_with_dislikes_recorded_while_it_plays(
 
 
 async def test_seeds_and_cursors_are_checked(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for seed in ({}, {"genre": "rock", "mood": "CALM"}):
         body = await client.execute(RADIO, {"seed": seed}, token=token)
         assert error_codes(body) == ["BAD_USER_INPUT"]
@@ -183,7 +178,7 @@ async def test_a_genre_station_plays_500_songs_without_repeats_on_any_worker(
 ) -> None:
     """Pages alternate between two API processes: the cursor alone carries the station.
     (Last in the module: stopping the second app closes the shared database client.)"""
-    token = await listener(client)
+    token = await new_listener(client)
     other = LiveServer(settings)
     await other.start()
     await other.wait_ready()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -92,3 +94,26 @@ async def test_requests_answer_during_a_rebuild_and_its_engine_counts_what_came_
 async def song_name(client: GraphQLClient, song_id: str) -> str:
     data = await client.data("query($id: ID!) { song(id: $id) { title artist } }", {"id": song_id})
     return f"{data['song']['title']} by {data['song']['artist']}"
+
+
+async def test_ctrl_c_at_the_terminal_leaves_a_build_to_the_server(
+    recommendations: RecommendationService, tmp_path: Path
+) -> None:
+    """Ctrl-C signals the build process too; the build goes on until the server stops it."""
+    before = recommendations.engine
+    default_builder = recommendations.builder
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    builder = EngineBuilder(default_builder.source, functools.partial(gated_build, started, gate))
+    recommendations.builder = builder
+    rebuild = asyncio.create_task(recommendations.rebuild())
+    try:
+        await wait_for(started)
+        child = builder._child
+        assert child is not None and child.pid is not None
+        os.kill(child.pid, signal.SIGINT)
+        gate.touch()
+        await asyncio.wait_for(rebuild, GATE_TIMEOUT_SECONDS)
+    finally:
+        gate.touch()
+        recommendations.builder = default_builder
+    assert recommendations.engine is not None and recommendations.engine is not before

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from madhur_gql.config import Settings
-from tests.conftest import GraphQLClient, LiveServer, error_codes, register_user
+from tests.conftest import GraphQLClient, LiveServer, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $mood: Mood, $valence: Float, $energy: Float, $seeds: [ID!],
   $genre: String, $diversity: Float) {
@@ -22,10 +22,7 @@ RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) {
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def search(client: GraphQLClient, text: str, first: int = 5) -> list[str]:
@@ -36,11 +33,6 @@ async def search(client: GraphQLClient, text: str, first: int = 5) -> list[str]:
     return [edge["node"]["id"] for edge in page["songs"]["edges"]]
 
 
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
-
-
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -48,7 +40,7 @@ def mean(values: list[float]) -> float:
 async def test_moods_pick_songs_from_their_side_of_the_valence_energy_plane(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     happy = await recs(client, token, mood="HAPPY")
     sad = await recs(client, token, mood="SAD")
     calm = await recs(client, token, mood="CALM")
@@ -61,7 +53,7 @@ async def test_moods_pick_songs_from_their_side_of_the_valence_energy_plane(
 
 
 async def test_free_coordinates_steer_like_a_slider(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     low = await recs(client, token, valence=0.1, energy=0.2)
     high = await recs(client, token, valence=0.9, energy=0.9)
     assert mean([p["song"]["audioFeatures"]["valence"] for p in low]) < 0.35
@@ -71,7 +63,7 @@ async def test_free_coordinates_steer_like_a_slider(client: GraphQLClient) -> No
 
 
 async def test_seeds_give_more_like_these(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     quiet = await client.data(
         """{ songs(first: 3, filter: {artist: "Billie Eilish", acousticness: {min: 0.8}}) {
           edges { node { id } } } }"""
@@ -89,7 +81,7 @@ async def test_seeds_give_more_like_these(client: GraphQLClient) -> None:
 async def test_at_most_two_songs_per_artist_and_diversity_changes_the_list(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for song in await search(client, "ed sheeran", 4):
         await client.execute(RECORD, {"i": {"songId": song, "kind": "LIKE"}}, token=token)
     focused = await recs(client, token, diversity=0.0)
@@ -100,7 +92,7 @@ async def test_at_most_two_songs_per_artist_and_diversity_changes_the_list(
 
 
 async def test_skipped_and_played_songs_do_not_come_back(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for song in await search(client, "the weeknd", 3):
         await client.execute(RECORD, {"i": {"songId": song, "kind": "LIKE"}}, token=token)
     first = await recs(client, token)
@@ -115,7 +107,7 @@ async def test_a_list_asked_for_again_reflects_the_listeners_own_dislike_at_once
     client: GraphQLClient,
 ) -> None:
     """Lists are remembered for a moment; the listener's own write drops the memory."""
-    token = await listener(client)
+    token = await new_listener(client)
     for song in await search(client, "queen", 3):
         await client.execute(RECORD, {"i": {"songId": song, "kind": "LIKE"}}, token=token)
     first = await recs(client, token)
@@ -128,7 +120,7 @@ async def test_a_list_asked_for_again_reflects_the_listeners_own_dislike_at_once
 
 
 async def test_genre_restricts_the_list(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     picks = await recs(client, token, genre="Rock")
     assert picks and all("rock" in p["song"]["genres"] for p in picks)
     # The genre argument follows the catalog's one name rule (domain.song_fields.name_key).
@@ -153,7 +145,7 @@ async def test_similar_songs_explain_themselves(client: GraphQLClient) -> None:
 
 
 async def test_onboarding_choices_shape_a_new_listeners_list(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     update = """mutation($i: UpdateMeInput!) { updateMe(input: $i) { favouriteGenres favouriteMoods } }"""
     body = await client.execute(
         update, {"i": {"favouriteGenres": ["latin"], "favouriteMoods": ["PARTY"]}}, token=token
@@ -172,7 +164,7 @@ async def test_two_api_processes_stay_in_step(client: GraphQLClient, settings: S
     await other.start()
     await other.wait_ready()
     try:
-        token = await listener(client)
+        token = await new_listener(client)
         before = await recs(client, token)
         async with httpx.AsyncClient(base_url=other.url, timeout=30) as http:
             remote = GraphQLClient(http)

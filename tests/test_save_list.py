@@ -7,17 +7,12 @@ from typing import Any
 from bson import ObjectId
 
 from madhur_gql.documents import Playlist
-from tests.conftest import GraphQLClient, error_codes, register_user
+from tests.conftest import GraphQLClient, error_codes, new_listener
 
 CREATE = """mutation($i: CreatePlaylistInput!) {
   createPlaylist(input: $i) { id name songCount songs { id } } }"""
 MINE = "{ myPlaylists(first: 50) { totalCount } }"
 RECS = "query($n: Int) { recommendations(first: $n) { song { id } } }"
-
-
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
 
 
 async def playlist_count(client: GraphQLClient, token: str) -> int:
@@ -33,7 +28,7 @@ async def create(client: GraphQLClient, token: str, **fields: Any) -> dict[str, 
 async def test_a_recommended_list_is_saved_in_one_call_in_its_order(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     body = await client.execute(RECS, {"n": 15}, token=token)
     songs = [item["song"]["id"] for item in body["data"]["recommendations"]]
     assert len(songs) == 15
@@ -54,7 +49,7 @@ async def test_a_recommended_list_is_saved_in_one_call_in_its_order(
 async def test_without_song_ids_or_with_none_the_playlist_starts_empty(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for fields in ({}, {"songIds": []}):
         body = await create(client, token, **fields)
         assert not body.get("errors"), body
@@ -62,7 +57,7 @@ async def test_without_song_ids_or_with_none_the_playlist_starts_empty(
 
 
 async def test_bad_song_lists_are_refused_and_create_nothing(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     songs = await client.execute(RECS, {"n": 3}, token=token)
     real = [item["song"]["id"] for item in songs["data"]["recommendations"]]
     missing = str(ObjectId())
@@ -80,7 +75,7 @@ async def test_bad_song_lists_are_refused_and_create_nothing(client: GraphQLClie
 
 async def test_repeats_are_kept_as_given(client: GraphQLClient) -> None:
     """A saved list is what was given: the same rule as addSongsToPlaylist."""
-    token = await listener(client)
+    token = await new_listener(client)
     songs = await client.execute(RECS, {"n": 2}, token=token)
     a, b = (item["song"]["id"] for item in songs["data"]["recommendations"])
     body = await create(client, token, songIds=[a, b, a])
@@ -89,7 +84,7 @@ async def test_repeats_are_kept_as_given(client: GraphQLClient) -> None:
 
 async def test_a_playlist_with_songs_is_one_stored_document(client: GraphQLClient) -> None:
     """No half-made playlist: the songs are in the document from its first write."""
-    token = await listener(client)
+    token = await new_listener(client)
     songs = await client.execute(RECS, {"n": 5}, token=token)
     ids = [item["song"]["id"] for item in songs["data"]["recommendations"]]
     body = await create(client, token, songIds=ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.conftest import GraphQLClient, error_codes, register_user
+from tests.conftest import GraphQLClient, error_codes, new_listener, picks_of
 
 RECS = """query($first: Int, $exclude: [ID!], $artists: [ID!], $genres: [String!],
   $audio: AudioTargetsInput, $genre: String, $diversity: Float) {
@@ -19,10 +19,7 @@ RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) {
 
 
 async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
-    body = await client.execute(RECS, {"first": 20, **variables}, token=token)
-    assert not body.get("errors"), body["errors"]
-    result: list[dict[str, Any]] = body["data"]["recommendations"]
-    return result
+    return await picks_of(client, RECS, token, **variables)
 
 
 async def artist_id(client: GraphQLClient, name: str) -> str:
@@ -36,11 +33,6 @@ async def artist_id(client: GraphQLClient, name: str) -> str:
     return found
 
 
-async def listener(client: GraphQLClient) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    return token
-
-
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -50,7 +42,7 @@ def feature(picks: list[dict[str, Any]], name: str) -> float:
 
 
 async def test_excluded_songs_stay_out_and_the_list_fills_up(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     first = await recs(client, token)
     excluded = [p["song"]["id"] for p in first[:5]]
     again = await recs(client, token, exclude=excluded)
@@ -67,7 +59,7 @@ async def test_excluded_songs_stay_out_and_the_list_fills_up(client: GraphQLClie
 
 
 async def test_artist_seeds_give_more_like_that_artist(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     queen = await artist_id(client, "Queen")
     picks = await recs(client, token, artists=[queen])
     assert len(picks) == 20
@@ -79,7 +71,7 @@ async def test_artist_seeds_give_more_like_that_artist(client: GraphQLClient) ->
 
 
 async def test_genre_seeds_give_songs_like_the_genres_best(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     picks = await recs(client, token, genres=["latin"])
     assert len(picks) == 20
     latin = sum("latin" in p["song"]["genres"] for p in picks)
@@ -91,7 +83,7 @@ async def test_genre_seeds_give_songs_like_the_genres_best(client: GraphQLClient
 
 
 async def test_seed_limits_and_unknown_seeds_are_named(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     body = await client.execute(
         RECS, {"genres": ["rock", "pop", "edm", "rap", "latin", "r&b"]}, token=token
     )
@@ -113,7 +105,7 @@ async def test_seed_limits_and_unknown_seeds_are_named(client: GraphQLClient) ->
 
 
 async def test_min_and_max_are_hard_filters(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     for song in (await recs(client, token, genre="pop"))[:3]:
         await client.execute(
             RECORD, {"i": {"songId": song["song"]["id"], "kind": "LIKE"}}, token=token
@@ -140,7 +132,7 @@ async def test_min_and_max_are_hard_filters(client: GraphQLClient) -> None:
 
 
 async def test_targets_pull_the_ranking_towards_a_value(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     plain = await recs(client, token)
     calm = await recs(client, token, audio={"energy": {"target": 0.2}})
     loud = await recs(client, token, audio={"energy": {"target": 0.95}})
@@ -155,7 +147,7 @@ async def test_targets_pull_the_ranking_towards_a_value(client: GraphQLClient) -
 
 
 async def test_out_of_range_values_name_the_field(client: GraphQLClient) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     cases = {
         "audio.energy.min": {"energy": {"min": 1.5}},
         "audio.valence.target": {"valence": {"target": -0.1}},

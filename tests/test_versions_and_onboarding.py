@@ -17,7 +17,7 @@ import pytest
 from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from tests.catalogs import GeneratedSong, generate, write_csv
-from tests.conftest import GraphQLClient, make_settings, register_user
+from tests.conftest import GraphQLClient, LiveServer, make_settings, new_listener, picks_of
 
 TITLE = "Lucky Star Tonight"
 RELEASES = {  # title -> (popularity, playlists kept)
@@ -35,7 +35,6 @@ RECS = f"""query($first: Int, $mood: Mood) {{ recommendations(first: $first, moo
   score source reasons song {{ {SONG} }} }} }}"""
 SIMILAR = f"query($id: ID!) {{ similarSongs(songId: $id, first: 50) {{ song {{ {SONG} }} }} }}"
 RECORD = "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) { id } }"
-UPDATE = "mutation($i: UpdateMeInput!) { updateMe(input: $i) { favouriteGenres } }"
 BY_GENRE = """query($g: String!, $n: Int!) { songs(first: $n, filter: {genre: $g}) {
   edges { node { id } } } }"""
 
@@ -77,14 +76,6 @@ def settings(mongo_server: EmbeddedMongo, database_name: str, catalog_file: Path
     return make_settings(mongo_server.uri, database_name, MADHUR_CATALOG_FILE=str(catalog_file))
 
 
-async def listener(client: GraphQLClient, **profile: Any) -> str:
-    token: str = (await register_user(client))["accessToken"]
-    if profile:
-        body = await client.execute(UPDATE, {"i": profile}, token=token)
-        assert not body.get("errors"), body["errors"]
-    return token
-
-
 async def run(client: GraphQLClient, query: str, token: str | None = None, **v: Any) -> Any:
     body = await client.execute(query, v, token=token)
     assert not body.get("errors"), body["errors"]
@@ -100,11 +91,8 @@ async def search(client: GraphQLClient, text: str) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data["songs"]["edges"]]
 
 
-async def recs(client: GraphQLClient, token: str, **v: Any) -> list[dict[str, Any]]:
-    picks: list[dict[str, Any]] = (await run(client, RECS, token, **{"first": 20, **v}))[
-        "recommendations"
-    ]
-    return picks
+async def recs(client: GraphQLClient, token: str, **variables: Any) -> list[dict[str, Any]]:
+    return await picks_of(client, RECS, token, **variables)
 
 
 def recording_titles(songs: list[dict[str, Any]]) -> list[str]:
@@ -131,7 +119,7 @@ async def test_search_shows_one_recording_once_with_its_other_releases_as_versio
 async def test_liking_the_radio_edit_counts_for_the_song_and_never_brings_a_version_back(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client)
+    token = await new_listener(client)
     edit = next(
         v
         for s in await search(client, "lucky star tonight")
@@ -162,16 +150,27 @@ async def test_similar_songs_and_recommendations_hold_one_entry_per_recording(
     ]
     assert similar
     assert not recording_titles(similar), "a version is not a song like itself"
-    token = await listener(client, favouriteGenres=["rock"])
+    token = await new_listener(client, favouriteGenres=["rock"])
     picks = [p["song"] for p in await recs(client, token, first=50)]
     assert len(recording_titles(picks)) <= 1
+
+
+async def test_popular_picks_before_the_first_build_hold_one_entry_per_recording(
+    client: GraphQLClient, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The popular fallback (a fresh start, no engine yet) lists the album take only."""
+    monkeypatch.setattr(live_server.app.state.services.recommendations, "_engine", None)
+    token = await new_listener(client)
+    picks = await recs(client, token, first=100)
+    assert {p["source"] for p in picks} == {"POPULAR"}
+    assert recording_titles([p["song"] for p in picks]) == [TITLE]
 
 
 # ------------------------------------------------------------------------------- onboarding
 async def test_a_listener_who_liked_and_unliked_one_song_still_gets_their_favourite_genre(
     client: GraphQLClient,
 ) -> None:
-    token = await listener(client, favouriteGenres=["rock"])
+    token = await new_listener(client, favouriteGenres=["rock"])
     pop = (await run(client, BY_GENRE, g="pop", n=1))["songs"]["edges"][0]["node"]["id"]
     await record(client, token, pop, "LIKE")
     await record(client, token, pop, "UNLIKE")
@@ -183,14 +182,14 @@ async def test_a_listener_who_liked_and_unliked_one_song_still_gets_their_favour
 
 
 async def test_every_favourite_mood_steers_a_new_listener(client: GraphQLClient) -> None:
-    token = await listener(client, favouriteMoods=["CALM", "ENERGETIC"])
+    token = await new_listener(client, favouriteMoods=["CALM", "ENERGETIC"])
     reasons = [r for p in await recs(client, token) for r in p["reasons"]]
     for mood in ("calm", "energetic"):
         assert any(mood in r.lower() for r in reasons), (mood, reasons)
 
 
 async def test_favourite_genres_fade_as_the_history_grows(client: GraphQLClient) -> None:
-    token = await listener(client, favouriteGenres=["jazz"])
+    token = await new_listener(client, favouriteGenres=["jazz"])
     edm = [e["node"]["id"] for e in (await run(client, BY_GENRE, g="edm", n=30))["songs"]["edges"]]
     shares = []
     for stage in (2, 6, 12):

@@ -5,7 +5,7 @@ from madhur_gql.documents.interaction import Interaction, InteractionKind
 from madhur_gql.documents.like import Like
 from madhur_gql.documents.playlist import Playlist
 from madhur_gql.documents.refresh_token import RefreshToken
-from madhur_gql.documents.served_list import ListDayStats, ListKind, ServedList
+from madhur_gql.documents.served_list import ListDayStats, ListKind, ServedList, ServedListHead
 from madhur_gql.documents.song import AudioFeatures, Song
 from madhur_gql.documents.spotify import SpotifyArtistInfo, SpotifyTrackInfo
 from madhur_gql.documents.user import Role, User
@@ -21,6 +21,7 @@ ALL_DOCUMENTS = (
     SpotifyTrackInfo,
     SpotifyArtistInfo,
     ServedList,
+    ServedListHead,
     ListDayStats,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "ServedList",
+    "ServedListHead",
     "Song",
     "User",
 ]

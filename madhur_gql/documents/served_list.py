@@ -20,6 +20,7 @@ from madhur_gql.documents.common import utcnow
 
 ATTRIBUTION_MINUTES = 30
 KEEP_SECONDS = ATTRIBUTION_MINUTES * 60 + 300
+RECENT_LISTS = 64  # per listener: the lists an interaction may count for (memory and heads)
 
 
 class ListKind(StrEnum):
@@ -50,6 +51,25 @@ class ServedList(Document):
         indexes = [
             IndexModel([("user_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]),
             IndexModel([("created_at", pymongo.ASCENDING)], expireAfterSeconds=KEEP_SECONDS),
+        ]
+
+
+class ServedListHead(Document):
+    """A listener's newest served lists (`[list id, served at]`, oldest first), `_id` the user's.
+
+    What another worker (or this one after a restart) reads to find the lists an interaction
+    may count for: one point lookup, then the lists by `_id`, never a scan of the listener's
+    lists (the embedded server has no bounded index walk for "newest N of a user").
+    """
+
+    id: PydanticObjectId
+    lists: list[list[object]] = Field(default_factory=list)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "served_list_heads"
+        indexes = [
+            IndexModel([("updated_at", pymongo.ASCENDING)], expireAfterSeconds=KEEP_SECONDS),
         ]
 
 

@@ -36,9 +36,15 @@ def unit_scale(raw: np.ndarray) -> np.ndarray:
 def feature_stats(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and std (std floored) ignoring NaN, as float32."""
     x = np.asarray(raw, dtype=np.float64)
-    mean = np.nanmean(x, axis=0) if x.shape[0] else np.zeros(x.shape[1])
-    std = np.nanstd(x, axis=0) if x.shape[0] else np.ones(x.shape[1])
-    mean = np.nan_to_num(mean)
+    # By hand rather than nanmean/nanstd: a feature no song has (a catalog without tempo)
+    # is neutral (mean 0, std 1), not a "Mean of empty slice" warning per build.
+    known = ~np.isnan(x)
+    counts = known.sum(axis=0)
+    values = np.where(known, x, 0.0)
+    mean = np.divide(values.sum(axis=0), counts, out=np.zeros(x.shape[1]), where=counts > 0)
+    spread = np.where(known, x - mean, 0.0)
+    var = np.divide((spread**2).sum(axis=0), counts, out=np.ones(x.shape[1]), where=counts > 0)
+    std = np.sqrt(var)
     std = np.where(np.isfinite(std) & (std > 1e-6), std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
 

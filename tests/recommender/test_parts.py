@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from madhur_gql.recommender.config import EngineConfig
 from madhur_gql.recommender.engine import RecommenderEngine
+from madhur_gql.recommender.features import FEATURE_INDEX, feature_stats
 from madhur_gql.recommender.graphs import evidence_of, interaction_matrix
 from madhur_gql.recommender.items import ItemTable
 from madhur_gql.recommender.mood import Mood
@@ -253,3 +255,18 @@ def test_onboarding_fades_as_the_history_grows_and_blends_evenly() -> None:
     half = [p.item_id[0] for p in blend(guided, personal, 0.5, 10)]
     assert half.count("g") == 5 and half[:4].count("g") == 2
     assert [p.item_id for p in blend(guided[:2], personal, 1.0, 4)] == ["g0", "g1", "p0", "p1"]
+
+
+def test_a_feature_no_song_has_is_neutral_and_warns_nothing() -> None:
+    """A catalog imported without tempo: every song sits at the mean, no warning per build."""
+
+    raw = np.random.default_rng(7).random((40, len(FEATURE_INDEX)))
+    raw[:, FEATURE_INDEX["tempo"]] = np.nan
+    raw[3, FEATURE_INDEX["energy"]] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, std = feature_stats(raw)
+    assert mean[FEATURE_INDEX["tempo"]] == 0.0 and std[FEATURE_INDEX["tempo"]] == 1.0
+    energy = raw[:, FEATURE_INDEX["energy"]]
+    assert mean[FEATURE_INDEX["energy"]] == pytest.approx(np.nanmean(energy), rel=1e-5)
+    assert std[FEATURE_INDEX["energy"]] == pytest.approx(np.nanstd(energy), rel=1e-5)

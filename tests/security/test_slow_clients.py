@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from madhur_gql.config import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, another_server
 
 HEADER_SECONDS = 1.0
 BODY_SECONDS = 1.0
@@ -20,17 +20,13 @@ BODY_SECONDS = 1.0
 
 @pytest.fixture(scope="module")
 async def slow_guarded(settings: Settings) -> AsyncIterator[LiveServer]:
-    server = LiveServer(
-        make_settings(
-            settings.mongodb_uri or "",
-            settings.database_name,
-            MADHUR_HEADER_TIMEOUT_SECONDS=HEADER_SECONDS,
-            MADHUR_BODY_TIMEOUT_SECONDS=BODY_SECONDS,
-        )
-    )
-    await server.start()
-    yield server
-    await server.stop()
+    async with another_server(
+        settings,
+        ready=False,
+        MADHUR_HEADER_TIMEOUT_SECONDS=HEADER_SECONDS,
+        MADHUR_BODY_TIMEOUT_SECONDS=BODY_SECONDS,
+    ) as server:
+        yield server
 
 
 async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes | None:

@@ -18,7 +18,7 @@ from madhur_gql.config import Settings
 from madhur_gql.db.embedded import EmbeddedMongo
 from madhur_gql.documents import User
 from madhur_gql.services.accounts.throttle import COLLECTION
-from tests.conftest import GraphQLClient, LiveServer, make_settings
+from tests.conftest import GraphQLClient, another_server, make_settings
 from tests.security.conftest import PASSWORD, codes, new_account
 
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"
@@ -41,20 +41,16 @@ def settings(mongo_server: EmbeddedMongo, database_name: str) -> Settings:
 @pytest.fixture(scope="module")
 async def behind_proxy(settings: Settings) -> AsyncIterator[GraphQLClient]:
     """The same app behind a proxy at 127.0.0.1 (MADHUR_FORWARDED_ALLOW_IPS)."""
-    server = LiveServer(
-        make_settings(
-            settings.mongodb_uri or "",
-            settings.database_name,
+    async with (
+        another_server(
+            settings,
             MADHUR_FORWARDED_ALLOW_IPS="127.0.0.1",
             MADHUR_LOGIN_LOCK_SECONDS=60,
             MADHUR_REGISTER_MAX_PER_ADDRESS=5,
-        )
-    )
-    await server.start()
-    await server.wait_ready()
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        ) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+    ):
         yield GraphQLClient(http)
-    await server.stop()
 
 
 async def _from(

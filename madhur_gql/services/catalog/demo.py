@@ -17,6 +17,8 @@ from madhur_gql.config import Settings
 from madhur_gql.documents import Song
 
 if TYPE_CHECKING:
+    from pymongo.asynchronous.collection import AsyncCollection
+
     from madhur_gql.services.catalog.importer import ImportReport
 
 log = structlog.get_logger(__name__)
@@ -26,11 +28,24 @@ class StoredSongs(Protocol):
     def __call__(self, docs: Sequence[dict[str, Any]], /) -> None: ...
 
 
+STATE_COLLECTION = "madhur_state"
+DEMO_MARK = {"_id": "demo_catalog"}
+
+
+def _state() -> AsyncCollection[dict[str, Any]]:
+    return Song.get_pymongo_collection().database[STATE_COLLECTION]
+
+
 async def demo_catalog_wanted(settings: Settings) -> bool:
-    """An empty database (and settings that allow it): this start imports the demo catalog."""
+    """An empty database, or a first start's import that never finished (the process was
+    killed midway): this start imports the demo catalog, or the rest of it. Songs already
+    stored are merged, not doubled (the importer's unique track id)."""
     if not settings.import_catalog_on_start:
         return False
-    return await Song.get_pymongo_collection().estimated_document_count() == 0
+    if await Song.get_pymongo_collection().estimated_document_count() == 0:
+        return True
+    mark = await _state().find_one(DEMO_MARK)
+    return mark is not None and mark.get("state") == "importing"
 
 
 async def import_demo_catalog(settings: Settings, on_stored: StoredSongs | None = None) -> None:
@@ -48,7 +63,9 @@ async def import_demo_catalog(settings: Settings, on_stored: StoredSongs | None 
         done += rows
         log.info("importing songs", rows=done)
 
+    await _state().update_one(DEMO_MARK, {"$set": {"state": "importing"}}, upsert=True)
     report = await import_songs(path, on_progress=progress, on_stored=on_stored)
+    await _state().update_one(DEMO_MARK, {"$set": {"state": "imported"}})
     log.info(
         "demo catalog imported",
         songs=report.inserted,
@@ -73,6 +90,6 @@ def start_demo_import(settings: Settings, on_stored: StoredSongs) -> asyncio.Tas
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("the demo catalog import failed; `madhur-gql import-songs` can finish it")
+            log.exception("the demo catalog import failed; the next start resumes it")
 
     return asyncio.create_task(run(), name="demo-import")

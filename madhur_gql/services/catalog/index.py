@@ -216,11 +216,13 @@ class CatalogIndex:
         order: SongOrder = SongOrder.POPULARITY,
         offset: int = 0,
         limit: int = 20,
+        once_per_recording: bool = False,
     ) -> tuple[list[str], int]:
         """One page of song ids in `order`, and how many songs match in all.
 
         `search` (a search key) matches titles and artists; when nothing does, the songs of
-        artists whose name is a letter or two off (see fuzzy.py)."""
+        artists whose name is a letter or two off (see fuzzy.py). A search, or a listing
+        `once_per_recording`, holds each recording once (its canonical version)."""
         columns = self._materialise()
         n = len(columns.ids)
         mask = np.ones(n, dtype=bool)
@@ -231,9 +233,9 @@ class CatalogIndex:
             if not hits.size:
                 near = [columns.artist_positions[a] for a in columns.artist_matcher.near(search)]
                 hits = np.concatenate(near) if near else hits
-            found = np.zeros(n, dtype=bool)
-            found[columns.canonical[hits]] = True  # once a recording
-            mask &= found
+            mask &= _recordings_of(columns, hits)
+        elif once_per_recording:
+            mask &= _recordings_of(columns, np.flatnonzero(mask))
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
@@ -385,6 +387,13 @@ def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
     names = {song.artist_id: song.artist_key for song in songs if song.artist_id}
     ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
     return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+
+
+def _recordings_of(columns: _Columns, hits: np.ndarray) -> np.ndarray:
+    """The canonical versions of the hits' recordings, as a mask: one entry a recording."""
+    found = np.zeros(len(columns.ids), dtype=bool)
+    found[columns.canonical[hits]] = True
+    return found
 
 
 def _range_mask(values: np.ndarray, bounds: Range) -> np.ndarray:

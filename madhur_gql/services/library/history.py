@@ -118,7 +118,7 @@ class ListeningHistory:
     async def _applied(self, interaction: Interaction, list_id: str | None = None) -> None:
         """The stored interaction into memory (the one door) and the online metrics."""
         self.live.interaction(interaction)
-        await self.served_lists.attribute_soon(
+        self.served_lists.attribute_soon(
             interaction.user_id,
             interaction.song_id,
             interaction.kind,

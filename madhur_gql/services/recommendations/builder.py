@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import resource
+import signal
 import tempfile
 import time
 import traceback
@@ -198,6 +199,9 @@ class EngineBuilder:
 def _child_main(source: SnapshotSource, build: BuildFn, send: Connection) -> None:
     # Background work: when cores are short, requests in the API process go first.
     os.nice(BUILD_NICENESS)
+    # Ctrl-C at the terminal reaches the whole process group: stopping is the server's to
+    # decide (it ends a build in flight with `close`), not a failed build with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         send.send((True, build_from_database(source, build)))
     except BaseException:

@@ -321,7 +321,9 @@ class RecommendationService:
         song_filter = SongFilter(
             genre=request.genre, language=request.language, country=request.country
         )
-        ids, _ = self.catalog.index.query(song_filter=song_filter, offset=0, limit=first + extra)
+        ids, _ = self.catalog.index.query(
+            song_filter=song_filter, limit=first + extra, once_per_recording=True
+        )
         found = await self.catalog.songs.by_ids([PydanticObjectId(i) for i in ids])
         songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
         songs = [s for s in songs if name_key(s.artist) not in hidden][:first]
