@@ -5,10 +5,12 @@ gives one listener a history, then runs `wrk` with a Lua script that POSTs one G
 `{ __typename }` first (the floor: HTTP, middleware, parsing, no resolver work), then the
 operations of issue 12, then `recordInteraction` with a key per request. Every figure is printed
 beside the floor's from the same run; `recordInteraction`'s acknowledged ids are checked against
-the database afterwards.
+the database afterwards. With one worker the API runs in the `serve` process itself, whose
+CPU per request (user + system, from /proc) is printed beside each operation.
 
     .venv/bin/python bench/wrk_bench.py                     # -d10s per operation
     .venv/bin/python bench/wrk_bench.py --data-dir bench/results/wrk-data   # keep the import
+    .venv/bin/python bench/wrk_bench.py --data-dir <copy> --only recommendations --only songs
 
 `wrk` comes from Debian (`apt-get install wrk`; `make bench` installs it).
 """
@@ -83,7 +85,7 @@ def main() -> None:
         server = subprocess.Popen([str(CLI), "serve"], env=env, stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
-            report = run(url, data_dir, args, Path(tmp))
+            report = run(url, data_dir, args, Path(tmp), server.pid)
         finally:
             server.terminate()
             server.wait(60)
@@ -92,20 +94,23 @@ def main() -> None:
     args.output.write_text(json.dumps(report, indent=2) + "\n")
 
 
-def run(url: str, data_dir: Path, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def run(
+    url: str, data_dir: Path, args: argparse.Namespace, tmp: Path, api_pid: int
+) -> dict[str, Any]:
     started = time.perf_counter()
     token, song_ids = prepare(url)
     prepared = time.perf_counter() - started
     results: dict[str, Any] = {}
-    results["__typename"] = wrk(url, args, "post.lua", {"WRK_BODY": body(FLOOR)})
+    results["__typename"] = timed(api_pid, url, args, "post.lua", {"WRK_BODY": body(FLOOR)})
     wanted = set(args.only or [*OPERATIONS, "recordInteraction"])
     for name, query in OPERATIONS.items():
         if name in wanted:
             env = {"WRK_BODY": body(query), "WRK_TOKEN": token}
-            results[name] = wrk(url, args, "post.lua", env)
+            results[name] = timed(api_pid, url, args, "post.lua", env)
     if "recordInteraction" in wanted:
         acks = tmp / "acks.txt"
-        results["recordInteraction"] = wrk(
+        results["recordInteraction"] = timed(
+            api_pid,
             url,
             args,
             "record.lua",
@@ -177,6 +182,25 @@ def graphql(
     return data
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of one process so far (/proc/<pid>/stat, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(
+    pid: int, url: str, args: argparse.Namespace, script: str, env: dict[str, str]
+) -> dict[str, Any]:
+    """wrk's figures plus the API process's CPU per request (one worker: `serve` itself)."""
+    before = cpu_seconds(pid)
+    figures = wrk(url, args, script, env)
+    spent = cpu_seconds(pid) - before
+    figures["api_cpu_ms_per_request"] = (
+        round(spent * 1000 / figures["requests"], 3) if figures["requests"] else None
+    )
+    return figures
+
+
 def wrk(url: str, args: argparse.Namespace, script: str, env: dict[str, str]) -> dict[str, Any]:
     command = [
         "wrk",
@@ -232,11 +256,16 @@ def online_metrics(url: str) -> dict[str, float]:
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"wrk {report['wrk']}")
-    print(f"{'operation':<20} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'operation':<20} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'API CPU ms/req':>15}"
+    )
     for name, r in report["results"].items():
+        cpu = r.get("api_cpu_ms_per_request")
         print(
             f"{name:<20} {r['rps']:>9.1f} {r['ratio_to_floor']:>7.3f} {r['p50_ms']:>8.1f}"
             f" {r['p99_ms']:>8.1f} {r['errors'] + r['socket_errors']:>7}"
+            f" {cpu if cpu is not None else '':>15}"
         )
     record = report["results"].get("recordInteraction")
     if record is None:

@@ -16,10 +16,12 @@ Mutations are not cut short halfway; their work is bounded by their own limits.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -278,6 +280,43 @@ def charge_list(info: Info[Any, Any], length: int, estimated: int) -> None:
     meter.charge((length - estimated) * (per_item + DB_SONG_PRICE))
 
 
+class Estimates:
+    """The estimates of recent operations: the same document, operation, variables and
+    catalog size always cost the same, and walking a page's selection again took a few
+    percent of its request's CPU. Bounded, and only small variable sets are kept (a key
+    holds them)."""
+
+    SIZE = 512
+    MAX_VARIABLES_KEY = 1024  # characters of JSON
+
+    def __init__(self) -> None:
+        self._known: LRUCache[tuple[int, str | None, str, int], tuple[DocumentNode, int]] = (
+            LRUCache(maxsize=self.SIZE)
+        )
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        catalog_size: int,
+    ) -> int:
+        try:
+            values = json.dumps(variables or {}, sort_keys=True)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or len(values) > self.MAX_VARIABLES_KEY:
+            return operation_cost(schema, document, operation_name, variables, catalog_size)
+        key = (id(document), operation_name, values, catalog_size)
+        known = self._known.get(key)
+        if known is not None and known[0] is document:  # the id is the same document's
+            return known[1]
+        cost = operation_cost(schema, document, operation_name, variables, catalog_size)
+        self._known[key] = (document, cost)
+        return cost
+
+
 class _Client(Protocol):
     """What the cost extension needs from the request context."""
 
@@ -299,10 +338,12 @@ class QueryCostLimiter(SchemaExtension):
         max_cost: int,
         budget: CostBudget | None = None,
         query_timeout: float | None = None,
+        estimates: Estimates | None = None,
     ) -> None:
         self.max_cost = max_cost
         self.budget = budget
         self.query_timeout = query_timeout
+        self.estimates = estimates or Estimates()
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -312,7 +353,7 @@ class QueryCostLimiter(SchemaExtension):
         keys: list[str] = []
         if document is not None and context.result is None:
             size = client.catalog_size() if client else 0
-            cost = operation_cost(
+            cost = self.estimates.cost(
                 context.schema._schema, document, context.operation_name, context.variables, size
             )
             keys = client.budget_keys() if client else []
@@ -354,7 +395,9 @@ def _refusal(message: str, **extensions: Any) -> ExecutionResult:
 def cost_extension(
     max_cost: int, budget: CostBudget | None, query_timeout: float | None
 ) -> Callable[[], SchemaExtension]:
+    estimates = Estimates()  # shared by every request of this schema
+
     def make() -> SchemaExtension:
-        return QueryCostLimiter(max_cost, budget, query_timeout)
+        return QueryCostLimiter(max_cost, budget, query_timeout, estimates)
 
     return make

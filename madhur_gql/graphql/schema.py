@@ -18,6 +18,7 @@ from madhur_gql.graphql.accounts import AccountMutation, AccountQuery
 from madhur_gql.graphql.admin import AdminMutation, AdminQuery
 from madhur_gql.graphql.catalog import CatalogQuery
 from madhur_gql.graphql.errors import ErrorPolicy
+from madhur_gql.graphql.execution import FastFieldsExecutor
 from madhur_gql.graphql.feedback import FeedbackMutation, FeedbackQuery
 from madhur_gql.graphql.generated import GeneratedQuery
 from madhur_gql.graphql.interactions import InteractionMutation, InteractionQuery
@@ -119,6 +120,7 @@ def build_schema(extensions: list[Extension] | None = None) -> Schema:
             partial(DocumentCache, documents),
         ],
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastFieldsExecutor,
     )
     schema.document_cache = documents
     return schema

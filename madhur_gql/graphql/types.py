@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 import strawberry
 from beanie import PydanticObjectId
+from lazy_model.nao import NAO
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -16,6 +18,7 @@ from madhur_gql.errors import BadUserInput
 from madhur_gql.graphql.context import Context
 from madhur_gql.graphql.cost import LIST_SIZE_HINTS, charge_list
 from madhur_gql.graphql.cursors import check_page_size, encode_cursor, window
+from madhur_gql.graphql.execution import plain_when_set
 from madhur_gql.graphql.spotify import CoverSize, spotify_track_info
 from madhur_gql.services.catalog import index as catalog_index
 from madhur_gql.services.catalog.songs import SongFilter
@@ -64,6 +67,32 @@ class AudioFeatures:
     loudness: float = strawberry.field(description="Average loudness in dB (about -60..0).")
     key: int = strawberry.field(description="Pitch class 0..11 (0 = C), -1 when unknown.")
     mode: int = strawberry.field(description="1 major, 0 minor.")
+
+
+SONG_FIELDS = (
+    "id",
+    "track_id",
+    "title",
+    "artist",
+    "album",
+    "genres",
+    "release_date",
+    "popularity",
+    "duration_ms",
+    "play_count",
+    "like_count",
+    "language",
+    "country",
+    "artist_id",
+    "audio",
+)
+_song_values = itemgetter(*SONG_FIELDS)
+
+
+def _parsed(values: tuple[object, ...]) -> bool:
+    """No field left for lazy parsing (by identity: `NAO in values` calls each value's
+    __eq__, pydantic's and ObjectId's in Python)."""
+    return id(NAO) not in map(id, values)
 
 
 @strawberry.type(description="A song of the catalog, with its audio features and counters.")
@@ -119,6 +148,7 @@ class Song:
     @strawberry.field(
         description="Whether the caller likes this song; false when anonymous.", graphql_type=bool
     )
+    @plain_when_set("liked")
     def liked_by_me(self, info: Info[Context, None]) -> bool | Awaitable[bool]:
         """At once when the page was marked (no awaiting per song); else batched per request."""
         if self.liked is not None:
@@ -151,6 +181,32 @@ class Song:
 
     @classmethod
     def from_document(cls, song: documents.Song) -> Song:
+        # A Beanie document reads each attribute through lazy_model's Python-level
+        # __getattribute__ (15 of them per song, 20 songs a page); a document whose fields
+        # are all parsed (the song store's, anything Beanie read without lazy parsing) holds
+        # them in its __dict__, read at C speed.
+        try:
+            values = _song_values(song.__dict__)
+        except KeyError:
+            values = (NAO,)
+        if _parsed(values):
+            return cls(
+                id=strawberry.ID(str(values[0])),
+                track_id=values[1],
+                title=values[2],
+                artist=values[3],
+                album=values[4],
+                genres=values[5],
+                release_date=values[6],
+                popularity=values[7],
+                duration_ms=values[8],
+                play_count=values[9],
+                like_count=values[10],
+                language=values[11],
+                country=values[12],
+                artist_id=values[13],
+                audio=values[14],
+            )
         return cls(
             id=strawberry.ID(str(song.id)),
             track_id=song.track_id,
@@ -174,13 +230,10 @@ class Song:
         """Look up the caller's likes of a whole page at once, if the query asks for them."""
         if not songs or not selects(info.selected_fields, "likedByMe"):
             return
-        loader = await info.context.liked_loader()
-        if loader is None:
-            liked = [False] * len(songs)
-        else:
-            liked = await loader.load_many([PydanticObjectId(s.id) for s in songs])
-        for song, flag in zip(songs, liked, strict=True):
-            song.liked = flag
+        ids = [PydanticObjectId(song.id) for song in songs]
+        liked = await info.context.liked_among(ids)
+        for song, song_id in zip(songs, ids, strict=True):
+            song.liked = song_id in liked
 
 
 async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:

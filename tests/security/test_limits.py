@@ -76,6 +76,23 @@ async def test_cost_multiplies_nested_pages(client: GraphQLClient) -> None:
     assert body["errors"][0]["extensions"]["cost"] > 10_000
 
 
+async def test_the_same_document_is_priced_by_its_variables_every_time(
+    client: GraphQLClient,
+) -> None:
+    """Estimates are remembered per document and variables: never one for the other."""
+    nested = (
+        "query($n: Int!) { artists(first: $n) { edges { node { name"
+        " songs(first: $n) { edges { node { id } } } } } } }"
+    )
+    for n in (100, 4, 100, 4, 100):
+        body = await client.execute(nested, {"n": n})
+        if n == 100:
+            assert codes(body) == ["QUERY_TOO_COMPLEX"], body
+        else:
+            assert not body.get("errors"), body
+            assert len(body["data"]["artists"]["edges"]) == 4
+
+
 async def test_cost_counts_unpaginated_lists(client: GraphQLClient) -> None:
     """Playlist.songs has no page argument but holds up to 1000 songs."""
     account = await new_account(client)

@@ -42,8 +42,9 @@ class SongBrowser:
             offset=offset,
             limit=limit,
         )
-        found = await self.songs.by_ids([PydanticObjectId(i) for i in ids])
-        songs = [found[key] for key in map(PydanticObjectId, ids) if key in found]
+        keys = [PydanticObjectId(i) for i in ids]
+        found = await self.songs.by_ids(keys)
+        songs = [found[key] for key in keys if key in found]
         return Page(items=songs, offset=offset, total=total)
 
     async def find_artists(self, *, offset: int, limit: int, search: str | None) -> Page[Artist]:

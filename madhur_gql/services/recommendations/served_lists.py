@@ -226,8 +226,9 @@ class ServedLists:
                 log.warning("served list heads not stored", lists=len(batch), error=str(error))
             impressions: Counter[tuple[str, str, str]] = Counter()
             for doc in batch:
+                day, kind = _day(doc["created_at"]), doc["kind"]
                 for source in doc["sources"]:
-                    impressions[(_day(doc["created_at"]), doc["kind"], source)] += 1
+                    impressions[(day, kind, source)] += 1
             await _increment({key: {"impressions": n} for key, n in impressions.items()})
 
     def attribute_soon(
