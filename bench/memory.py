@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import json
 import multiprocessing
@@ -167,6 +168,8 @@ def measure(
         engine = built.engine
         del built  # the service keeps the engine, not the snapshot's interaction ids
         after_engine = rss_mib()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # how much of it is free heap not handed back
+        trimmed = rss_mib()
         parts = {k: mib(v) for k, v in breakdown(engine, depth=1).items() if v >= 2**16}
         rollup = {k: mib(v) for k, v in smaps_rollup().items() if k in ROLLUP}
     return {
@@ -178,6 +181,7 @@ def measure(
         "engine_stats_index_bytes_mib": mib(int(engine.stats()["index_bytes"])),
         "engine_parts_mib": dict(sorted(parts.items(), key=lambda kv: -kv[1])),
         "process_rss_mib": round(after_engine, 1),
+        "engine_mib_after_malloc_trim": round(trimmed - before_engine, 1),
         "process_rss_above_start_mib": round(after_engine - base, 1),
         "smaps_rollup_mib": rollup,
     }
