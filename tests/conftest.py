@@ -95,7 +95,8 @@ class LiveServer:
 
     async def wait_ready(self, timeout: float = 240) -> None:
         """Until /readyz: a first start imports the catalog and builds while it serves."""
-        async with httpx.AsyncClient(base_url=self.url) as client:
+        # A probe loop with its own deadline: one slow answer (a loaded CI host) is not failure.
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
             deadline = asyncio.get_running_loop().time() + timeout
             while (await client.get("/readyz")).status_code != 200:
                 assert asyncio.get_running_loop().time() < deadline, "recommender never ready"
