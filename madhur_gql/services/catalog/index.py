@@ -5,6 +5,10 @@ in microseconds, and the page's documents are then fetched by `_id`. It is built
 same snapshot as the recommender and kept current by the writes that change songs.
 Edits mark it dirty; the numpy columns are rebuilt lazily on the next query.
 
+What it holds of each song is columns by row (columns.py), as the song store does, not an
+object per song (~400 bytes a song, 394 MiB at a million). A removed song's row is left
+unused: the columns built for queries hold only the songs held now, by position.
+
 Search shows each recording once (domain/recordings.py): a hit on any of its versions (a radio
 edit, a remaster) is the recording's canonical version, the most popular; the others are that
 song's ``versions``. Browsing without a search term lists every release.
@@ -13,9 +17,8 @@ song's ``versions``. Browsing without a search term lists every release.
 from __future__ import annotations
 
 import re
-import struct
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -23,13 +26,14 @@ from typing import Any
 import numpy as np
 from cachetools import LRUCache
 
-from madhur_gql.domain.recordings import canonical_versions, recording_digest, recording_key
+from madhur_gql.domain.recordings import recording_digest, recording_key
 from madhur_gql.domain.song_fields import FILTER_FEATURES, search_key
+from madhur_gql.services.catalog.columns import KEY_BYTES, Keys, Shared, Text, put
 from madhur_gql.services.catalog.fuzzy import ArtistMatcher
 from madhur_gql.services.catalog.songs import Range, SongFilter
 from madhur_gql.services.catalog.trending import TrendingScores
 
-NO_SONGS = np.zeros(0, dtype=np.int64)
+NO_SONGS = np.zeros(0, dtype=np.int32)
 SEARCH_CACHE_SIZE = 256  # distinct search terms whose matches are kept (per columns build)
 
 
@@ -41,22 +45,17 @@ class SongOrder(StrEnum):
     RELEASE_DATE = "RELEASE_DATE"  # newest first
 
 
-FEATURES = struct.Struct(f"<{len(FILTER_FEATURES)}f")  # a song's filter features, packed
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IndexedSong:
-    """What the index needs of one song. Values many songs share (artists, dates, genre
-    lists) are one object for all of them, and the features are 20 packed bytes, not a tuple
-    of floats: a million songs' worth of these is a few hundred MiB, not most of a GiB."""
+    """What the index holds of one song, read back from its columns (`CatalogIndex.songs`)."""
 
     id: str
     title_lc: str
     artist_lc: str
-    title_key: str  # search_key: what search compares (title_lc itself when the same)
+    title_key: str  # search_key: what search compares
     artist_key: str
     genres: tuple[str, ...]
-    features: bytes  # FEATURES: float32 in FILTER_FEATURES order
+    features: tuple[float, ...]  # float32, in FILTER_FEATURES order
     popularity: int
     release_date: str
     artist_id: str
@@ -65,78 +64,94 @@ class IndexedSong:
     # what a song's versions share: domain.recordings.recording_key as its 64-bit digest
     recording: int
 
-    @classmethod
-    def from_document(
-        cls, doc: Mapping[str, Any], shared: dict[Any, Any] | None = None
-    ) -> IndexedSong:
-        """`shared` holds one copy of each repeated value (the index keeps one for all)."""
-        pool = shared if shared is not None else {}
 
-        def one(value: Any) -> Any:
-            return pool.setdefault(value, value)
+@dataclass(slots=True)
+class _Coded:
+    """A shared column at each position: its code, and the values the codes stand for."""
 
-        artist: str = doc["artist"]
-        artist_key = pool.get(("search key", artist))
-        if artist_key is None:
-            artist_key = pool[("search key", artist)] = one(search_key(artist))
-        title_lc = doc.get("title_lc") or doc["title"].lower()
-        title_key = search_key(doc["title"])
-        audio = doc["audio"]
-        return cls(
-            id=str(doc["_id"]),
-            title_lc=title_lc,
-            artist_lc=one(doc.get("artist_lc") or artist.lower()),
-            title_key=title_lc if title_key == title_lc else title_key,
-            artist_key=artist_key,
-            genres=one(tuple(doc.get("genres") or ())),
-            features=FEATURES.pack(*(float(audio[name]) for name in FILTER_FEATURES)),
-            popularity=int(doc.get("popularity") or 0),
-            release_date=one(doc.get("release_date") or ""),
-            artist_id=one(str(doc.get("artist_id") or "")),
-            language=one(doc.get("language") or ""),
-            country=one(doc.get("country") or ""),
-            recording=recording_digest(recording_key(doc["title"], doc["artist"])),
+    codes: np.ndarray
+    values: Sequence[Any]
+
+    def where(self, matches: np.ndarray) -> np.ndarray:
+        """The positions' mask, from `matches`: one bool per value (each tested once)."""
+        return matches[self.codes]
+
+
+class _Groups:
+    """Positions by a shared column's code: one array of positions in code order and where
+    each code's start, not an array per value (250k of them at 1M songs: 43 MiB)."""
+
+    def __init__(self, codes: np.ndarray, n_codes: int) -> None:
+        self._positions = np.argsort(codes, kind="stable").astype(np.int32)  # ascending within
+        self._bounds = np.searchsorted(codes[self._positions], np.arange(n_codes + 1)).astype(
+            np.int32
         )
+
+    def of(self, code: int | None) -> np.ndarray:
+        """The positions holding the code, ascending (none for None)."""
+        if code is None or code + 1 >= self._bounds.size:
+            return NO_SONGS
+        return self._positions[self._bounds[code] : self._bounds[code + 1]]
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self._bounds)
+
+    def last(self, codes: np.ndarray) -> np.ndarray:
+        """Each code's last position (codes that some position holds)."""
+        return self._positions[self._bounds[codes + 1] - 1]
 
 
 @dataclass(slots=True)
 class _Columns:
-    ids: list[str]
-    titles: list[str]  # search keys
-    artists: list[str]
-    search: _SearchText  # the same keys, as one string
-    artist_positions: dict[str, np.ndarray]  # artist search key -> song positions
+    rows: np.ndarray  # position -> row, ascending: the songs held; what follows is by position
+    search: _SearchText
+    artist_keys: _Groups  # by artist search key (search's fuzzy fallback)
+    artist_names: _Groups  # by lower-cased artist name
+    artist_ids: _Groups
     artist_matcher: ArtistMatcher
     features: np.ndarray  # (n, len(FILTER_FEATURES)) float32
     popularity: np.ndarray
-    # ASCII bytes (b"" when unknown), not numpy str: 4 bytes a character, 40 MiB of
-    # release dates alone at a million songs; positions below are int32 for the same reason
-    release_dates: np.ndarray  # ISO dates
-    languages: np.ndarray  # ISO 639-1 codes
-    countries: np.ndarray  # ISO 3166-1 alpha-2 codes
-    genre_masks: dict[str, np.ndarray]
-    # song positions by artist id and by lower-cased name (positions, not a mask of every
-    # song per artist: that was artists x songs bytes, most of a GiB at 1M songs)
-    artist_songs: dict[str, np.ndarray]
+    genres: _Coded  # genre lists
+    release_dates: _Coded  # ISO dates
+    languages: _Coded  # ISO 639-1 codes
+    countries: _Coded  # ISO 3166-1 alpha-2 codes
     orders: dict[SongOrder, np.ndarray]  # positions, best first (static orders only)
     genre_counts: list[tuple[str, int]]  # largest first
     artist_ranking: list[tuple[str, str]]  # (artist id, name's search key), most songs first
     canonical: np.ndarray  # position -> position of its recording's canonical version
-    versions: dict[str, list[str]]  # song id -> the other versions' ids, most popular first
+    # a canonical position -> its recording's positions, most popular first (2 or more)
+    versions: dict[int, np.ndarray]
     # TRENDING and LIKES orders, kept until their counters move: without it every such page
     # (and every alias of it) sorted the whole catalog again (60 ms at 28k songs).
     live_orders: dict[SongOrder, tuple[int, np.ndarray]] = field(default_factory=dict)
 
 
-@dataclass
 class CatalogIndex:
-    songs: dict[str, IndexedSong] = field(default_factory=dict)
-    likes: dict[str, int] = field(default_factory=dict)  # live counters: no rebuild needed
-    plays: dict[str, int] = field(default_factory=dict)
-    trending: TrendingScores = field(default_factory=TrendingScores)
-    _columns: _Columns | None = None
-    _shared: dict[Any, Any] = field(default_factory=dict)  # one copy of each repeated value
-    _likes_version: int = 0
+    def __init__(self) -> None:
+        self.likes: dict[str, int] = {}  # live counters: no rebuild needed
+        self.plays: dict[str, int] = {}
+        self.trending = TrendingScores()
+        self._columns: _Columns | None = None
+        self._likes_version = 0
+        self._empty()
+
+    def _empty(self) -> None:
+        """No songs: the per-row columns, fresh."""
+        self._keys = Keys()  # the song id's 12 bytes <-> its row
+        self._live = bytearray()  # a row: 1 while its song is held, 0 once removed
+        self._held = 0
+        self._title_lc = Text()
+        self._search = Text()  # a row: "title key\x1fartist key\n" (see _SearchText)
+        self._artist_lc = Shared()
+        self._artist_key = Shared()
+        self._artist_id = Shared()
+        self._genres = Shared()  # the song's genre list, as a tuple
+        self._release_date = Shared()
+        self._language = Shared()
+        self._country = Shared()
+        self._features = array("f")  # len(FILTER_FEATURES) a row
+        self._popularity = array("i")
+        self._recording = array("q")
 
     @classmethod
     def from_documents(cls, docs: Iterable[Mapping[str, Any]]) -> CatalogIndex:
@@ -147,17 +162,60 @@ class CatalogIndex:
 
     def replace_all(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Every song afresh (a saved read model that could not be brought up to date)."""
-        self.songs.clear()
+        self._empty()
         self.likes.clear()
         self.plays.clear()
         for doc in docs:
             self._store(doc)
         self._columns = None
 
+    def saved_state(self) -> dict[str, Any]:
+        """The songs' columns and counters, for `services/catalog/saved.py` (the trending
+        scores are replayed from recent plays; the query columns are rebuilt)."""
+        return {k: v for k, v in vars(self).items() if k not in ("trending", "_columns")}
+
+    @classmethod
+    def from_saved(cls, state: Mapping[str, Any]) -> CatalogIndex:
+        index = cls()
+        vars(index).update(state)
+        return index
+
     def _store(self, doc: Mapping[str, Any]) -> None:
-        song = IndexedSong.from_document(doc, self._shared)
-        self.songs[song.id] = song
-        self.set_counters(song.id, likes=doc.get("like_count"), plays=doc.get("play_count"))
+        song_id = str(doc["_id"])
+        key = _key(song_id)
+        if key is None:
+            raise ValueError(f"a song's id is an ObjectId, not {song_id!r}")
+        row = self._keys.row(key)
+        if row is None:
+            row = self._keys.add(key)
+            self._live.append(0)
+        if not self._live[row]:
+            self._live[row] = 1
+            self._held += 1
+        artist: str = doc["artist"]
+        artist_lc = doc.get("artist_lc") or artist.lower()
+        artist_key = search_key(artist)
+        title_lc = doc.get("title_lc") or doc["title"].lower()
+        self._title_lc.put(row, title_lc)
+        self._search.put(row, f"{search_key(doc['title'])}\x1f{artist_key}\n")
+        self._artist_lc.put(row, artist_lc)
+        # one string for both when they are the same (most names)
+        self._artist_key.put(row, artist_lc if artist_key == artist_lc else artist_key)
+        self._artist_id.put(row, str(doc.get("artist_id") or ""))
+        self._genres.put(row, tuple(doc.get("genres") or ()))
+        self._release_date.put(row, doc.get("release_date") or "")
+        self._language.put(row, doc.get("language") or "")
+        self._country.put(row, doc.get("country") or "")
+        audio = doc["audio"]
+        features = array("f", (float(audio[name]) for name in FILTER_FEATURES))
+        start = row * len(FILTER_FEATURES)
+        if start == len(self._features):
+            self._features.extend(features)
+        else:
+            self._features[start : start + len(FILTER_FEATURES)] = features
+        put(self._popularity, row, int(doc.get("popularity") or 0))
+        put(self._recording, row, recording_digest(recording_key(doc["title"], doc["artist"])))
+        self.set_counters(song_id, likes=doc.get("like_count"), plays=doc.get("play_count"))
 
     def set_counters(
         self, song_id: str, *, likes: int | None = None, plays: int | None = None
@@ -174,20 +232,56 @@ class CatalogIndex:
                 counts.pop(song_id, None)
 
     def __len__(self) -> int:
-        return len(self.songs)
+        return self._held
 
     def __contains__(self, song_id: object) -> bool:
-        return song_id in self.songs
+        return isinstance(song_id, str) and self._row(song_id) is not None
+
+    def _row(self, song_id: str) -> int | None:
+        """The row of a song held now."""
+        key = _key(song_id)
+        row = self._keys.row(key) if key is not None else None
+        return row if row is not None and self._live[row] else None
+
+    @property
+    def songs(self) -> Mapping[str, IndexedSong]:
+        """The songs held, by id, as read back from the columns (a view: built per access)."""
+        return _Songs(self)
+
+    def _song(self, row: int) -> IndexedSong:
+        title_key, _, artist_key = self._search.get(row)[:-1].partition("\x1f")
+        start = row * len(FILTER_FEATURES)
+        return IndexedSong(
+            id=self._keys.key(row).hex(),
+            title_lc=self._title_lc.get(row),
+            artist_lc=self._artist_lc.get(row),
+            title_key=title_key,
+            artist_key=artist_key,
+            genres=self._genres.get(row),
+            features=tuple(self._features[start : start + len(FILTER_FEATURES)]),
+            popularity=self._popularity[row],
+            release_date=self._release_date.get(row),
+            artist_id=self._artist_id.get(row),
+            language=self._language.get(row),
+            country=self._country.get(row),
+            recording=self._recording[row],
+        )
+
+    def _rows_held(self) -> Iterator[int]:
+        return (row for row, held in enumerate(self._live) if held)
 
     def upsert(self, doc: Mapping[str, Any]) -> None:
-        self._store(doc)
         self._columns = None
+        self._store(doc)
 
     def remove(self, song_id: str) -> None:
         self.likes.pop(song_id, None)
         self.plays.pop(song_id, None)
         self.trending.remove(song_id)
-        if self.songs.pop(song_id, None) is not None:
+        row = self._row(song_id)
+        if row is not None:
+            self._live[row] = 0
+            self._held -= 1
             self._columns = None
 
     def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
@@ -201,15 +295,41 @@ class CatalogIndex:
         return matching[offset : offset + limit], len(matching)
 
     def artist_song_count(self, artist_id: str) -> int:
-        positions = self._materialise().artist_songs.get(artist_id)
-        return int(positions.size) if positions is not None else 0
+        return int(self._artist_songs(self._materialise(), artist_id).size)
+
+    def _artist_songs(self, columns: _Columns, artist: str) -> np.ndarray:
+        """Positions of the songs whose lower-cased artist name or artist id is `artist`."""
+        named = columns.artist_names.of(self._artist_lc.code(artist))
+        if not artist:
+            return named
+        by_id = columns.artist_ids.of(self._artist_id.code(artist))
+        if not by_id.size or not named.size:
+            return by_id if by_id.size else named
+        return np.union1d(named, by_id)
 
     def genre_counts(self) -> list[tuple[str, int]]:
         return self._materialise().genre_counts
 
     def versions(self, song_id: str) -> list[str]:
         """The other releases of the song's recording, most popular first."""
-        return self._materialise().versions.get(song_id, [])
+        columns = self._materialise()
+        position = self._position(columns, song_id)
+        if position is None:
+            return []
+        group = columns.versions.get(int(columns.canonical[position]))
+        if group is None:
+            return []
+        return [self._id(columns, p) for p in group.tolist() if p != position]
+
+    def _position(self, columns: _Columns, song_id: str) -> int | None:
+        row = self._row(song_id)
+        if row is None:
+            return None
+        at = int(np.searchsorted(columns.rows, row))
+        return at if at < columns.rows.size and columns.rows[at] == row else None
+
+    def _id(self, columns: _Columns, position: int) -> str:
+        return self._keys.key(int(columns.rows[position])).hex()
 
     def query(
         self,
@@ -227,14 +347,17 @@ class CatalogIndex:
         artists whose name is a letter or two off (see fuzzy.py). A search, or a listing
         `once_per_recording`, holds each recording once (its canonical version)."""
         columns = self._materialise()
-        n = len(columns.ids)
+        n = columns.rows.size
         mask = np.ones(n, dtype=bool)
         if song_filter is not None:
             mask &= self._filter_mask(columns, song_filter)
         if search:
             hits = np.flatnonzero(mask & columns.search.matching(search))
             if not hits.size:
-                near = [columns.artist_positions[a] for a in columns.artist_matcher.near(search)]
+                near = [
+                    columns.artist_keys.of(self._artist_key.code(a))
+                    for a in columns.artist_matcher.near(search)
+                ]
                 hits = np.concatenate(near) if near else hits
             mask &= _recordings_of(columns, hits)
         elif once_per_recording:
@@ -242,7 +365,7 @@ class CatalogIndex:
         ordered = self._order(columns, order)
         matching = ordered[mask[ordered]]
         page = matching[offset : offset + limit]
-        return [columns.ids[i] for i in page], int(matching.size)
+        return [self._id(columns, p) for p in page.tolist()], int(matching.size)
 
     def _order(self, columns: _Columns, order: SongOrder) -> np.ndarray:
         if order in columns.orders:
@@ -252,34 +375,58 @@ class CatalogIndex:
         if cached is not None and cached[0] == version:
             return cached[1]
         counts = self.likes if order is SongOrder.LIKES else self.trending.raw_scores()
-        values = np.array([counts.get(i, 0) for i in columns.ids], dtype=np.float64)
+        values = np.zeros(columns.rows.size, dtype=np.float64)
+        ids = list(counts)
+        positions, which = self._positions(columns, ids)
+        values[positions] = np.array([counts[ids[k]] for k in which.tolist()], dtype=np.float64)
         # Within equal counts, keep the popularity order (stable sort of the popularity order).
         by_popularity = columns.orders[SongOrder.POPULARITY]
         ordered = by_popularity[np.argsort(-values[by_popularity], kind="stable")]
         columns.live_orders[order] = (version, ordered)
         return ordered
 
+    def _positions(self, columns: _Columns, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the held songs among `ids`, and where in `ids` each one is."""
+        keys: list[bytes] = []
+        which: list[int] = []
+        for k, song_id in enumerate(ids):
+            key = _key(song_id)
+            if key is not None:
+                keys.append(key)
+                which.append(k)
+        if not keys or not columns.rows.size:
+            return NO_SONGS, NO_SONGS
+        rows = self._keys.rows(keys)
+        at = np.minimum(np.searchsorted(columns.rows, rows), columns.rows.size - 1)
+        held = (rows >= 0) & (columns.rows[at] == rows)
+        return at[held], np.array(which)[held]
+
     def _filter_mask(self, columns: _Columns, song_filter: SongFilter) -> np.ndarray:
-        n = len(columns.ids)
-        none = np.zeros(n, dtype=bool)
+        n = columns.rows.size
         mask = np.ones(n, dtype=bool)
         if song_filter.genre:
-            mask &= columns.genre_masks.get(song_filter.genre, none)
+            genre = song_filter.genre
+            lists = columns.genres.values
+            mask &= columns.genres.where(np.array([genre in g for g in lists], dtype=bool))
         for artist in (song_filter.artist, song_filter.artist_id):
             if artist:
-                of_artist = none.copy()
-                of_artist[columns.artist_songs.get(artist, NO_SONGS)] = True
+                of_artist = np.zeros(n, dtype=bool)
+                of_artist[self._artist_songs(columns, artist)] = True
                 mask &= of_artist
+        dates = columns.release_dates
         if song_filter.released_after:
-            mask &= columns.release_dates >= _ascii(song_filter.released_after)
+            known = _ascii_column(dates.values)
+            mask &= dates.where(known >= _ascii(song_filter.released_after))
         if song_filter.released_before:
-            mask &= (columns.release_dates != b"") & (
-                columns.release_dates <= _ascii(song_filter.released_before)
-            )
-        if song_filter.language:
-            mask &= columns.languages == _ascii(song_filter.language)
-        if song_filter.country:
-            mask &= columns.countries == _ascii(song_filter.country)
+            known = _ascii_column(dates.values)
+            before = (known != b"") & (known <= _ascii(song_filter.released_before))
+            mask &= dates.where(before)
+        for coded, wanted in (
+            (columns.languages, song_filter.language),
+            (columns.countries, song_filter.country),
+        ):
+            if wanted:
+                mask &= coded.where(_ascii_column(coded.values, "S2") == _ascii(wanted))
         for name, bounds in song_filter.ranges.items():
             mask &= _range_mask(columns.features[:, FILTER_FEATURES.index(name)], bounds)
         return mask
@@ -287,88 +434,115 @@ class CatalogIndex:
     def _materialise(self) -> _Columns:
         if self._columns is not None:
             return self._columns
-        songs = list(self.songs.values())
-        n = len(songs)
-        features = np.frombuffer(b"".join(s.features for s in songs), dtype="<f4").reshape(
-            n, len(FILTER_FEATURES)
-        )
-        genre_masks: dict[str, np.ndarray] = {}
-        artist_songs: dict[str, list[int]] = {}
-        positions: dict[str, list[int]] = {}
-        for i, song in enumerate(songs):
-            positions.setdefault(song.artist_key, []).append(i)
-            for genre in song.genres:
-                genre_masks.setdefault(genre, np.zeros(n, dtype=bool))[i] = True
-            artist_songs.setdefault(song.artist_lc, []).append(i)
-            if song.artist_id and song.artist_id != song.artist_lc:
-                artist_songs.setdefault(song.artist_id, []).append(i)
-        ids = [s.id for s in songs]
-        popularity = np.array([s.popularity for s in songs], dtype=np.int32)
-        keys = [s.recording for s in songs]
-        canonical = canonical_versions(keys, popularity.tolist(), ids)
-        members: dict[int, list[int]] = {}
-        for i, c in enumerate(canonical):
-            members.setdefault(c, []).append(i)
-        versions: dict[str, list[str]] = {}
-        for group in members.values():
-            if len(group) > 1:
-                group.sort(key=lambda i: (-int(popularity[i]), ids[i]))
-                for i in group:
-                    versions[ids[i]] = [ids[j] for j in group if j != i]
-        # Ties broken by id so that pages never overlap or skip.
-        by_id = np.argsort(np.array(ids, dtype=object), kind="stable")
+        rows = np.flatnonzero(np.frombuffer(bytes(self._live), dtype=np.uint8)).astype(np.int32)
+        n = rows.size
+        width = len(FILTER_FEATURES)
+        features = np.frombuffer(self._features, dtype=np.float32).reshape(-1, width)[rows]
+        popularity = np.frombuffer(self._popularity, dtype=np.int32)[rows]
+        # Ties broken by id so that pages never overlap or skip (an id's bytes sort as its hex).
+        by_id = np.argsort(self._keys.column(rows), kind="stable")
+        id_rank = np.empty(n, dtype=np.int64)
+        id_rank[by_id] = np.arange(n)
+        titles = self._title_lc.encoded(rows)  # UTF-8 sorts as the strings do
+        by_title = sorted(by_id.tolist(), key=titles.__getitem__)  # stable: then by id
+        del titles
+        dates = _Coded(self._release_date.codes(rows), self._release_date.values)
         orders = {
             SongOrder.POPULARITY: by_id[np.argsort(-popularity[by_id], kind="stable")].astype(
                 np.int32
             ),
-            SongOrder.TITLE: np.array(
-                sorted(range(n), key=lambda i: (songs[i].title_lc, ids[i])), dtype=np.int32
-            ),
-            SongOrder.RELEASE_DATE: np.array(
-                sorted(range(n), key=lambda i: (songs[i].release_date, ids[i]), reverse=True),
-                dtype=np.int32,
-            ),
+            SongOrder.TITLE: np.array(by_title, dtype=np.int32),
+            SongOrder.RELEASE_DATE: np.lexsort((id_rank, _ranks(dates.values)[dates.codes]))[
+                ::-1
+            ].astype(np.int32),
         }
+        del by_title
+        canonical, versions = _recordings(
+            np.frombuffer(self._recording, dtype=np.int64)[rows], popularity, id_rank
+        )
+        genres = _Coded(self._genres.codes(rows), self._genres.values)
+        key_codes = self._artist_key.codes(rows)
+        artist_keys = _Groups(key_codes, len(self._artist_key.values))
+        artist_ids = _Groups(self._artist_id.codes(rows), len(self._artist_id.values))
         self._columns = _Columns(
-            ids=ids,
-            titles=[s.title_key for s in songs],
-            artists=[s.artist_key for s in songs],
-            search=_SearchText([s.title_key for s in songs], [s.artist_key for s in songs]),
-            artist_positions={k: np.array(v, dtype=np.int32) for k, v in positions.items()},
-            artist_matcher=ArtistMatcher(positions),
+            rows=rows,
+            search=_SearchText(self._search, rows),
+            artist_keys=artist_keys,
+            artist_names=_Groups(self._artist_lc.codes(rows), len(self._artist_lc.values)),
+            artist_ids=artist_ids,
+            artist_matcher=ArtistMatcher(
+                self._artist_key.values[c] for c in np.flatnonzero(artist_keys.counts()).tolist()
+            ),
             features=features,
             popularity=popularity,
-            release_dates=_ascii_column([s.release_date for s in songs]),
-            languages=_ascii_column([s.language for s in songs], "S2"),
-            countries=_ascii_column([s.country for s in songs], "S2"),
-            genre_masks=genre_masks,
-            artist_songs={k: np.array(v, dtype=np.int32) for k, v in artist_songs.items()},
+            genres=genres,
+            release_dates=dates,
+            languages=_Coded(self._language.codes(rows), self._language.values),
+            countries=_Coded(self._country.codes(rows), self._country.values),
             orders=orders,
-            genre_counts=sorted(
-                ((genre, int(mask.sum())) for genre, mask in genre_masks.items()),
-                key=lambda item: (-item[1], item[0]),
-            ),
-            artist_ranking=_artist_ranking(songs),
-            canonical=np.asarray(canonical, dtype=np.int32).reshape(n),
+            genre_counts=_genre_counts(genres),
+            artist_ranking=self._artist_ranking(artist_ids, key_codes),
+            canonical=canonical,
             versions=versions,
         )
         return self._columns
+
+    def _artist_ranking(self, by_id: _Groups, key_codes: np.ndarray) -> list[tuple[str, str]]:
+        """(artist id, its name's search key: its latest song's), most songs first."""
+        ids, keys = self._artist_id.values, self._artist_key.values
+        per_code = by_id.counts()
+        held = np.flatnonzero(per_code)
+        counts: dict[str, int] = {}
+        names: dict[str, str] = {}
+        for code, count, name in zip(
+            held.tolist(),
+            per_code[held].tolist(),
+            key_codes[by_id.last(held)].tolist(),
+            strict=True,
+        ):
+            if ids[code]:
+                counts[ids[code]] = count
+                names[ids[code]] = keys[name]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
+        return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+
+
+class _Songs(Mapping[str, IndexedSong]):
+    def __init__(self, index: CatalogIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, song_id: str) -> IndexedSong:
+        row = self._index._row(song_id)
+        if row is None:
+            raise KeyError(song_id)
+        return self._index._song(row)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._index._keys.key(row).hex() for row in self._index._rows_held())
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 class _SearchText:
     """Substring search over every title and artist at C speed, recent terms remembered.
 
-    A loop of `term in title` over 28k songs took 50 ms a query. Here all rows are one string
-    ("title\x1fartist\n" each): one regular-expression scan finds the matches and a binary
-    search over the row offsets maps them to rows. A term holds neither separator, so it
-    matches inside one field of one row, as `term in title or term in artist` would.
+    A loop of `term in title` over 28k songs took 50 ms a query. Here all rows are one buffer
+    (the index's search column, UTF-8 "title\x1fartist\n" a row): one regular-expression scan
+    finds the matches and a binary search over the rows' starts maps them to rows. A term
+    holds neither separator, so it matches inside one field of one row, as `term in title or
+    term in artist` would (and a UTF-8 match is a match of the strings). Bytes no row of the
+    songs held owns (a removed song's, an edited one's old line) are skipped by their ends.
     """
 
-    def __init__(self, titles: list[str], artists: list[str]) -> None:
-        rows = [f"{t}\x1f{a}\n" for t, a in zip(titles, artists, strict=True)]
-        self._text = "".join(rows)
-        self._starts = np.cumsum([0, *map(len, rows)])[:-1].astype(np.int64)
-        self._n = len(rows)
+    def __init__(self, text: Text, rows: np.ndarray) -> None:
+        starts, ends = text.spans(rows)
+        by_start = np.argsort(starts, kind="stable")  # the rows' order unless edits moved some
+        self._text = text
+        self._starts = starts[by_start]
+        self._ends = ends[by_start]
+        self._positions = by_start.astype(np.int32)
+        self._n = rows.size
         self._recent: LRUCache[str, np.ndarray] = LRUCache(maxsize=SEARCH_CACHE_SIZE)
 
     def matching(self, term: str) -> np.ndarray:
@@ -378,20 +552,64 @@ class _SearchText:
             return cached
         mask = np.zeros(self._n, dtype=bool)
         clean = term.replace("\x1f", "").replace("\n", "")
-        if clean:
-            offsets = [m.start() for m in re.finditer(re.escape(clean), self._text)]
-            if offsets:
-                mask[np.searchsorted(self._starts, offsets, side="right") - 1] = True
+        if clean and self._n:
+            pattern = re.escape(clean.encode())
+            found = [m.start() for m in re.finditer(pattern, self._text.buffer)]
+            if found:
+                offsets = np.array(found, dtype=np.int64)
+                at = np.searchsorted(self._starts, offsets, side="right") - 1
+                inside = (at >= 0) & (offsets < self._ends[np.maximum(at, 0)])
+                mask[self._positions[at[inside]]] = True
         mask.setflags(write=False)
         self._recent[term] = mask
         return mask
 
 
-def _artist_ranking(songs: list[IndexedSong]) -> list[tuple[str, str]]:
-    counts = Counter(song.artist_id for song in songs if song.artist_id)
-    names = {song.artist_id: song.artist_key for song in songs if song.artist_id}
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
-    return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
+def _key(song_id: str) -> bytes | None:
+    """A song id's 12 bytes (None for what is not an ObjectId's hex, as `str` writes it)."""
+    if len(song_id) != 2 * KEY_BYTES:
+        return None
+    try:
+        key = bytes.fromhex(song_id)
+    except ValueError:
+        return None
+    return key if len(key) == KEY_BYTES and key.hex() == song_id else None
+
+
+def _ranks(values: Sequence[str]) -> np.ndarray:
+    """Each value's place among them all, in string order."""
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return ranks
+
+
+def _recordings(
+    recording: np.ndarray, popularity: np.ndarray, id_rank: np.ndarray
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Each position's canonical version (the most popular of its recording, then the smallest
+    id, as `domain.recordings.canonical_versions` picks) and the recordings of 2+ versions."""
+    n = recording.size
+    grouped = np.lexsort((id_rank, -popularity.astype(np.int64), recording)).astype(np.int32)
+    first = np.ones(n, dtype=bool)
+    first[1:] = recording[grouped][1:] != recording[grouped][:-1]
+    starts = np.flatnonzero(first)
+    canonical = np.empty(n, dtype=np.int32)
+    canonical[grouped] = grouped[starts[np.cumsum(first) - 1]]
+    sizes = np.diff(np.append(starts, n))
+    versions = {
+        int(grouped[start]): grouped[start : start + size]
+        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True)
+    }
+    return canonical, versions
+
+
+def _genre_counts(genres: _Coded) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    per_list = np.bincount(genres.codes, minlength=len(genres.values)).tolist()
+    for genre_list, count in zip(genres.values, per_list, strict=True):
+        for genre in set(genre_list) if count else ():
+            counts[genre] = counts.get(genre, 0) + count
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _ascii(value: str) -> bytes:
@@ -399,14 +617,14 @@ def _ascii(value: str) -> bytes:
     return value.encode("ascii", "replace")
 
 
-def _ascii_column(values: list[str], dtype: str = "S") -> np.ndarray:
+def _ascii_column(values: Sequence[str], dtype: str = "S") -> np.ndarray:
     encoded = [v.encode("ascii", "replace") for v in values]
     return np.array(encoded, dtype=dtype) if encoded else np.zeros(0, dtype=dtype)
 
 
 def _recordings_of(columns: _Columns, hits: np.ndarray) -> np.ndarray:
     """The canonical versions of the hits' recordings, as a mask: one entry a recording."""
-    found = np.zeros(len(columns.ids), dtype=bool)
+    found = np.zeros(columns.rows.size, dtype=bool)
     found[columns.canonical[hits]] = True
     return found
 

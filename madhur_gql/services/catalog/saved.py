@@ -15,24 +15,24 @@ import os
 import pickle
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from madhur_gql.services.catalog.index import CatalogIndex, IndexedSong
+from madhur_gql.services.catalog.index import CatalogIndex
 from madhur_gql.services.catalog.store import NUMBERS, SHARED, TEXT, TIMES, SongStore
 
 log = structlog.get_logger(__name__)
 
-FORMAT = 2  # bump when what is saved changes meaning
+FORMAT = 3  # bump when what is saved changes meaning (3: the index as columns)
 
 
 def layout() -> tuple[Any, ...]:
     """What a saved file's records look like; a file with another layout is not loaded."""
     columns = (TEXT, SHARED, NUMBERS, TIMES)
-    return (FORMAT, columns, tuple(f.name for f in fields(IndexedSong)))
+    return (FORMAT, columns, tuple(sorted(CatalogIndex().saved_state())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def save(
     state = {
         "layout": layout(),
         "resume_token": dict(resume_token),
-        "index": (index.songs, index.likes, index.plays),
+        "index": index.saved_state(),
         "store": store.saved_state(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,8 +67,7 @@ def load(path: Path) -> SavedReadModel | None:
         if state.get("layout") != layout():
             log.info("saved read model has another layout: reading the songs", file=str(path))
             return None
-        songs, likes, plays = state["index"]
-        index = CatalogIndex(songs=songs, likes=likes, plays=plays)
+        index = CatalogIndex.from_saved(state["index"])
         return SavedReadModel(state["resume_token"], index, SongStore.from_saved(state["store"]))
     except FileNotFoundError:
         return None

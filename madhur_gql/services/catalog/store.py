@@ -17,7 +17,7 @@ rare next to the catalog's size); a removed song's row is left unused.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from cachetools import LRUCache
 from madhur_gql.documents import AudioFeatures, Song
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import NotFound
+from madhur_gql.services.catalog.columns import Shared, Text, put
 
 FETCH_BATCH = 500  # ids per `$in` when a song is not in memory yet
 READY_SONGS = 50_000  # songs kept as ready documents (the hot set)
@@ -43,55 +44,6 @@ SHARED = tuple(
 )
 LISTS = frozenset(name for name in SHARED if Song.model_fields[name].default_factory is list)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class _Text:
-    """One string per row, all rows' UTF-8 in one buffer (a str object costs ~50 bytes)."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        # 32-bit offsets (a buffer of up to 4 GiB: ~100M titles): 8 bytes a row, not 16
-        self._starts = array("I")
-        self._ends = array("I")
-
-    def put(self, row: int, value: str) -> None:
-        """Row `row`'s string (a new row when `row` is the next one)."""
-        start = len(self._buffer)
-        self._buffer += value.encode()
-        _put(self._starts, row, start)
-        _put(self._ends, row, len(self._buffer))
-
-    def get(self, row: int) -> str:
-        return self._buffer[self._starts[row] : self._ends[row]].decode()
-
-
-class _Shared:
-    """A field whose values many songs share: each distinct value once, a code per row."""
-
-    def __init__(self) -> None:
-        self._values: list[Any] = []
-        self._codes: dict[Hashable, int] = {}
-        self._rows = array("i")
-
-    def _code(self, value: Hashable) -> int:
-        code = self._codes.get(value)
-        if code is None:
-            code = self._codes[value] = len(self._values)
-            self._values.append(value)
-        return code
-
-    def put(self, row: int, value: Hashable) -> None:
-        _put(self._rows, row, self._code(value))
-
-    def get(self, row: int) -> Any:
-        return self._values[self._rows[row]]
-
-
-def _put(column: array[Any], row: int, value: Any) -> None:
-    if row == len(column):
-        column.append(value)
-    else:
-        column[row] = value
 
 
 def _key(song_id: object) -> bytes | None:
@@ -111,8 +63,8 @@ class SongStore:
     def __init__(self, ready: int = READY_SONGS) -> None:
         self._rows: dict[bytes, int] = {}  # the song id's 12 bytes -> its row
         self._size = 0  # rows used (removed songs' included)
-        self._text = {name: _Text() for name in TEXT}
-        self._shared = {name: _Shared() for name in SHARED}
+        self._text = {name: Text() for name in TEXT}
+        self._shared = {name: Shared() for name in SHARED}
         self._numbers = {name: array("q") for name in NUMBERS}
         self._times = {name: array("q") for name in TIMES}
         self._audio = array("d")  # len(AUDIO) per row
@@ -170,10 +122,10 @@ class SongStore:
                 value = PydanticObjectId(value)
             shared.put(row, value)
         for name, numbers in self._numbers.items():
-            _put(numbers, row, int(_value(doc, name) or 0))
+            put(numbers, row, int(_value(doc, name) or 0))
         for name, times in self._times.items():
             at = _value(doc, name)
-            _put(times, row, _micros(at if isinstance(at, datetime) else _default(name)))
+            put(times, row, _micros(at if isinstance(at, datetime) else _default(name)))
         audio = array("d", (float(doc["audio"][name]) for name in AUDIO))
         start = row * len(AUDIO)
         if start == len(self._audio):
