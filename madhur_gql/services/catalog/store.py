@@ -28,7 +28,7 @@ from cachetools import LRUCache
 from madhur_gql.documents import AudioFeatures, Song
 from madhur_gql.domain.ids import parse_object_id
 from madhur_gql.errors import NotFound
-from madhur_gql.services.catalog.columns import Shared, Text, put
+from madhur_gql.services.catalog.columns import Keys, Shared, Text, put
 
 FETCH_BATCH = 500  # ids per `$in` when a song is not in memory yet
 READY_SONGS = 50_000  # songs kept as ready documents (the hot set)
@@ -61,8 +61,10 @@ def _micros(at: datetime) -> int:
 
 class SongStore:
     def __init__(self, ready: int = READY_SONGS) -> None:
-        self._rows: dict[bytes, int] = {}  # the song id's 12 bytes -> its row
-        self._size = 0  # rows used (removed songs' included)
+        # the song id's 12 bytes <-> its row (a dict of them was ~110 bytes a song)
+        self._keys = Keys()
+        self._live = bytearray()  # a row: 1 while its song is held, 0 once removed
+        self._held = 0
         self._text = {name: Text() for name in TEXT}
         self._shared = {name: Shared() for name in SHARED}
         self._numbers = {name: array("q") for name in NUMBERS}
@@ -71,11 +73,16 @@ class SongStore:
         self._ready: LRUCache[PydanticObjectId, Song] = LRUCache(maxsize=ready)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._held
 
     def __contains__(self, song_id: object) -> bool:
         key = _key(song_id)
-        return key is not None and key in self._rows
+        return key is not None and self._row(key) is not None
+
+    def _row(self, key: bytes) -> int | None:
+        """The row of a song held now."""
+        row = self._keys.row(key)
+        return row if row is not None and self._live[row] else None
 
     def load(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Columns only: documents are built when first served (start-up stays quick)."""
@@ -108,10 +115,13 @@ class SongStore:
 
     def _write(self, doc: Mapping[str, Any]) -> int:
         key = ObjectId(doc["_id"]).binary
-        row = self._rows.get(key)
+        row = self._keys.row(key)
         if row is None:
-            row = self._rows[key] = self._size
-            self._size += 1
+            row = self._keys.add(key)
+            self._live.append(0)
+        if not self._live[row]:
+            self._live[row] = 1
+            self._held += 1
         for name, text in self._text.items():
             text.put(row, str(_value(doc, name)))
         for name, shared in self._shared.items():
@@ -157,14 +167,17 @@ class SongStore:
         return song
 
     def remove(self, song_id: PydanticObjectId) -> None:
-        self._rows.pop(song_id.binary, None)
+        row = self._row(song_id.binary)
+        if row is not None:
+            self._live[row] = 0
+            self._held -= 1
         self._ready.pop(song_id, None)
 
     def set_counters(
         self, song_id: PydanticObjectId, *, likes: int | None = None, plays: int | None = None
     ) -> None:
         """Absolute values, so applying one change twice (own write, its echo) is harmless."""
-        row = self._rows.get(song_id.binary)
+        row = self._row(song_id.binary)
         if row is None:
             return
         ready = self._ready.get(song_id)
@@ -178,10 +191,11 @@ class SongStore:
                 ready.play_count = int(plays)
 
     def cached(self, song_id: PydanticObjectId) -> Song | None:
-        row = self._rows.get(song_id.binary)
-        if row is None:
-            return None
-        return self._ready.get(song_id) or self._document(song_id, row)
+        ready = self._ready.get(song_id)  # a ready song is held (`remove` drops it)
+        if ready is not None:
+            return ready
+        row = self._row(song_id.binary)
+        return self._document(song_id, row) if row is not None else None
 
     async def by_ids(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
         found: dict[PydanticObjectId, Song] = {}
@@ -204,7 +218,7 @@ class SongStore:
         return found[oid]
 
     async def exists(self, song_id: PydanticObjectId) -> bool:
-        return song_id.binary in self._rows or bool(await self._fetch([song_id]))
+        return self._row(song_id.binary) is not None or bool(await self._fetch([song_id]))
 
     async def _fetch(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
         unique = list(dict.fromkeys(ids))
