@@ -1,0 +1,45 @@
+"""The read model's columns by row: ids found by binary search, stale bytes never matched."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from bson import ObjectId
+
+from madhur_gql.services.catalog import columns
+from madhur_gql.services.catalog.columns import Keys
+from madhur_gql.services.catalog.index import CatalogIndex
+
+
+def test_keys_find_every_row_before_and_after_they_are_sorted_in() -> None:
+    rng = random.Random(7)
+    # trailing NULs included: numpy's bytes column drops them from an element read back
+    wanted = [rng.randbytes(11) + bytes([i % 3]) for i in range(3 * columns.SETTLE_MIN)]
+    wanted += [bytes(12), b"\x00" * 11 + b"\x01"]
+    keys = Keys()
+    rows = [keys.add(key) for key in wanted]
+    assert rows == list(range(len(wanted))) and len(keys) == len(wanted)
+    assert all(keys.row(key) == row for key, row in zip(wanted, rows, strict=True))
+    assert all(keys.key(row) == key for key, row in zip(wanted, rows, strict=True))
+    missing = [rng.randbytes(12) for _ in range(50)] + [b"\x00" * 11 + b"\x02"]
+    assert all(keys.row(key) is None for key in missing)
+    asked = [wanted[5], missing[0], wanted[-1], wanted[-2], missing[-1]]
+    assert keys.rows(asked).tolist() == [5, -1, len(wanted) - 1, len(wanted) - 2, -1]
+
+
+def song(title: str, **fields: Any) -> dict[str, Any]:
+    audio = dict.fromkeys(("energy", "valence", "danceability", "acousticness", "tempo"), 0.5)
+    return {"_id": ObjectId(), "title": title, "artist": "Kiro", "audio": audio, **fields}
+
+
+def test_an_edited_or_removed_songs_old_text_is_never_a_match() -> None:
+    edited, removed, kept = song("Old Name"), song("Gone Song"), song("Kept")
+    index = CatalogIndex.from_documents([edited, removed, kept])
+    index.upsert({**edited, "title": "New Name"})
+    index.remove(str(removed["_id"]))
+    assert index.query(search="old")[1] == 0 and index.query(search="gone")[1] == 0
+    assert index.query(search="new") == ([str(edited["_id"])], 1)
+    assert index.query(search="kiro")[1] == 2 and len(index) == 2
+    index.upsert(removed)  # back: its row again
+    assert index.query(search="gone") == ([str(removed["_id"])], 1) and len(index) == 3
