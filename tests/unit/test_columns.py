@@ -18,7 +18,7 @@ def test_keys_find_every_row_before_and_after_they_are_sorted_in() -> None:
     wanted = [rng.randbytes(11) + bytes([i % 3]) for i in range(3 * columns.SETTLE_MIN)]
     wanted += [bytes(12), b"\x00" * 11 + b"\x01"]
     keys = Keys()
-    rows = [keys.add(key) for key in wanted]
+    rows = [keys.hold(key) for key in wanted]
     assert rows == list(range(len(wanted))) and len(keys) == len(wanted)
     assert all(keys.row(key) == row for key, row in zip(wanted, rows, strict=True))
     assert all(keys.key(row) == key for key, row in zip(wanted, rows, strict=True))
@@ -26,6 +26,11 @@ def test_keys_find_every_row_before_and_after_they_are_sorted_in() -> None:
     assert all(keys.row(key) is None for key in missing)
     asked = [wanted[5], missing[0], wanted[-1], wanted[-2], missing[-1]]
     assert keys.rows(asked).tolist() == [5, -1, len(wanted) - 1, len(wanted) - 2, -1]
+    # dropped: not found, its row unused; held again: the same row
+    assert keys.drop(wanted[5]) == 5 and keys.drop(wanted[5]) is None
+    assert keys.row(wanted[5]) is None and keys.rows(asked[:1]).tolist() == [-1]
+    assert len(keys) == len(wanted) - 1 and 5 not in keys.held().tolist()
+    assert keys.hold(wanted[5]) == 5 and len(keys) == len(wanted)
 
 
 def song(title: str, **fields: Any) -> dict[str, Any]:

@@ -91,16 +91,20 @@ class Shared:
 
 
 class Keys:
-    """Songs' ids as 12-byte keys: row -> key (one buffer) and key -> row without a dict.
+    """Songs' ids as 12-byte keys: row -> key (one buffer) and key -> row without a dict,
+    and which rows' songs are held now (a removed song's row is left unused; it is its
+    key's again if the song comes back).
 
     A dict of a million 12-byte keys costs ~110 bytes a song; here a lookup is a binary search
     of a sorted copy of the keys with their rows (12 + 4 bytes a song, ~1 us) or of the few
     added since that copy was sorted, kept in a dict until they are an eighth of it (merged in
-    then: the sort of two sorted runs is a merge, 40 ms at 1M). A key keeps its row for good.
+    then: the sort of two sorted runs is a merge, 40 ms at 1M).
     """
 
     def __init__(self) -> None:
         self._keys = bytearray()  # KEY_BYTES a row
+        self._held = bytearray()  # a row: 1 while its key is held, 0 once dropped
+        self._count = 0  # rows held
         # numpy "S12" compares keys as bytes (a trailing NUL included, as all are 12 long);
         # an element read back loses its trailing NULs, so a hit is checked against `_keys`
         self._sorted = np.zeros(0, dtype=f"S{KEY_BYTES}")
@@ -108,13 +112,60 @@ class Keys:
         self._recent: dict[bytes, int] = {}
 
     def __len__(self) -> int:
-        return len(self._keys) // KEY_BYTES
+        """Keys held."""
+        return self._count
 
     def key(self, row: int) -> bytes:
         return bytes(self._keys[row * KEY_BYTES : (row + 1) * KEY_BYTES])
 
     def row(self, key: bytes) -> int | None:
-        """The key's row; None when no row holds it."""
+        """The row of a key held; None when it is not."""
+        row = self._find(key)
+        return row if row is not None and self._held[row] else None
+
+    def hold(self, key: bytes) -> int:
+        """The key's row, a new one for a key never held; held from now on."""
+        row = self._find(key)
+        if row is None:
+            row = self._add(key)
+        if not self._held[row]:
+            self._held[row] = 1
+            self._count += 1
+        return row
+
+    def drop(self, key: bytes) -> int | None:
+        """No longer held: the row it had (None when it was not held)."""
+        row = self.row(key)
+        if row is not None:
+            self._held[row] = 0
+            self._count -= 1
+        return row
+
+    def held(self) -> np.ndarray:
+        """The rows held, ascending."""
+        return np.flatnonzero(np.frombuffer(bytes(self._held), dtype=np.uint8)).astype(np.int32)
+
+    def rows(self, keys: Sequence[bytes]) -> np.ndarray:
+        """`row` of many keys at once (-1 where a key is not held)."""
+        found = np.array([self._recent.get(k, -1) for k in keys], dtype=np.int64)
+        if self._sorted.size and found.size:
+            wanted = np.array(keys, dtype=f"S{KEY_BYTES}")
+            at = np.minimum(self._sorted.searchsorted(wanted), self._sorted.size - 1)
+            candidates = self._sorted_rows[at]
+            ask = np.flatnonzero(found < 0)
+            hit = ask[self.column(candidates[ask]) == wanted[ask]]  # as bytes: see __init__
+            found[hit] = candidates[hit]
+        held = found >= 0
+        held[held] = np.frombuffer(bytes(self._held), dtype=np.uint8)[found[held]] == 1
+        return np.where(held, found, -1)
+
+    def column(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The rows' keys (every row's by default) as an "S12" array, which sorts as bytes."""
+        whole = np.frombuffer(self._keys, dtype=f"S{KEY_BYTES}")  # a view: not kept (_numpy)
+        return np.array(whole) if rows is None else whole[rows]
+
+    def _find(self, key: bytes) -> int | None:
+        """The key's row, held or not."""
         row = self._recent.get(key)
         if row is not None or len(key) != KEY_BYTES or not self._sorted.size:
             return row
@@ -123,34 +174,16 @@ class Keys:
             return int(self._sorted_rows[at])
         return None
 
-    def rows(self, keys: Sequence[bytes]) -> np.ndarray:
-        """`row` of many keys at once (-1 where none holds it)."""
-        found = np.array([self._recent.get(k, -1) for k in keys], dtype=np.int64)
-        if not self._sorted.size or not found.size:
-            return found
-        wanted = np.array(keys, dtype=f"S{KEY_BYTES}")
-        at = np.minimum(self._sorted.searchsorted(wanted), self._sorted.size - 1)
-        candidates = self._sorted_rows[at]
-        ask = np.flatnonzero(found < 0)
-        held = self.column(candidates[ask]) == wanted[ask]  # as bytes: see __init__
-        found[ask[held]] = candidates[ask[held]]
-        return found
-
-    def add(self, key: bytes) -> int:
-        """A new row for a key no row holds (see `row`); returns the row."""
+    def _add(self, key: bytes) -> int:
         if len(key) != KEY_BYTES:
             raise ValueError(f"a key is {KEY_BYTES} bytes, not {len(key)}")
-        row = len(self)
+        row = len(self._held)
         self._keys += key
+        self._held.append(0)
         self._recent[key] = row
         if len(self._recent) > max(SETTLE_MIN, self._sorted.size // 8):
             self._settle()
         return row
-
-    def column(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """The rows' keys (every row's by default) as an "S12" array, which sorts as bytes."""
-        whole = np.frombuffer(self._keys, dtype=f"S{KEY_BYTES}")  # a view: not kept (_numpy)
-        return np.array(whole) if rows is None else whole[rows]
 
     def _settle(self) -> None:
         added = np.fromiter(self._recent.values(), dtype=np.int32, count=len(self._recent))

@@ -137,9 +137,7 @@ class CatalogIndex:
 
     def _empty(self) -> None:
         """No songs: the per-row columns, fresh."""
-        self._keys = Keys()  # the song id's 12 bytes <-> its row
-        self._live = bytearray()  # a row: 1 while its song is held, 0 once removed
-        self._held = 0
+        self._keys = Keys()  # the song id's 12 bytes <-> its row, and the rows held
         self._title_lc = Text()
         self._search = Text()  # a row: "title key\x1fartist key\n" (see _SearchText)
         self._artist_lc = Shared()
@@ -185,13 +183,7 @@ class CatalogIndex:
         key = _key(song_id)
         if key is None:
             raise ValueError(f"a song's id is an ObjectId, not {song_id!r}")
-        row = self._keys.row(key)
-        if row is None:
-            row = self._keys.add(key)
-            self._live.append(0)
-        if not self._live[row]:
-            self._live[row] = 1
-            self._held += 1
+        row = self._keys.hold(key)
         artist: str = doc["artist"]
         artist_lc = doc.get("artist_lc") or artist.lower()
         artist_key = search_key(artist)
@@ -232,7 +224,7 @@ class CatalogIndex:
                 counts.pop(song_id, None)
 
     def __len__(self) -> int:
-        return self._held
+        return len(self._keys)
 
     def __contains__(self, song_id: object) -> bool:
         return isinstance(song_id, str) and self._row(song_id) is not None
@@ -240,8 +232,7 @@ class CatalogIndex:
     def _row(self, song_id: str) -> int | None:
         """The row of a song held now."""
         key = _key(song_id)
-        row = self._keys.row(key) if key is not None else None
-        return row if row is not None and self._live[row] else None
+        return self._keys.row(key) if key is not None else None
 
     @property
     def songs(self) -> Mapping[str, IndexedSong]:
@@ -267,9 +258,6 @@ class CatalogIndex:
             recording=self._recording[row],
         )
 
-    def _rows_held(self) -> Iterator[int]:
-        return (row for row, held in enumerate(self._live) if held)
-
     def upsert(self, doc: Mapping[str, Any]) -> None:
         self._columns = None
         self._store(doc)
@@ -278,10 +266,8 @@ class CatalogIndex:
         self.likes.pop(song_id, None)
         self.plays.pop(song_id, None)
         self.trending.remove(song_id)
-        row = self._row(song_id)
-        if row is not None:
-            self._live[row] = 0
-            self._held -= 1
+        key = _key(song_id)
+        if key is not None and self._keys.drop(key) is not None:
             self._columns = None
 
     def artists(self, search: str | None, offset: int, limit: int) -> tuple[list[str], int]:
@@ -434,7 +420,7 @@ class CatalogIndex:
     def _materialise(self) -> _Columns:
         if self._columns is not None:
             return self._columns
-        rows = np.flatnonzero(np.frombuffer(bytes(self._live), dtype=np.uint8)).astype(np.int32)
+        rows = self._keys.held()
         n = rows.size
         width = len(FILTER_FEATURES)
         features = np.frombuffer(self._features, dtype=np.float32).reshape(-1, width)[rows]
@@ -518,7 +504,7 @@ class _Songs(Mapping[str, IndexedSong]):
         return self._index._song(row)
 
     def __iter__(self) -> Iterator[str]:
-        return (self._index._keys.key(row).hex() for row in self._index._rows_held())
+        return (self._index._keys.key(row).hex() for row in self._index._keys.held().tolist())
 
     def __len__(self) -> int:
         return len(self._index)

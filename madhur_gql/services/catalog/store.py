@@ -63,8 +63,6 @@ class SongStore:
     def __init__(self, ready: int = READY_SONGS) -> None:
         # the song id's 12 bytes <-> its row (a dict of them was ~110 bytes a song)
         self._keys = Keys()
-        self._live = bytearray()  # a row: 1 while its song is held, 0 once removed
-        self._held = 0
         self._text = {name: Text() for name in TEXT}
         self._shared = {name: Shared() for name in SHARED}
         self._numbers = {name: array("q") for name in NUMBERS}
@@ -73,16 +71,11 @@ class SongStore:
         self._ready: LRUCache[PydanticObjectId, Song] = LRUCache(maxsize=ready)
 
     def __len__(self) -> int:
-        return self._held
+        return len(self._keys)
 
     def __contains__(self, song_id: object) -> bool:
         key = _key(song_id)
-        return key is not None and self._row(key) is not None
-
-    def _row(self, key: bytes) -> int | None:
-        """The row of a song held now."""
-        row = self._keys.row(key)
-        return row if row is not None and self._live[row] else None
+        return key is not None and self._keys.row(key) is not None
 
     def load(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Columns only: documents are built when first served (start-up stays quick)."""
@@ -115,13 +108,7 @@ class SongStore:
 
     def _write(self, doc: Mapping[str, Any]) -> int:
         key = ObjectId(doc["_id"]).binary
-        row = self._keys.row(key)
-        if row is None:
-            row = self._keys.add(key)
-            self._live.append(0)
-        if not self._live[row]:
-            self._live[row] = 1
-            self._held += 1
+        row = self._keys.hold(key)
         for name, text in self._text.items():
             text.put(row, str(_value(doc, name)))
         for name, shared in self._shared.items():
@@ -167,17 +154,14 @@ class SongStore:
         return song
 
     def remove(self, song_id: PydanticObjectId) -> None:
-        row = self._row(song_id.binary)
-        if row is not None:
-            self._live[row] = 0
-            self._held -= 1
+        self._keys.drop(song_id.binary)
         self._ready.pop(song_id, None)
 
     def set_counters(
         self, song_id: PydanticObjectId, *, likes: int | None = None, plays: int | None = None
     ) -> None:
         """Absolute values, so applying one change twice (own write, its echo) is harmless."""
-        row = self._row(song_id.binary)
+        row = self._keys.row(song_id.binary)
         if row is None:
             return
         ready = self._ready.get(song_id)
@@ -194,7 +178,7 @@ class SongStore:
         ready = self._ready.get(song_id)  # a ready song is held (`remove` drops it)
         if ready is not None:
             return ready
-        row = self._row(song_id.binary)
+        row = self._keys.row(song_id.binary)
         return self._document(song_id, row) if row is not None else None
 
     async def by_ids(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
@@ -218,7 +202,7 @@ class SongStore:
         return found[oid]
 
     async def exists(self, song_id: PydanticObjectId) -> bool:
-        return self._row(song_id.binary) is not None or bool(await self._fetch([song_id]))
+        return self._keys.row(song_id.binary) is not None or bool(await self._fetch([song_id]))
 
     async def _fetch(self, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Song]:
         unique = list(dict.fromkeys(ids))
