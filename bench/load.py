@@ -165,6 +165,7 @@ async def start_api(uri: str, workers: int, data_dir: Path) -> tuple[subprocess.
         "MADHUR_CLIENT_COST_BUDGET": "0",
         "MADHUR_REGISTER_MAX_PER_ADDRESS": "1000000",
     }
+    API_LOG.parent.mkdir(parents=True, exist_ok=True)  # bench/results is not in a fresh clone
     log = API_LOG.open("wb")
     process = subprocess.Popen([str(CLI), "serve"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
