@@ -1,6 +1,6 @@
 """The songs every listener reads, held in this process's memory: requests never fetch them.
 
-The store is columnar: one typed array per number field, the audio features in one float
+The store is columnar (columns.py): one typed array per number field, the audio features in one float
 array, each title (and track id, and lower-cased title) in one UTF-8 buffer with offsets,
 and the values many songs share (artists, albums, dates, genre lists) once each with a code
 per song. A Python object per song and field cost about 730 bytes a song; this is about 400,
