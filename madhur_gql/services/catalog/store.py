@@ -4,10 +4,9 @@ The store is columnar (columns.py): one typed array per number field, the audio 
 one float array, each title (and track id, and lower-cased title) in one UTF-8 buffer with
 offsets, the values many songs share (artists, albums, dates, genre lists) once each with a
 code per song, and the ids as one sorted 12-byte column, not a dict. A Python object per song
-and field cost about 730 bytes a song; this is about 390,
-so a million songs fit beside the recommender in a worker. The songs being served are kept
-ready as the documents the GraphQL layer reads (an LRU of READY_SONGS), built once from the
-columns, not parsed per request. Counters are kept current in place by the one door into
+and field cost about 730 bytes a song; this is about 390, so a million songs fit beside the
+recommender in a worker. The songs being served are kept ready as the documents the GraphQL
+layer reads (an LRU of READY_SONGS), built once from the columns, not parsed per request. Counters are kept current in place by the one door into
 memory (`services/live.py`). A song missing here (created by another process a moment ago)
 is looked up in the database, in bounded batches, and kept.
 
