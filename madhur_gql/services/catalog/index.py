@@ -154,17 +154,20 @@ class CatalogIndex:
     @classmethod
     def from_documents(cls, docs: Iterable[Mapping[str, Any]]) -> CatalogIndex:
         index = cls()
-        for doc in docs:
-            index._store(doc)
+        index._load(docs)
         return index
+
+    def _load(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        artist_keys: dict[str, str] = {}  # the artists' search keys, for this load only
+        for doc in docs:
+            self._store(doc, artist_keys)
 
     def replace_all(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Every song afresh (a saved read model that could not be brought up to date)."""
         self._empty()
         self.likes.clear()
         self.plays.clear()
-        for doc in docs:
-            self._store(doc)
+        self._load(docs)
         self._columns = None
 
     def saved_state(self) -> dict[str, Any]:
@@ -178,7 +181,7 @@ class CatalogIndex:
         vars(index).update(state)
         return index
 
-    def _store(self, doc: Mapping[str, Any]) -> None:
+    def _store(self, doc: Mapping[str, Any], artist_keys: dict[str, str] | None = None) -> None:
         song_id = str(doc["_id"])
         key = _key(song_id)
         if key is None:
@@ -186,7 +189,11 @@ class CatalogIndex:
         row = self._keys.hold(key)
         artist: str = doc["artist"]
         artist_lc = doc.get("artist_lc") or artist.lower()
-        artist_key = search_key(artist)
+        artist_key = artist_keys.get(artist) if artist_keys is not None else None
+        if artist_key is None:
+            artist_key = search_key(artist)
+            if artist_keys is not None:
+                artist_keys[artist] = artist_key
         title_lc = doc.get("title_lc") or doc["title"].lower()
         self._title_lc.put(row, title_lc)
         self._search.put(row, f"{search_key(doc['title'])}\x1f{artist_key}\n")
@@ -199,12 +206,12 @@ class CatalogIndex:
         self._language.put(row, doc.get("language") or "")
         self._country.put(row, doc.get("country") or "")
         audio = doc["audio"]
-        features = array("f", (float(audio[name]) for name in FILTER_FEATURES))
+        features = [float(audio[name]) for name in FILTER_FEATURES]
         start = row * len(FILTER_FEATURES)
         if start == len(self._features):
             self._features.extend(features)
         else:
-            self._features[start : start + len(FILTER_FEATURES)] = features
+            self._features[start : start + len(FILTER_FEATURES)] = array("f", features)
         put(self._popularity, row, int(doc.get("popularity") or 0))
         put(self._recording, row, recording_digest(recording_key(doc["title"], doc["artist"])))
         self.set_counters(song_id, likes=doc.get("like_count"), plays=doc.get("play_count"))

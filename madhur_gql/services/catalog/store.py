@@ -6,9 +6,10 @@ offsets, the values many songs share (artists, albums, dates, genre lists) once 
 code per song, and the ids as one sorted 12-byte column, not a dict. A Python object per song
 and field cost about 730 bytes a song; this is about 390, so a million songs fit beside the
 recommender in a worker. The songs being served are kept ready as the documents the GraphQL
-layer reads (an LRU of READY_SONGS), built once from the columns, not parsed per request. Counters are kept current in place by the one door into
-memory (`services/live.py`). A song missing here (created by another process a moment ago)
-is looked up in the database, in bounded batches, and kept.
+layer reads (an LRU of READY_SONGS), built once from the columns, not parsed per request.
+Counters are kept current in place by the one door into memory (`services/live.py`). A song
+missing here (created by another process a moment ago) is looked up in the database, in
+bounded batches, and kept.
 
 An edited song's new strings are appended to the buffers (the old bytes stay: edits are
 rare next to the catalog's size); a removed song's row is left unused.
