@@ -536,6 +536,15 @@ class _SearchText:
         self._ends = ends[by_start]
         self._positions = by_start.astype(np.int32)
         self._n = rows.size
+        # every byte a held row's, in position order (no edit or removal since the load): a
+        # match's row is found by its start alone
+        self._whole = bool(
+            self._n
+            and self._starts[0] == 0
+            and self._ends[-1] == len(text.buffer)
+            and np.array_equal(self._starts[1:], self._ends[:-1])
+            and np.array_equal(by_start, np.arange(self._n))
+        )
         self._recent: LRUCache[str, np.ndarray] = LRUCache(maxsize=SEARCH_CACHE_SIZE)
 
     def matching(self, term: str) -> np.ndarray:
@@ -548,7 +557,9 @@ class _SearchText:
         if clean and self._n:
             pattern = re.escape(clean.encode())
             found = [m.start() for m in re.finditer(pattern, self._text.buffer)]
-            if found:
+            if found and self._whole:
+                mask[np.searchsorted(self._starts, found, side="right") - 1] = True
+            elif found:
                 offsets = np.array(found, dtype=np.int64)
                 at = np.searchsorted(self._starts, offsets, side="right") - 1
                 inside = (at >= 0) & (offsets < self._ends[np.maximum(at, 0)])
