@@ -100,7 +100,11 @@ def test_profiles_shipped_pickled_read_and_record_as_the_original() -> None:
     assert len(shipped) == len(store) == 5 and shipped.events == store.events
     _same(store, shipped, [*users, "nobody"])
     histories = {user: sorted(items) for user, items in store.positive_histories()}
-    assert {user: sorted(items) for user, items in shipped.positive_histories()} == histories
+    after_trip = {user: sorted(items) for user, items in shipped.positive_histories()}
+    assert after_trip.keys() == histories.keys()
+    for user, items in histories.items():  # the same rows; strengths as float32 holds them
+        assert [row for row, _ in after_trip[user]] == [row for row, _ in items]
+        assert [s for _, s in after_trip[user]] == pytest.approx([s for _, s in items], rel=1e-6)
     for copy in (store, shipped):  # events after the trip fold into the shipped signals
         copy.record(Event("u3", "x", "like", NOW, None), 2)
         copy.record(Event("new", "x", "play", NOW, None), 9)
