@@ -116,6 +116,22 @@ def test_profiles_shipped_pickled_read_and_record_as_the_original() -> None:
     assert not again.profile("u4", T_NOW).items.size and len(again) == 5
 
 
+def test_an_old_event_arriving_late_counts_as_it_would_have_in_order() -> None:
+    """A like from 45 days ago that reaches memory after today's play (another process's
+    change stream, a backdated import) weighs what it would have, had it come first."""
+    in_order, late = ProfileStore(CONFIG), ProfileStore(CONFIG)
+    like = Event("u", "x", "like", NOW - timedelta(days=45), None)
+    play = Event("u", "x", "play", NOW, None)
+    for event in (like, play):
+        in_order.record(event, 3)
+    for event in (play, like):
+        late.record(event, 3)
+    [(_, expected)] = dict(in_order.positive_histories())["u"]
+    [(_, strength)] = dict(late.positive_histories())["u"]
+    assert strength == pytest.approx(expected)
+    assert strength < event_weight(like) + event_weight(play)  # the old like has decayed
+
+
 # -------------------------------------------------------------- item table
 def _table(config: EngineConfig = CONFIG) -> tuple[ItemTable, CatalogItems]:
     catalog = synthetic_catalog(120, n_groups=10, seed=3)
