@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             live = LiveState(index, songs, recommendations, accounts, standing)
             accounts.deleted.append(live.account_deleted)
             for play in await recent_plays():
-                live.replay_play(play)  # thin until the build has seen every listener
+                live.replay_stored_play(play)  # thin until the build has seen every listener
             commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
             commit.start()
             feed = ChangeFeed(live)

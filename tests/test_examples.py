@@ -130,7 +130,11 @@ async def test_each_file_sent_alone_answers(client: GraphQLClient, live_server: 
     await User.get_pymongo_collection().update_one(
         {"email": credentials["email"]}, {"$set": {"role": "ADMIN"}}
     )
-    stats = (await send("RecommendationStats", {"days": 1}, token))["recommendationStats"]
+    for _ in range(50):  # impressions are written in batches, every half second
+        stats = (await send("RecommendationStats", {"days": 1}, token))["recommendationStats"]
+        if {row["list"] for row in stats} >= {"RECOMMENDATIONS"}:
+            break
+        await asyncio.sleep(0.1)
     assert {row["list"] for row in stats} >= {"RECOMMENDATIONS"}
     live = await subscribe_once(live_server, "RecommendationsUpdated", {"first": 3}, token)
     assert len(live["recommendationsUpdated"]) == 3

@@ -88,3 +88,24 @@ async def test_a_like_then_an_unlike_in_one_batch_ends_unliked(
 
 async def test_a_missing_document_has_no_counter(commit: GroupCommit) -> None:
     assert await commit.increment(Increment("songs", 999, "plays")) is None
+
+
+async def test_a_follow_up_is_stored_in_the_same_batch_only_after_a_real_change(
+    commit: GroupCommit, database: AsyncDatabase[Any]
+) -> None:
+    """A like's history entry shares its like's commit, and a repeated like stores none."""
+    doc, bump = like(user=4, song=1)
+    entries = [{"_id": ObjectId(), "n": n} for n in range(3)]
+    outcomes = await asyncio.gather(
+        commit.insert("likes", doc, then=bump, follow=("history", entries[0])),
+        commit.insert(
+            "likes", {**doc, "_id": ObjectId()}, then=bump, follow=("history", entries[1])
+        ),
+        commit.delete_one(
+            "likes", {"user": 4, "song": 9}, then=bump, follow=("history", entries[2])
+        ),
+    )
+    assert commit.batches == 1
+    stored = [entries[i]["n"] for i, outcome in enumerate(outcomes) if outcome is not None]
+    assert len(stored) == 1  # one of the two likes; the other was a duplicate, nothing unliked
+    assert [d["n"] async for d in database["history"].find()] == stored

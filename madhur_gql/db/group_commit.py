@@ -11,8 +11,10 @@ is acknowledged, so an answer never runs ahead of the database.
 
 Order is kept where it matters: consecutive inserts (or deletes) of one collection run as one
 group and groups run in arrival order, so an unlike after a like in one batch still unlikes.
-Counter increments run last, after the writes they depend on (a like counts only when its
-insert was not a duplicate), and the new values are read back in one bounded query.
+Counter increments run after the writes they depend on (a like counts only when its insert was
+not a duplicate), and the new values are read back in one bounded query. Last come the
+follow-up inserts (a like's history entry), stored in the same flush only for the writes that
+changed something: a like costs one flush, not two in a row.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class _Write:
     document: Mapping[str, Any]  # the document to insert, or the delete filter
     then: Increment | None  # applied only when the write changed something
     done: asyncio.Future[Any] = field(repr=False)
+    follow: tuple[str, Mapping[str, Any]] | None = None  # (collection, document), likewise
 
 
 class GroupCommit:
@@ -88,21 +91,32 @@ class GroupCommit:
         await asyncio.gather(task, return_exceptions=True)
 
     async def insert(
-        self, collection: str, document: Mapping[str, Any], then: Increment | None = None
+        self,
+        collection: str,
+        document: Mapping[str, Any],
+        then: Increment | None = None,
+        follow: tuple[str, Mapping[str, Any]] | None = None,
     ) -> bool | int | None:
         """Insert `document` (its `_id` set by the caller).
 
         Without `then`: True when stored, False when a unique index already held it. With
         `then`: the counter's new value after a stored insert, None after a duplicate.
+        `follow` (a collection and a document) is inserted in the same flush when this one
+        was stored.
         """
-        result: bool | int | None = await self._submit("insert", collection, document, then)
+        result: bool | int | None = await self._submit("insert", collection, document, then, follow)
         return result
 
     async def delete_one(
-        self, collection: str, query: Mapping[str, Any], then: Increment | None = None
+        self,
+        collection: str,
+        query: Mapping[str, Any],
+        then: Increment | None = None,
+        follow: tuple[str, Mapping[str, Any]] | None = None,
     ) -> bool | int | None:
-        """Delete one document matching `query`; like `insert`, True/False or the counter."""
-        result: bool | int | None = await self._submit("delete", collection, query, then)
+        """Delete one document matching `query`; like `insert`, True/False or the counter,
+        and `follow` inserted when a document was deleted."""
+        result: bool | int | None = await self._submit("delete", collection, query, then, follow)
         return result
 
     async def increment(self, increment: Increment) -> int | None:
@@ -111,12 +125,17 @@ class GroupCommit:
         return result
 
     async def _submit(
-        self, kind: str, collection: str, document: Mapping[str, Any], then: Increment | None
+        self,
+        kind: str,
+        collection: str,
+        document: Mapping[str, Any],
+        then: Increment | None,
+        follow: tuple[str, Mapping[str, Any]] | None = None,
     ) -> Any:
         if self._task is None:
             raise RuntimeError("GroupCommit is not started")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Write(kind, collection, document, then, done))
+        self._queue.append(_Write(kind, collection, document, then, done, follow))
         self._wake.set()
         return await done
 
@@ -184,7 +203,29 @@ class GroupCommit:
         values = await self._increment(inc for _, inc in increments)
         for i, inc in increments:
             outcomes[i] = values.get((inc.collection, inc.id, inc.field))
+        await self._follow_ups(batch, changed, outcomes)
         return outcomes
+
+    async def _follow_ups(
+        self, batch: list[_Write], changed: list[bool], outcomes: list[Any]
+    ) -> None:
+        """The follow-up inserts of the writes that changed something, per collection."""
+        by_collection: dict[str, list[tuple[int, _Write]]] = defaultdict(list)
+        for i, write in enumerate(batch):
+            if write.follow is not None and changed[i]:
+                collection, document = write.follow
+                by_collection[collection].append(
+                    (i, _Write("insert", collection, document, None, write.done))
+                )
+        for collection, members in by_collection.items():
+            results = await self._insert_many(collection, [write for _, write in members])
+            for (i, _), result in zip(members, results, strict=True):
+                if result is not True:  # the write stood, its follow-up did not: say so
+                    outcomes[i] = (
+                        result
+                        if isinstance(result, BaseException)
+                        else PyMongoError(f"a follow-up insert into {collection} was refused")
+                    )
 
     async def _insert_many(self, collection: str, writes: list[_Write]) -> list[Any]:
         """True per stored document, False per duplicate, the error for anything else."""

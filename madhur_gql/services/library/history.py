@@ -109,9 +109,8 @@ class ListeningHistory:
         assert user.id is not None
         self.live.account_seen(user)
         song_oid = await self._existing_song(song_id)
-        if await self._change_like(user.id, song_oid, kind):
-            interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)
-            await self.commit.insert(INTERACTIONS, _bson(interaction))
+        interaction = Interaction(user_id=user.id, song_id=song_oid, kind=kind)
+        if await self._change_like(user.id, song_oid, kind, recorded=interaction):
             await self._applied(interaction)
         return song_oid
 
@@ -127,17 +126,24 @@ class ListeningHistory:
         )
 
     async def _change_like(
-        self, user_id: PydanticObjectId, song_id: PydanticObjectId, kind: InteractionKind
+        self,
+        user_id: PydanticObjectId,
+        song_id: PydanticObjectId,
+        kind: InteractionKind,
+        recorded: Interaction | None = None,
     ) -> bool:
-        """Like or unlike; False when it changed nothing (liked twice, unliked twice)."""
+        """Like or unlike; False when it changed nothing (liked twice, unliked twice).
+
+        `recorded`, the history entry of a real change, is stored in the same commit."""
+        follow = (INTERACTIONS, _bson(recorded)) if recorded is not None else None
         if kind is InteractionKind.LIKE:
             like = Like(user_id=user_id, song_id=song_id)
             bump = Increment(SONGS, song_id, "like_count", 1)
-            count = await self.commit.insert(LIKES, _bson(like), then=bump)
+            count = await self.commit.insert(LIKES, _bson(like), then=bump, follow=follow)
         else:
             bump = Increment(SONGS, song_id, "like_count", -1)
             query = {"user_id": user_id, "song_id": song_id}
-            count = await self.commit.delete_one(LIKES, query, then=bump)
+            count = await self.commit.delete_one(LIKES, query, then=bump, follow=follow)
         if count is None or isinstance(count, bool):
             return False
         self.live.counters(song_id, likes=count)
