@@ -38,6 +38,7 @@ from madhur_gql.http.middleware import (
 from madhur_gql.http.probes import healthz, metrics_endpoint, readyz
 from madhur_gql.http.view import GraphQLView
 from madhur_gql.metrics import Metrics
+from madhur_gql.recommender.mixes import preload_clustering
 from madhur_gql.services.accounts.service import AccountService
 from madhur_gql.services.accounts.standing import ListenerStanding, StandingRules
 from madhur_gql.services.catalog import saved as saved_model
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             live = LiveState(index, songs, recommendations, accounts, standing)
             accounts.deleted.append(live.account_deleted)
             for play in await recent_plays():
-                live.replay_stored_play(play)  # thin until the build has seen every listener
+                live.replay_play(play)  # thin until the build has seen every listener
             commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
             commit.start()
             feed = ChangeFeed(live)
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             # flight hold thousands of young objects: at the default 700 allocations a
             # collection ran every few requests and walked them all (7-9 % of a read's CPU).
             gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+            preload = asyncio.create_task(asyncio.to_thread(preload_clustering), name="preload")
             if dashboard is not None:
                 dashboard.start()
             try:
@@ -208,6 +210,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
                 if dashboard is not None:
                     await dashboard.stop()
                 build.cancel()
+                preload.cancel()
                 if importing is not None:
                     importing.cancel()
                     await asyncio.gather(importing, return_exceptions=True)

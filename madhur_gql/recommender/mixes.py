@@ -37,6 +37,14 @@ class TasteCluster:
     genres: tuple[str, ...]
 
 
+def preload_clustering() -> None:
+    """Import scikit-learn's KMeans ahead of the first mix (call it in a thread at start-up).
+
+    The import takes ~2-3 s; made by the first `myMixes` request it held that worker's event
+    loop, every other request waiting, for as long."""
+    import sklearn.cluster  # noqa: F401
+
+
 def taste_clusters(items: ItemTable, profile: Profile, count: int) -> list[TasteCluster]:
     """Up to ``count`` clusters of the profile's positive items, biggest taste first."""
     positive = profile.weights > 0

@@ -242,6 +242,8 @@ class ProfileStore:
         elif not sig.at:
             sig.at = t
         w = event_weight(event)
+        if t < sig.at:  # an older event arriving late (another process's stream, an import):
+            w *= 0.5 ** ((sig.at - t) / hl)  # it counts as it would have, had it come in order
         if event.kind == "unlike":
             sig.strength = min(sig.strength, max(sig.strength + w, 0.0))
         else:

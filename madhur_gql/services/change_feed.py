@@ -1,27 +1,19 @@
-"""Follows one MongoDB change stream so that every API process sees every write.
+"""Follows MongoDB change streams so that every API process sees every write.
 
 Imports from the CLI, admin edits and other API instances change the database; this feed
 hands those changes to the one door into this process's memory (`services/live.py`), which
 also receives the process's own writes and recognises their echoes. Changes are applied in
 batches, so a bulk import does not re-index song by song.
-
-One stream on the database, filtered to the followed collections, not one per collection:
-on the embedded server every open stream rescans the oplog after each commit, and three
-streams per worker made a batch of writes 2-4x slower under load (bench/load.py). Changes of
-different collections keep their order: consecutive ones of a collection are applied as one
-batch, in stream order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
 from madhur_gql.documents import Interaction, Song, User
@@ -34,50 +26,33 @@ BATCH_LIMIT = 1000
 POLL_MS = 200
 RETRY_SECONDS = (0.5, 1, 2, 5)
 
-Changes = Sequence[Mapping[str, Any]]
-
-
-def _database() -> AsyncDatabase[Any]:
-    return Song.get_pymongo_collection().database
-
-
-def _only(*models: type[Song] | type[Interaction] | type[User]) -> list[dict[str, Any]]:
-    """A pipeline that keeps the changes of these models' collections."""
-    names = [model.get_pymongo_collection().name for model in models]
-    return [{"$match": {"ns.coll": {"$in": names}}}]
-
 
 async def songs_position_now() -> Mapping[str, Any]:
-    """The feed's position now: taken before the songs are read, the feed follows from it,
-    so no change made while they were read is missed."""
-    async with await _database().watch(
-        _only(Song, Interaction, User), max_await_time_ms=POLL_MS
-    ) as stream:
+    """The songs stream's position now: taken before the songs are read, the feed follows
+    from it, so no change made while they were read is missed."""
+    collection = Song.get_pymongo_collection()
+    async with await collection.watch(max_await_time_ms=POLL_MS) as stream:
         await stream.try_next()
         token = stream.resume_token
     if token is None:
-        raise RuntimeError("the change stream gave no position")
+        raise RuntimeError("the songs change stream gave no position")
     return token
 
 
 class ChangeFeed:
     def __init__(self, live: LiveState) -> None:
         self.live = live
-        self._task: asyncio.Task[None] | None = None
-        # Where the stream stands: every song change up to it is in memory (None: not yet).
+        self._tasks: list[asyncio.Task[None]] = []
+        # Where the songs stream stands: every change up to it is in memory (None: not yet).
         self.songs_position: Mapping[str, Any] | None = None
-        self._appliers: dict[str, Callable[[Changes], Awaitable[None]]] = {
-            Song.get_pymongo_collection().name: self._apply_songs,
-            Interaction.get_pymongo_collection().name: self._apply_interactions,
-            User.get_pymongo_collection().name: self._apply_users,
-        }
 
     async def catch_up_songs(self, after: Mapping[str, Any]) -> bool:
         """Apply every song change since `after`, until none is left; False when the stream
         cannot resume there (the oplog no longer holds it): memory must be read afresh."""
+        collection = Song.get_pymongo_collection()
         try:
-            async with await _database().watch(
-                _only(Song), resume_after=after, max_await_time_ms=POLL_MS
+            async with await collection.watch(
+                resume_after=after, max_await_time_ms=POLL_MS
             ) as stream:
                 batch: list[Mapping[str, Any]] = []
                 while (change := await stream.try_next()) is not None:
@@ -94,21 +69,33 @@ class ChangeFeed:
         return True
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._follow(self.songs_position), name="change-feed")
+        self._tasks = [
+            asyncio.create_task(
+                self._follow(Song, self._apply_songs, self.songs_position), name="feed-songs"
+            ),
+            asyncio.create_task(
+                self._follow(Interaction, self._apply_interactions), name="feed-interactions"
+            ),
+            asyncio.create_task(self._follow(User, self._apply_users), name="feed-users"),
+        ]
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
+        for task in self._tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _follow(self, resume_token: Mapping[str, Any] | None) -> None:
-        pipeline = _only(Song, Interaction, User)
+    async def _follow(
+        self,
+        model: type[Song] | type[Interaction] | type[User],
+        apply: Any,
+        resume_token: Mapping[str, Any] | None = None,
+    ) -> None:
+        collection = model.get_pymongo_collection()
         failures = 0
         while True:
             try:
-                async with await _database().watch(
-                    pipeline, resume_after=resume_token, max_await_time_ms=POLL_MS
+                async with await collection.watch(
+                    resume_after=resume_token, max_await_time_ms=POLL_MS
                 ) as stream:
                     failures = 0
                     batch: list[Mapping[str, Any]] = []
@@ -117,11 +104,11 @@ class ChangeFeed:
                         if change is not None:
                             batch.append(change)
                         if batch and (change is None or len(batch) >= BATCH_LIMIT):
-                            await self._apply(batch)
-                            batch = []
-                        if not batch:
+                            await apply(batch)
                             resume_token = stream.resume_token
-                            self.songs_position = resume_token
+                            batch = []
+                        if model is Song and not batch:
+                            self.songs_position = stream.resume_token
             except asyncio.CancelledError:
                 raise
             except PyMongoError as error:
@@ -130,13 +117,7 @@ class ChangeFeed:
                 log.warning("change stream interrupted", error=str(error), retry_in=delay)
                 await asyncio.sleep(delay)
 
-    async def _apply(self, changes: Changes) -> None:
-        for collection, group in itertools.groupby(changes, key=lambda c: c["ns"]["coll"]):
-            apply = self._appliers.get(collection)
-            if apply is not None:
-                await apply(list(group))
-
-    async def _apply_songs(self, changes: Changes) -> None:
+    async def _apply_songs(self, changes: list[Mapping[str, Any]]) -> None:
         changed: set[PydanticObjectId] = set()
         removed: list[PydanticObjectId] = []
         for change in changes:
@@ -164,12 +145,12 @@ class ChangeFeed:
                 docs.extend([doc async for doc in Song.get_pymongo_collection().find(query)])
             self.live.songs_changed(docs)
 
-    async def _apply_interactions(self, changes: Changes) -> None:
+    async def _apply_interactions(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             if change["operationType"] == "insert":
                 self.live.interaction_document(change["fullDocument"])
 
-    async def _apply_users(self, changes: Changes) -> None:
+    async def _apply_users(self, changes: list[Mapping[str, Any]]) -> None:
         for change in changes:
             key = change.get("documentKey") or {}
             if "_id" not in key:

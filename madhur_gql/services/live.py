@@ -76,13 +76,6 @@ class LiveState:
             return False
         return self.interaction(Interaction.model_validate(doc))
 
-    def replay_stored_play(self, play: Interaction) -> None:
-        """A play read from the database at start-up: into trending, and remembered, so the
-        change stream (which follows from a position taken before the songs were read)
-        does not count it again."""
-        self._applied[str(play.id)] = True
-        self.replay_play(play)
-
     def replay_play(self, play: Interaction) -> None:
         """A play into trending only, weighed by its listener's standing (also at start-up,
         from the stored recent plays, before the first build has adopted everyone's)."""
