@@ -23,9 +23,10 @@ that value is the answer (as the resolver would have returned it), read like a p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from graphql import (
     GraphQLField,
@@ -37,9 +38,11 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
+from graphql.execution import ExecutionResult
 from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -192,6 +195,21 @@ def read_leaf(shape: Shape, source: Any, is_awaitable: Callable[[Any], bool]) ->
     return items
 
 
+def list_shape(list_type: GraphQLList[Any]) -> Shape | None:
+    """A list of plain objects (not abstract, no is_type_of) as a Shape, else None."""
+    item_type = list_type.of_type
+    item_non_null = isinstance(item_type, GraphQLNonNull)
+    named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+    if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+        return None
+    return Shape("", list_type, False, True, item_type, item_non_null, named, None, False)
+
+
+def _conditions_only(details: list[FieldDetails]) -> bool:
+    """No directive but @include/@skip (so no @stream) on any of the field's nodes."""
+    return all(all(x.name.value in CONDITIONS for x in d.node.directives or ()) for d in details)
+
+
 _Plan = list[tuple[str, list[FieldDetails], Shape | None]]
 # Each schema's fields, by id (a GraphQLField is not hashable); gone with the schema.
 _shapes: WeakKeyDictionary[GraphQLSchema, dict[int, tuple[GraphQLField, Shape | None]]] = (
@@ -209,13 +227,67 @@ def _field_shape(schema: GraphQLSchema, field: GraphQLField) -> Shape | None:
     return known[1]
 
 
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    """graphql-core's `gather_async_work`, which never used its executor."""
+    return gather_with_cancel(*values)
+
+
+class _Track:
+    """graphql-core's `track_async_work` without a strong reference to the executor.
+
+    The executor's own helpers are bound methods of it, held in its `__dict__`: a reference
+    cycle that made every request's executor, and the context, request and response it
+    reaches, garbage only the cycle collector could free (~100 objects a request, most of
+    the collector's work under load). Once an operation's result is complete the executor
+    holds these instead. Should it be gone when something tracks work through a resolve
+    info that outlived it, the awaitables are still settled and their errors observed.
+    """
+
+    __slots__ = ("_executor",)
+
+    def __init__(self, executor: StrawberryGraphQLCoreExecutionContext) -> None:
+        self._executor = ref(executor)
+
+    def __call__(self, values: Sequence[Any]) -> None:
+        executor = self._executor()
+        if executor is not None:
+            executor.track_async_work(values)
+            return
+        for value in values:
+            if asyncio.isfuture(value) or asyncio.iscoroutine(value):
+                asyncio.ensure_future(value).add_done_callback(_observe)
+
+
+def _observe(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class FastFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # by grouped field set (one per selection and type in an operation); kept alive
         self._plans: dict[int, tuple[GroupedFieldSet, _Plan | None]] = {}
+        self._lists: dict[int, tuple[GraphQLList[Any], Shape | None]] = {}
         manager = self.middleware_manager
         self._fast = manager is None or not manager.middlewares
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """graphql-core's, then the executor's helpers without the cycle (see _Track)."""
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return self._detached_after(result)
+        self._detach(result)
+        return result
+
+    async def _detached_after(self, result: Awaitable[Any]) -> Any:
+        completed = await result
+        self._detach(completed)
+        return completed
+
+    def _detach(self, result: Any) -> None:
+        if isinstance(result, ExecutionResult):  # complete: nothing incremental still runs
+            self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_Track(self))
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan | None:
         known = self._plans.get(id(fields))
@@ -281,6 +353,36 @@ class FastFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return self._gather_fields(results, awaitable_fields)
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: list[FieldDetails],
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        """A resolver's list of plain objects (recommendations' items) straight to their
+        sub-selections, as the plain path completes one; anything else as graphql-core does."""
+        if self._fast and position_context is None and type(result) in (list, tuple):
+            known = self._lists.get(id(return_type))
+            if known is None or known[0] is not return_type:
+                known = self._lists[id(return_type)] = (return_type, list_shape(return_type))
+            shape = known[1]
+            is_awaitable = self.is_awaitable
+            if (
+                shape is not None
+                and _conditions_only(field_details_list)
+                and not any(
+                    item is None or item is Undefined or _unusual(item, is_awaitable)
+                    for item in result
+                )
+            ):
+                return self._complete_objects(shape, field_details_list, path, result)
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _plain(
         self,

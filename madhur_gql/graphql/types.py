@@ -9,9 +9,10 @@ from typing import Generic, TypeVar
 
 import strawberry
 from beanie import PydanticObjectId
+from cachetools import LRUCache
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from lazy_model.nao import NAO
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from madhur_gql import documents
 from madhur_gql.errors import BadUserInput
@@ -228,7 +229,7 @@ class Song:
     @staticmethod
     async def mark_liked(info: Info[Context, None], songs: Sequence[Song]) -> None:
         """Look up the caller's likes of a whole page at once, if the query asks for them."""
-        if not songs or not selects(info.selected_fields, "likedByMe"):
+        if not songs or not asks_for(info, "likedByMe"):
             return
         ids = [PydanticObjectId(song.id) for song in songs]
         liked = await info.context.liked_among(ids)
@@ -241,12 +242,42 @@ async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:
     return False if loader is None else await loader.load(song_id)
 
 
-def selects(selections: Sequence[Selection], name: str) -> bool:
-    """Whether a field called `name` is asked for anywhere below (fragments included)."""
-    return any(
-        (isinstance(item, SelectedField) and item.name == name) or selects(item.selections, name)
-        for item in selections
-    )
+# Whether a field's nodes ask for a name below them, by the nodes' ids (nodes kept, so an id
+# is not reused while its entry lives). A cached document's nodes are the same objects in every
+# request: Strawberry's `selected_fields` rebuilt the whole selection tree per page instead.
+_ASKED: LRUCache[tuple[int, ...], tuple[tuple[FieldNode, ...], bool]] = LRUCache(maxsize=512)
+
+
+def asks_for(info: Info[Context, None], name: str) -> bool:
+    """Whether a field called `name` is asked for at or anywhere below the current field
+    (fragments included), read from the field's nodes."""
+    raw = info._raw_info
+    nodes = tuple(raw.field_nodes)
+    key = tuple(map(id, nodes))
+    known = _ASKED.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], nodes, strict=True)):
+        return known[1]
+    fragments = raw.fragments
+    seen: set[str] = set()
+
+    def below(selection_set: SelectionSetNode | None) -> bool:
+        for node in selection_set.selections if selection_set else ():
+            if isinstance(node, FieldNode):
+                if node.name.value == name or below(node.selection_set):
+                    return True
+            elif isinstance(node, InlineFragmentNode):
+                if below(node.selection_set):
+                    return True
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                seen.add(node.name.value)
+                fragment = fragments.get(node.name.value)
+                if fragment is not None and below(fragment.selection_set):
+                    return True
+        return False
+
+    found = any(node.name.value == name or below(node.selection_set) for node in nodes)
+    _ASKED[key] = (nodes, found)
+    return found
 
 
 @strawberry.type(description="An artist with songs in the catalog.")
@@ -392,7 +423,7 @@ class Recommendation:
     ) -> list[Recommendation]:
         """The items of one served list under one new list id, logged for online metrics."""
         list_id = context.services.served_lists.serve(
-            context.user_id, kind, [(str(r.song.id), r.source.value) for r in results]
+            context.user_id, kind, [(r.song.id, r.source.value) for r in results]
         )
         return [cls.from_result(result, list_id) for result in results]
 

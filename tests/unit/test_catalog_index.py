@@ -118,3 +118,31 @@ def test_search_matches_inside_a_title_or_an_artist_never_across_them() -> None:
     found, total = index.query(search="bus")  # an edit is searchable at once
     assert total == 1 and titles(index, found) == ["night bus"]
     assert index.query(search="night")[1] == 4
+
+
+def test_a_remembered_search_follows_live_counters_and_edits() -> None:
+    index, ids = build(song("Night One", "a", popularity=90), song("Night Two", "b", popularity=10))
+    for _ in range(2):  # the second answer is the remembered one: the same
+        assert titles(index, index.query(search="night", order=SongOrder.LIKES)[0]) == [
+            "night one",
+            "night two",
+        ]
+    index.set_counters(ids["Night Two"], likes=5)
+    assert titles(index, index.query(search="night", order=SongOrder.LIKES)[0]) == [
+        "night two",
+        "night one",
+    ]
+    assert index.query(search="night", order=SongOrder.LIKES, offset=1, limit=1) == (
+        [ids["Night One"]],
+        2,
+    )
+    index.trending.add_play(ids["Night Two"], NOW)
+    assert titles(index, index.query(search="night", order=SongOrder.TRENDING)[0])[0] == (
+        "night two"
+    )
+    index.upsert(song("Night Three", "c", popularity=99))
+    assert index.query(search="night")[1] == 3
+    index.remove(ids["Night One"])
+    assert titles(index, index.query(search="night")[0]) == ["night three", "night two"]
+    only_b = SongFilter(artist="b")
+    assert index.query(search="night", song_filter=only_b) == ([ids["Night Two"]], 1)

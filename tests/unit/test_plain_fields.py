@@ -80,6 +80,15 @@ class Item:
     strict_children: list[Child] | None
     cached: strawberry.Private[bool | None] = None
 
+    @strawberry.field
+    def resolved_children(self) -> list[Child]:
+        """A resolver's list of objects (completed like a plain one when plainly valid)."""
+        return self.children
+
+    @strawberry.field
+    def resolved_loose(self) -> list[Child | None] | None:
+        return self.loose_children
+
     @strawberry.field(graphql_type=bool)
     @plain_when_set("cached")
     def known(self) -> bool | Any:
@@ -205,6 +214,22 @@ CASES: dict[str, tuple[Callable[[], Query], str]] = {
         root,
         "{ item { children { label eventuallyFails } } items { name } }",
     ),
+    "a resolver's lists of objects": (
+        root,
+        """{ items { resolvedChildren { label tone eventually } resolvedLoose { label fails } }
+           item { resolvedChildren { failsQuietly } } }""",
+    ),
+    "null in a resolver's list of non-null objects": (
+        lambda: root(children=[Child(label="x"), None], loose_children=[None, Child(label="y")]),
+        "{ items { resolvedChildren { label } resolvedLoose { label } } }",
+    ),
+    "an awaitable or an error in a resolver's list of objects": (
+        lambda: root(
+            children=[Child(label="x"), Later(Child(label="y"))],
+            loose_children=[ValueError("no item"), Child(label="z")],
+        ),
+        "{ items { resolvedChildren { label } resolvedLoose { label } } }",
+    ),
     "aliases, fragments, directives": (
         root,
         """query($y: Boolean!) { a: item { n: name ...bits child { ... on Child { l: label } } }
@@ -276,3 +301,28 @@ def test_an_error_value_is_located_at_its_field() -> None:
     assert data == {"item": None}
     assert len(errors) == 1 and errors[0]["path"] == ["item", "count"]
     assert "Int cannot represent" in errors[0]["message"]
+
+
+def test_an_operation_leaves_no_reference_cycle_behind() -> None:
+    """The executor (and the context it holds) is freed by reference counting once its
+    result is complete, without waiting for the cycle collector."""
+    import gc
+    import weakref
+
+    executors: list[weakref.ref[Any]] = []
+
+    class Watched(FastFieldsExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            executors.append(weakref.ref(self))
+
+    schema = strawberry.Schema(Query, execution_context_class=Watched)
+    gc.disable()
+    try:
+        for query in (PLAIN, "{ items { child { eventually } } }"):
+            result = asyncio.run(schema.execute(query, root_value=root()))
+            assert result.errors is None
+            del result
+            assert executors[-1]() is None
+    finally:
+        gc.enable()

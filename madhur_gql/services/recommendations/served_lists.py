@@ -154,7 +154,12 @@ class ServedLists:
         except PyMongoError as error:
             log.warning("served lists lost at shutdown", lists=len(self._pending), error=str(error))
 
-    def serve(self, user_id: str | None, kind: ListKind, items: Sequence[tuple[str, str]]) -> str:
+    def serve(
+        self,
+        user_id: str | None,
+        kind: ListKind,
+        items: Sequence[tuple[ObjectId | str | None, str]],
+    ) -> str:
         """A new list id for these (song id, source) items; kept and queued if personal.
 
         Lists shown to nobody in particular (anonymous `similarSongs`) get an id too, but

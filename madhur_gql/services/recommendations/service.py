@@ -240,7 +240,8 @@ class RecommendationService:
         take a share of the list that fades as it grows (onboarding.py)."""
         seeds = tuple(str(parse_object_id(s, field="seedSongIds")) for s in request.seeds)
         genre = name_key(request.genre) if request.genre else None
-        request = dataclasses.replace(request, seeds=seeds, genre=genre)
+        if seeds != request.seeds or genre != request.genre:  # (a frozen dataclass: kept)
+            request = dataclasses.replace(request, seeds=seeds, genre=genre)
         engine = self._engine
         if engine is None:
             return await self._popular_fallback(request)
