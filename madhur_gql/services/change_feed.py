@@ -9,6 +9,7 @@ batches, so a bulk import does not re-index song by song.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,10 @@ log = structlog.get_logger(__name__)
 COUNTER_FIELDS = {"like_count", "play_count", "updated_at"}
 BATCH_LIMIT = 1000
 POLL_MS = 200
+# Under a steady stream of changes every getMore brings one or two and the stream never runs
+# dry, so a batch is also applied once its first change has waited this long: without it a
+# busy database held other processes' changes back until 1,000 had gathered (seconds).
+APPLY_WITHIN_SECONDS = 0.05
 RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
@@ -99,11 +104,17 @@ class ChangeFeed:
                 ) as stream:
                     failures = 0
                     batch: list[Mapping[str, Any]] = []
+                    first_at = 0.0
                     while stream.alive:
                         change = await stream.try_next()
                         if change is not None:
+                            first_at = first_at if batch else time.monotonic()
                             batch.append(change)
-                        if batch and (change is None or len(batch) >= BATCH_LIMIT):
+                        if batch and (
+                            change is None
+                            or len(batch) >= BATCH_LIMIT
+                            or time.monotonic() - first_at >= APPLY_WITHIN_SECONDS
+                        ):
                             await apply(batch)
                             resume_token = stream.resume_token
                             batch = []
