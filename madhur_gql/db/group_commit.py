@@ -218,7 +218,12 @@ class GroupCommit:
                     (i, _Write("insert", collection, document, None, write.done))
                 )
         for collection, members in by_collection.items():
-            results = await self._insert_many(collection, [write for _, write in members])
+            try:
+                results: list[Any] = await self._insert_many(
+                    collection, [write for _, write in members]
+                )
+            except PyMongoError as error:  # the writes before stood: only these callers fail
+                results = [error] * len(members)
             for (i, _), result in zip(members, results, strict=True):
                 if result is not True:  # the write stood, its follow-up did not: say so
                     outcomes[i] = (

@@ -255,10 +255,16 @@ class _Track:
             return
         for value in values:
             if asyncio.isfuture(value) or asyncio.iscoroutine(value):
-                asyncio.ensure_future(value).add_done_callback(_observe)
+                task = asyncio.ensure_future(value)
+                _LEFT_RUNNING.add(task)  # the loop holds tasks weakly: kept until they end
+                task.add_done_callback(_observe)
+
+
+_LEFT_RUNNING: set[asyncio.Future[Any]] = set()
 
 
 def _observe(future: asyncio.Future[Any]) -> None:
+    _LEFT_RUNNING.discard(future)
     if not future.cancelled():
         future.exception()
 

@@ -245,7 +245,7 @@ async def _liked_by_me(context: Context, song_id: PydanticObjectId) -> bool:
 # Whether a field's nodes ask for a name below them, by the nodes' ids (nodes kept, so an id
 # is not reused while its entry lives). A cached document's nodes are the same objects in every
 # request: Strawberry's `selected_fields` rebuilt the whole selection tree per page instead.
-_ASKED: LRUCache[tuple[int, ...], tuple[tuple[FieldNode, ...], bool]] = LRUCache(maxsize=512)
+_ASKED: LRUCache[tuple[object, ...], tuple[tuple[FieldNode, ...], bool]] = LRUCache(maxsize=512)
 
 
 def asks_for(info: Info[Context, None], name: str) -> bool:
@@ -253,7 +253,7 @@ def asks_for(info: Info[Context, None], name: str) -> bool:
     (fragments included), read from the field's nodes."""
     raw = info._raw_info
     nodes = tuple(raw.field_nodes)
-    key = tuple(map(id, nodes))
+    key = (name, *map(id, nodes))
     known = _ASKED.get(key)
     if known is not None and all(a is b for a, b in zip(known[0], nodes, strict=True)):
         return known[1]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+from beanie import PydanticObjectId
 from bson import ObjectId
 
+from madhur_gql.documents import AudioFeatures
 from madhur_gql.services.catalog import columns
 from madhur_gql.services.catalog.columns import Keys
 from madhur_gql.services.catalog.index import CatalogIndex
+from madhur_gql.services.catalog.store import SongStore
 
 
 def test_keys_find_every_row_before_and_after_they_are_sorted_in() -> None:
@@ -48,3 +52,28 @@ def test_an_edited_or_removed_songs_old_text_is_never_a_match() -> None:
     assert index.query(search="kiro")[1] == 2 and len(index) == 2
     index.upsert(removed)  # back: its row again
     assert index.query(search="gone") == ([str(removed["_id"])], 1) and len(index) == 3
+
+
+def test_a_song_that_cannot_be_indexed_leaves_the_index_and_the_store_whole() -> None:
+    """A document with a field missing (another client's write, through the change feed)
+    raises before a row is taken: the songs held before, and those after, still answer."""
+    held = song("Held")
+    index = CatalogIndex.from_documents([held])
+    broken = {**song("Broken"), "audio": {"energy": 0.5}}
+    with pytest.raises(KeyError):
+        index.upsert(broken)
+    index.upsert(song("Later"))
+    assert index.query(search="held")[1] == 1 and index.query(search="later")[1] == 1
+    assert index.query(search="broken")[1] == 0 and len(index) == 2
+
+    audio = dict.fromkeys(AudioFeatures.model_fields, 0)
+    document = {"_id": ObjectId(), "track_id": "t1", "title": "Held", "artist": "Kiro"}
+    document["audio"] = audio
+    store = SongStore()
+    store.load([document])
+    bad = {**document, "_id": ObjectId(), "audio": {"energy": 0.5}}
+    with pytest.raises(KeyError):
+        store.upsert(bad)
+    assert len(store) == 1 and bad["_id"] not in store
+    assert (held_song := store.cached(PydanticObjectId(document["_id"]))) is not None
+    assert held_song.title == "Held"

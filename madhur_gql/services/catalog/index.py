@@ -192,21 +192,28 @@ class CatalogIndex:
         return index
 
     def _store(self, doc: Mapping[str, Any], artist_keys: dict[str, str] | None = None) -> None:
+        """Every value is read before the row is taken: a document that cannot be indexed
+        (a field missing, a feature not a number) raises and leaves the columns as they were."""
         song_id = str(doc["_id"])
         key = _key(song_id)
         if key is None:
             raise ValueError(f"a song's id is an ObjectId, not {song_id!r}")
-        row = self._keys.hold(key)
         artist: str = doc["artist"]
+        title: str = doc["title"]
         artist_lc = doc.get("artist_lc") or artist.lower()
         artist_key = artist_keys.get(artist) if artist_keys is not None else None
         if artist_key is None:
             artist_key = search_key(artist)
             if artist_keys is not None:
                 artist_keys[artist] = artist_key
-        title_lc = doc.get("title_lc") or doc["title"].lower()
+        title_lc = doc.get("title_lc") or title.lower()
+        audio = doc["audio"]
+        features = array("f", [float(audio[name]) for name in FILTER_FEATURES])
+        popularity = int(doc.get("popularity") or 0)
+        recording = recording_digest(recording_key(title, artist))
+        row = self._keys.hold(key)
         self._title_lc.put(row, title_lc)
-        self._search.put(row, f"{search_key(doc['title'])}\x1f{artist_key}\n")
+        self._search.put(row, f"{search_key(title)}\x1f{artist_key}\n")
         self._artist_lc.put(row, artist_lc)
         # one string for both when they are the same (most names)
         self._artist_key.put(row, artist_lc if artist_key == artist_lc else artist_key)
@@ -215,15 +222,13 @@ class CatalogIndex:
         self._release_date.put(row, doc.get("release_date") or "")
         self._language.put(row, doc.get("language") or "")
         self._country.put(row, doc.get("country") or "")
-        audio = doc["audio"]
-        features = [float(audio[name]) for name in FILTER_FEATURES]
         start = row * len(FILTER_FEATURES)
         if start == len(self._features):
             self._features.extend(features)
         else:
-            self._features[start : start + len(FILTER_FEATURES)] = array("f", features)
-        put(self._popularity, row, int(doc.get("popularity") or 0))
-        put(self._recording, row, recording_digest(recording_key(doc["title"], doc["artist"])))
+            self._features[start : start + len(FILTER_FEATURES)] = features
+        put(self._popularity, row, popularity)
+        put(self._recording, row, recording)
         self.set_counters(song_id, likes=doc.get("like_count"), plays=doc.get("play_count"))
 
     def set_counters(
@@ -376,7 +381,8 @@ class CatalogIndex:
         matching = ordered[mask[ordered]]
         if key is not None:
             matching.setflags(write=False)
-            columns.searches[key] = matching
+            if matching.nbytes <= SEARCH_RESULTS_BYTES:  # larger: the cache would refuse it
+                columns.searches[key] = matching
         page = matching[offset : offset + limit]
         return [self._id(columns, p) for p in page.tolist()], int(matching.size)
 

@@ -108,23 +108,33 @@ class SongStore:
         return self._document(song_id, self._write(doc))
 
     def _write(self, doc: Mapping[str, Any]) -> int:
+        """Every value is read before the row is taken: a document that cannot be held raises
+        and leaves the columns as they were (a half-written row would break every read)."""
         key = ObjectId(doc["_id"]).binary
-        row = self._keys.hold(key)
-        for name, text in self._text.items():
-            text.put(row, str(_value(doc, name)))
-        for name, shared in self._shared.items():
+        texts = {name: str(_value(doc, name)) for name in self._text}
+        shared_values: dict[str, Any] = {}
+        for name in self._shared:
             value = _value(doc, name)
             if name in LISTS:
                 value = tuple(value or ())
             elif name == "artist_id" and value is not None:
                 value = PydanticObjectId(value)
-            shared.put(row, value)
-        for name, numbers in self._numbers.items():
-            put(numbers, row, int(_value(doc, name) or 0))
-        for name, times in self._times.items():
+            shared_values[name] = value
+        numbers_of = {name: int(_value(doc, name) or 0) for name in self._numbers}
+        times_of = {}
+        for name in self._times:
             at = _value(doc, name)
-            put(times, row, _micros(at if isinstance(at, datetime) else _default(name)))
+            times_of[name] = _micros(at if isinstance(at, datetime) else _default(name))
         audio = array("d", (float(doc["audio"][name]) for name in AUDIO))
+        row = self._keys.hold(key)
+        for name, text in self._text.items():
+            text.put(row, texts[name])
+        for name, shared in self._shared.items():
+            shared.put(row, shared_values[name])
+        for name, numbers in self._numbers.items():
+            put(numbers, row, numbers_of[name])
+        for name, times in self._times.items():
+            put(times, row, times_of[name])
         start = row * len(AUDIO)
         if start == len(self._audio):
             self._audio.extend(audio)
