@@ -13,6 +13,9 @@ from madhur_gql.services.catalog.songs import Range, SongFilter
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
+TITLES: dict[str, str] = {}  # every song() document's id -> its lower-cased title
+
+
 def song(
     title: str,
     artist: str,
@@ -24,8 +27,10 @@ def song(
     release_date: str = "2020-01-01",
     likes: int = 0,
 ) -> dict[str, Any]:
+    song_id = ObjectId()
+    TITLES[str(song_id)] = title.lower()
     return {
-        "_id": ObjectId(),
+        "_id": song_id,
         "title": title,
         "artist": artist,
         "title_lc": title.lower(),
@@ -52,8 +57,9 @@ def build(*docs: dict[str, Any]) -> tuple[CatalogIndex, dict[str, str]]:
 
 
 def titles(index: CatalogIndex, ids: list[str]) -> list[str]:
-    by_id = {song.id: song.title_lc for song in index.songs.values()}
-    return [by_id[i] for i in ids]
+    """The page's titles; every id must be a song the index holds."""
+    assert all(i in index for i in ids)
+    return [TITLES[i] for i in ids]
 
 
 def test_orders_and_pages_never_overlap() -> None:

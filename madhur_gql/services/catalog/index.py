@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,26 +47,6 @@ class SongOrder(StrEnum):
     TRENDING = "TRENDING"  # plays on Madhur, recent ones weighing more
     TITLE = "TITLE"
     RELEASE_DATE = "RELEASE_DATE"  # newest first
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedSong:
-    """What the index holds of one song, read back from its columns (`CatalogIndex.songs`)."""
-
-    id: str
-    title_lc: str
-    artist_lc: str
-    title_key: str  # search_key: what search compares
-    artist_key: str
-    genres: tuple[str, ...]
-    features: tuple[float, ...]  # float32, in FILTER_FEATURES order
-    popularity: int
-    release_date: str
-    artist_id: str
-    language: str  # "" when unknown
-    country: str
-    # what a song's versions share: domain.recordings.recording_key as its 64-bit digest
-    recording: int
 
 
 @dataclass(slots=True)
@@ -255,30 +235,6 @@ class CatalogIndex:
         """The row of a song held now."""
         key = _key(song_id)
         return self._keys.row(key) if key is not None else None
-
-    @property
-    def songs(self) -> Mapping[str, IndexedSong]:
-        """The songs held, by id, as read back from the columns (a view: built per access)."""
-        return _Songs(self)
-
-    def _song(self, row: int) -> IndexedSong:
-        title_key, _, artist_key = self._search.get(row)[:-1].partition("\x1f")
-        start = row * len(FILTER_FEATURES)
-        return IndexedSong(
-            id=self._keys.key(row).hex(),
-            title_lc=self._title_lc.get(row),
-            artist_lc=self._artist_lc.get(row),
-            title_key=title_key,
-            artist_key=artist_key,
-            genres=self._genres.get(row),
-            features=tuple(self._features[start : start + len(FILTER_FEATURES)]),
-            popularity=self._popularity[row],
-            release_date=self._release_date.get(row),
-            artist_id=self._artist_id.get(row),
-            language=self._language.get(row),
-            country=self._country.get(row),
-            recording=self._recording[row],
-        )
 
     def upsert(self, doc: Mapping[str, Any]) -> None:
         self._columns = None
@@ -532,23 +488,6 @@ class CatalogIndex:
                 names[ids[code]] = keys[name]
         ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
         return [(artist_id, names[artist_id]) for artist_id, _ in ranked]
-
-
-class _Songs(Mapping[str, IndexedSong]):
-    def __init__(self, index: CatalogIndex) -> None:
-        self._index = index
-
-    def __getitem__(self, song_id: str) -> IndexedSong:
-        row = self._index._row(song_id)
-        if row is None:
-            raise KeyError(song_id)
-        return self._index._song(row)
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._index._keys.key(row).hex() for row in self._index._keys.held().tolist())
-
-    def __len__(self) -> int:
-        return len(self._index)
 
 
 class _SearchText:
