@@ -32,12 +32,8 @@ class Text:
         """Row `row`'s string (a new row when `row` is the next one)."""
         start = len(self._buffer)
         self._buffer += value.encode()
-        if row == len(self._starts):
-            self._starts.append(start)
-            self._ends.append(len(self._buffer))
-        else:
-            self._starts[row] = start
-            self._ends[row] = len(self._buffer)
+        put(self._starts, row, start)
+        put(self._ends, row, len(self._buffer))
 
     def get(self, row: int) -> str:
         return self._buffer[self._starts[row] : self._ends[row]].decode()
@@ -74,13 +70,7 @@ class Shared:
         return code
 
     def put(self, row: int, value: Hashable) -> None:
-        code = self._codes.get(value)
-        if code is None:
-            code = self._code(value)
-        if row == len(self._rows):
-            self._rows.append(code)
-        else:
-            self._rows[row] = code
+        put(self._rows, row, self._code(value))
 
     def get(self, row: int) -> Any:
         return self._values[self._rows[row]]
