@@ -189,7 +189,7 @@ class GroupCommit:
         for (kind, collection), members in groups:
             indices = list(members)
             if kind == "insert":
-                results = await self._insert_many(collection, [batch[i] for i in indices])
+                results = await self._insert_many(collection, [batch[i].document for i in indices])
             else:
                 results = await self._delete_each(collection, [batch[i] for i in indices])
             for i, result in zip(indices, results, strict=True):
@@ -210,18 +210,14 @@ class GroupCommit:
         self, batch: list[_Write], changed: list[bool], outcomes: list[Any]
     ) -> None:
         """The follow-up inserts of the writes that changed something, per collection."""
-        by_collection: dict[str, list[tuple[int, _Write]]] = defaultdict(list)
+        by_collection: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)
         for i, write in enumerate(batch):
             if write.follow is not None and changed[i]:
                 collection, document = write.follow
-                by_collection[collection].append(
-                    (i, _Write("insert", collection, document, None, write.done))
-                )
+                by_collection[collection].append((i, document))
         for collection, members in by_collection.items():
             try:
-                results: list[Any] = await self._insert_many(
-                    collection, [write for _, write in members]
-                )
+                results: list[Any] = await self._insert_many(collection, [d for _, d in members])
             except PyMongoError as error:  # the writes before stood: only these callers fail
                 results = [error] * len(members)
             for (i, _), result in zip(members, results, strict=True):
@@ -232,12 +228,11 @@ class GroupCommit:
                         else PyMongoError(f"a follow-up insert into {collection} was refused")
                     )
 
-    async def _insert_many(self, collection: str, writes: list[_Write]) -> list[Any]:
+    async def _insert_many(self, collection: str, documents: list[Mapping[str, Any]]) -> list[Any]:
         """True per stored document, False per duplicate, the error for anything else."""
-        documents = [dict(write.document) for write in writes]
-        results: list[Any] = [True] * len(writes)
+        results: list[Any] = [True] * len(documents)
         try:
-            await self.database[collection].insert_many(documents, ordered=False)
+            await self.database[collection].insert_many([dict(d) for d in documents], ordered=False)
         except BulkWriteError as error:
             if error.details.get("writeConcernErrors"):
                 raise
