@@ -18,7 +18,7 @@ from strawberry.extensions import SchemaExtension
 from madhur_gql.config import Settings, get_settings
 from madhur_gql.db.connection import open_database
 from madhur_gql.db.group_commit import GroupCommit
-from madhur_gql.documents import Song
+from madhur_gql.documents import Song, User
 from madhur_gql.graphql.cache_hints import CacheHints
 from madhur_gql.graphql.context import Services
 from madhur_gql.graphql.limits import security_extensions
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, tracing: Tracing | None = None)
             commit = GroupCommit(database.db, window=settings.group_commit_ms / 1000)
             commit.start()
             feed = ChangeFeed(live)
+            accounts.users_caught_up = lambda: feed.caught_up_at(User)
             if saved is None:
                 feed.songs_position = position
             elif await feed.catch_up_songs(saved.resume_token) and await holds_every_song(

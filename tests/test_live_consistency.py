@@ -11,6 +11,7 @@ change feed, as two workers or two replicas would be.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 import uuid
@@ -210,6 +211,49 @@ async def test_a_revoked_token_is_refused_everywhere_within_a_second(
             return error_codes(body) == ["UNAUTHENTICATED"]
 
         await until(refused_on_b)
+
+
+async def test_a_revocation_is_refused_within_a_second_when_the_users_stream_is_down(
+    workers: tuple[Worker, Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accounts' cache outlives its 0.5 s only while the users stream vouches for it: with
+    B's stream silent and unable to vouch, B still refuses a revoked token within the second."""
+    a, b = workers
+    accounts = b.server.app.state.services.accounts
+    monkeypatch.setattr(b.live, "user_changed", lambda user_id: None)  # the echo never comes
+    monkeypatch.setattr(accounts, "users_caught_up", lambda: -math.inf)
+    token = (await register_user(a.client))["accessToken"]
+    assert not (await b.client.execute("{ myHistory { totalCount } }", token=token)).get("errors")
+    assert not (await a.client.execute("mutation { logoutEverywhere }", token=token)).get("errors")
+
+    async def refused_on_b() -> bool:
+        body = await b.client.execute("{ myHistory { totalCount } }", token=token)
+        return error_codes(body) == ["UNAUTHENTICATED"]
+
+    await until(refused_on_b)
+
+
+async def test_while_the_users_stream_vouches_an_account_is_not_reread_per_request(
+    workers: tuple[Worker, Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listener's requests over two seconds read their account once, not every 0.5 s."""
+    a, b = workers
+    accounts = b.server.app.state.services.accounts
+    reads: list[str] = []
+    read_user = accounts._read_user
+
+    async def counted(user_id: str) -> Any:
+        reads.append(user_id)
+        return await read_user(user_id)
+
+    monkeypatch.setattr(accounts, "_read_user", counted)
+    token = (await register_user(a.client))["accessToken"]
+    until_at = time.monotonic() + 2.0
+    while time.monotonic() < until_at:
+        body = await b.client.execute("{ myHistory { totalCount } }", token=token)
+        assert not body.get("errors"), body
+        await asyncio.sleep(0.05)
+    assert len(reads) == 1
 
 
 async def test_a_deleted_accounts_plays_leave_trending_on_every_worker(

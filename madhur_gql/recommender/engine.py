@@ -274,11 +274,13 @@ class RecommenderEngine:
             valid = items.valid_at(cand, drop, request.genre, request.language, request.country)
             shown = base
         kept = valid
-        if request.steering is not None:
-            same = shown is base  # (checked before ``base`` is rebound: steer once, not twice)
-            valid, base = request.steering.apply(items, cand, base, kept, history)
-            steer = request.steering
-            shown = base if same else steer.apply(items, cand, shown, kept, history)[1]
+        steer = request.steering
+        if steer is not None:
+            valid = kept & steer.eligible(items, cand)
+            scale, offset = steer.adjustment(items, cand, history)
+            same = shown is base  # (checked before ``base`` is rebound)
+            base = (scale * base + offset).astype(np.float32)
+            shown = base if same else (scale * shown + offset).astype(np.float32)
         if request.steered:
             kept = valid
             same = shown is base

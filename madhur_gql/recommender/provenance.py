@@ -91,15 +91,11 @@ class LinkSources:
         """For each pair ``(a[k], b[k])``: (playlists holding both, listeners holding both)."""
         return _pair_counts(self.playlists, a, b), _pair_counts(self.listeners, a, b)
 
-    def together(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(a x b) how many rows (playlists and established listeners) hold both items: the
-        support behind every link between two item lists (the graphs' ``min_support``)."""
-        out = np.zeros((a.size, b.size), dtype=np.float64)
-        for m in (self.playlists, self.listeners):
-            if m.shape[0]:
-                left = m[:, a].astype(np.float32)
-                out += (left.T @ m[:, b].astype(np.float32)).toarray()
-        return out
+    def pair_support(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """For each pair ``(a[k], b[k])``: how many rows (playlists and established
+        listeners) hold both songs, the support the graphs' ``min_support`` asks of a link."""
+        playlists, listeners = self.counts(a, b)
+        return playlists + listeners
 
     def holders(self) -> np.ndarray:
         """How many rows (playlists and established listeners) hold each item."""

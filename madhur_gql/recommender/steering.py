@@ -80,20 +80,29 @@ class Steering:
         self, items: ItemTable, cand: np.ndarray, base: np.ndarray, profile: Profile
     ) -> np.ndarray:
         """Scores with targets, local lift and the avoid penalty applied (a new array)."""
-        out = np.asarray(base, dtype=np.float32).copy()
+        scale, offset = self.adjustment(items, cand, profile)
+        return (scale * np.asarray(base, dtype=np.float32) + offset).astype(np.float32)
+
+    def adjustment(
+        self, items: ItemTable, cand: np.ndarray, profile: Profile
+    ) -> tuple[float, np.ndarray]:
+        """``adjust`` is affine in the score: (scale, offset), so a list that carries two
+        score arrays (ranked and shown) pays for the avoid penalty once."""
+        scale = 1.0
+        offset = np.zeros(cand.size, dtype=np.float32)
         if self.has_targets:
-            tw = self.target_weight
-            out = ((1.0 - tw) * out + tw * self.target_match(items, cand)).astype(np.float32)
+            scale = 1.0 - self.target_weight
+            offset += self.target_weight * self.target_match(items, cand)
         if self.local_lift:
-            out += self.local_lift * self.local(items, cand)
+            offset += self.local_lift * self.local(items, cand)
         if self.lifted_genres:
             hit = np.zeros(cand.size, dtype=bool)
             for genre in self.lifted_genres:
                 hit |= items.genre_mask(genre)[cand]
-            out += self.genre_lift * hit
+            offset += self.genre_lift * hit
         if self.avoid_weight:
-            out -= self.avoid_weight * avoid_penalty(items, cand, profile)
-        return out
+            offset -= self.avoid_weight * avoid_penalty(items, cand, profile)
+        return scale, offset
 
     def apply(
         self,

@@ -9,6 +9,8 @@ batches, so a bulk import does not re-index song by song.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +56,14 @@ class ChangeFeed:
         self._tasks: list[asyncio.Task[None]] = []
         # Where the songs stream stands: every change up to it is in memory (None: not yet).
         self.songs_position: Mapping[str, Any] | None = None
+        # Per followed document class, when (monotonic) the getMore started whose changes, and
+        # every earlier one, are now in memory: a write acknowledged before then is applied.
+        self._caught_up: dict[type, float] = {}
+
+    def caught_up_at(self, model: type) -> float:
+        """When the model's stream last held every change made before it asked (-inf while
+        it is down or has not asked yet)."""
+        return self._caught_up.get(model, -math.inf)
 
     async def catch_up_songs(self, after: Mapping[str, Any]) -> bool:
         """Apply every song change since `after`, until none is left; False when the stream
@@ -102,29 +112,38 @@ class ChangeFeed:
         collection = model.get_pymongo_collection()
         failures = 0
         while True:
+            self._caught_up.pop(model, None)  # (re)connecting: nothing is known to be current
             try:
                 async with await collection.watch(
                     resume_after=resume_token, max_await_time_ms=POLL_MS
                 ) as stream:
                     failures = 0
                     batch: list[Mapping[str, Any]] = []
+                    asked_at = -math.inf
                     while stream.alive:
+                        buffered = _buffered(stream)
+                        if buffered == 0:  # this try_next asks the server
+                            asked_at = time.monotonic()
                         change = await stream.try_next()
                         if change is not None:
                             batch.append(change)
-                        if batch and (
-                            change is None or len(batch) >= BATCH_LIMIT or not _buffered(stream)
-                        ):
+                        drained = change is None or not _buffered(stream)
+                        if batch and (drained or len(batch) >= BATCH_LIMIT):
                             await apply(batch)
                             resume_token = stream.resume_token
                             busy = change is not None and len(batch) < BACKLOG
                             batch = []
                             if model is Song:
                                 self.songs_position = resume_token
+                            if drained and buffered is not None:
+                                self._caught_up[model] = asked_at
                             if busy:
                                 await asyncio.sleep(GATHER_SECONDS)
-                        elif model is Song and not batch:
-                            self.songs_position = stream.resume_token
+                        elif not batch:
+                            if model is Song:
+                                self.songs_position = stream.resume_token
+                            if buffered is not None:
+                                self._caught_up[model] = asked_at
             except asyncio.CancelledError:
                 raise
             except PyMongoError as error:
@@ -177,12 +196,14 @@ class ChangeFeed:
                 self.live.user_changed(key["_id"])
 
 
-def _buffered(stream: Any) -> int:
+def _buffered(stream: Any) -> int | None:
     """Changes the last getMore brought that are not yet taken: when none are, the next
-    `try_next` asks the server. (pymongo keeps them on the stream's cursor and has no public
-    way to ask; without it every change counts as the last of its getMore, which is still
-    correct, only paced change by change.)"""
-    return len(getattr(getattr(stream, "_cursor", None), "_data", ()))
+    `try_next` asks the server. pymongo keeps them on the stream's cursor and has no public
+    way to ask; None if that ever changes: every change then counts as the last of its
+    getMore (still correct, only paced change by change) and the feed never claims to be
+    caught up (the accounts' cache keeps its short bound)."""
+    data = getattr(getattr(stream, "_cursor", None), "_data", None)
+    return None if data is None else len(data)
 
 
 def _only_counters(change: Mapping[str, Any]) -> bool:

@@ -59,7 +59,8 @@ def test_link_support_counts_the_established_rows_holding_both_songs() -> None:
     held = (x.toarray() > 0) & established[:, None]
     a, b = np.array([0, 3, 5, 11]), np.array([1, 2, 3, 7, 11])
     expected = np.array([[np.sum(held[:, i] & held[:, j]) for j in b] for i in a])
-    assert links.together(a, b).tolist() == expected.tolist()
+    left, right = np.repeat(a, b.size), np.tile(b, a.size)
+    assert links.pair_support(left, right).reshape(a.size, b.size).tolist() == expected.tolist()
     assert links.holders().tolist() == held.sum(axis=0).tolist()
 
 

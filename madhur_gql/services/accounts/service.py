@@ -7,7 +7,9 @@ no operation (login, changePassword, deleteMe) is an unthrottled password oracle
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -60,6 +62,7 @@ WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message
 MAX_FAVOURITES = 20
 
 AUTH_CACHE_SECONDS = 0.5  # under the 1 s the README promises for revocations
+AUTH_FOLLOWED_SECONDS = 60.0  # an entry's life while the users change stream vouches for it
 AUTH_CACHE_SIZE = 100_000
 
 
@@ -129,11 +132,17 @@ class AccountService:
         # Called with the id of each deleted account: shared in-memory state forgets it
         # (app.py hands it to the one door, services/live.py).
         self.deleted: list[Callable[[str], None]] = []
-        # The account behind each live token, for AUTH_CACHE_SECONDS: a request does not read
-        # it from the database, and a revocation elsewhere (another worker, another replica)
-        # is seen within that time even if the change stream lags. Writes here, and the users
-        # change stream (services/live.py), drop an entry at once.
-        self._users: TTLCache[str, User] = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=AUTH_CACHE_SECONDS)
+        # The account behind each live token, with when it was read: a request does not read
+        # it from the database. Writes here, and the users change stream (services/live.py),
+        # drop an entry at once. An entry is used for AUTH_CACHE_SECONDS, or longer while the
+        # users stream has caught up within AUTH_CACHE_SECONDS (`users_caught_up`, set by
+        # app.py): either way a revocation elsewhere (another worker, another replica) is seen
+        # within that time, even when the stream lags or is down. Rereading every account
+        # twice a second sent each active listener's requests to a busy database.
+        self._users: TTLCache[str, tuple[User, float]] = TTLCache(
+            maxsize=AUTH_CACHE_SIZE, ttl=AUTH_FOLLOWED_SECONDS
+        )
+        self.users_caught_up: Callable[[], float] = lambda: -math.inf
         # One read in flight per account: when an entry expires under load, the concurrent
         # requests of that account share one read instead of each sending its own.
         self._loading: dict[str, asyncio.Future[User | None]] = {}
@@ -159,7 +168,15 @@ class AccountService:
         if not flight.cancelled() and flight.exception() is None:
             user = flight.result()
             if user is not None:
-                self._users[user_id] = user
+                self._users[user_id] = (user, time.monotonic())
+
+    def _cached(self, user_id: str) -> User | None:
+        entry = self._users.get(user_id)
+        if entry is None:
+            return None
+        user, read_at = entry
+        oldest = time.monotonic() - AUTH_CACHE_SECONDS
+        return user if read_at >= oldest or self.users_caught_up() >= oldest else None
 
     async def current_user(self, claims: AccessClaims, *, fresh: bool = False) -> User:
         """The account an access token names, or UNAUTHENTICATED when the token no longer holds.
@@ -175,7 +192,7 @@ class AccountService:
         user_id = claims.user_id
         if fresh:
             self.forget_user(user_id)
-        user = self._users.get(user_id)
+        user = self._cached(user_id)
         if user is None:
             user = await self._read_user(user_id)
         if user is None:  # deleted account with a still-valid token
