@@ -149,6 +149,15 @@ class Context:
             if self.claims is None:
                 raise self.auth_error or Unauthenticated("Log in to do this.")
             accounts = self.services.accounts
+            try:
+                known = None if fresh else accounts.cached_user(self.claims)
+            except Unauthenticated as error:
+                self.auth_error = error
+                raise
+            if known is not None:  # answered from the cache: no turn of the loop
+                self._user = asyncio.get_running_loop().create_future()
+                self._user.set_result(known)
+                return known
             self._user = asyncio.ensure_future(accounts.current_user(self.claims, fresh=fresh))
         try:
             return await asyncio.shield(self._user)

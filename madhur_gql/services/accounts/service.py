@@ -66,6 +66,16 @@ AUTH_FOLLOWED_SECONDS = 60.0  # an entry's life while the users change stream vo
 AUTH_CACHE_SIZE = 100_000
 
 
+def _holding(user: User | None, claims: AccessClaims) -> User:
+    """The caller's own copy of the account, or UNAUTHENTICATED when the token no longer holds
+    for it (a request may change its copy; the cached one stays)."""
+    if user is None:  # deleted account with a still-valid token
+        raise Unauthenticated("This account no longer exists.")
+    if user.token_version != claims.version or claims.session_id in user.ended_sessions:
+        raise Unauthenticated("This session has ended; log in again.")
+    return user.model_copy()
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     access_token: str
@@ -195,11 +205,13 @@ class AccountService:
         user = self._cached(user_id)
         if user is None:
             user = await self._read_user(user_id)
-        if user is None:  # deleted account with a still-valid token
-            raise Unauthenticated("This account no longer exists.")
-        if user.token_version != claims.version or claims.session_id in user.ended_sessions:
-            raise Unauthenticated("This session has ended; log in again.")
-        return user.model_copy()  # a request may change its copy; the cached one stays
+        return _holding(user, claims)
+
+    def cached_user(self, claims: AccessClaims) -> User | None:
+        """`current_user` when the cache may answer, without an await (each one is a turn of
+        a busy loop, milliseconds under load); None when the account must be read."""
+        user = self._cached(claims.user_id)
+        return None if user is None else _holding(user, claims)
 
     async def register(
         self,
