@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,9 @@ COMMAND = [str(Path(sys.executable).parent / "madhur-gql"), "serve"]
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, jwt_secret: str | None = TEST_SECRET) -> None:
+    def __init__(
+        self, data_dir: Path, jwt_secret: str | None = TEST_SECRET, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MADHUR_", "MONGODB_"))}
@@ -33,6 +36,7 @@ class ServeProcess:
             MADHUR_CATALOG_FILE=str(SAMPLE_CATALOG),
             MADHUR_BCRYPT_ROUNDS="4",
             MADHUR_LOG_JSON="true",
+            MADHUR_WORKERS=str(workers),
         )
         if jwt_secret is not None:
             env["MADHUR_JWT_SECRET"] = jwt_secret
@@ -155,3 +159,88 @@ def test_the_start_up_log_says_each_thing_once(data_dir: Path) -> None:
     assert log.count("MADHUR_JWT_SECRET is not set") == 1, log
     assert "another process" not in log
     assert log.count("embedded database started") == 1
+
+
+def _workers(parent: int) -> list[int]:
+    """The worker processes of `serve`: its children that are not the database."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """Established TCP connections to `port` that process `pid` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            held += 1
+    return held
+
+
+def _burst(port: int, count: int) -> list[socket.socket]:
+    """`count` keep-alive connections opened at once, each answered once."""
+    sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    for sock in sockets:
+        sock.sendall(request)
+    for sock in sockets:
+        sock.settimeout(10)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    return sockets
+
+
+def test_two_workers_share_a_burst_of_connections_and_a_dead_one_is_replaced(
+    data_dir: Path,
+) -> None:
+    """A client's pool of connections, opened at once, is served by both workers (uvicorn's
+    shared socket gave nearly all of them to whichever woke first); a worker killed is
+    replaced and the port keeps answering; SIGTERM stops everything cleanly."""
+    server = ServeProcess(data_dir, workers=2)
+    try:
+        server.wait_healthy()
+        deadline = time.monotonic() + 60
+        while len(_workers(server.process.pid)) < 2 or not _both_listening(server.port):
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.2)
+        workers = _workers(server.process.pid)
+        pool = _burst(server.port, 32)
+        held = [_connections_held(pid, server.port) for pid in workers]
+        assert sum(held) == 32 and min(held) >= 4, held
+        for sock in pool:
+            sock.close()
+
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while workers[0] in _workers(server.process.pid) or not _both_listening(server.port):
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.2)
+        for _ in range(20):  # new connections, hashed over both sockets: all answered
+            assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    finally:
+        server.stop()
+    assert "worker died; starting another" in server.log.read_text()
+
+
+def _both_listening(port: int) -> bool:
+    listening = [
+        line
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A"
+    ]
+    return len(listening) == 2

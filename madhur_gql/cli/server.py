@@ -12,10 +12,12 @@ from typing import Annotated
 import structlog
 import typer
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from madhur_gql.cli.output import console
 from madhur_gql.config import get_settings
 from madhur_gql.http.server import server_options
+from madhur_gql.http.workers import serve_workers
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +67,7 @@ def serve(
         # that unwinds this stack, so the embedded database is stopped too.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_cleanly)
-        uvicorn.run(
+        config = uvicorn.Config(
             "madhur_gql.app:create_app",
             factory=True,
             host=host or settings.host,
@@ -76,6 +78,13 @@ def serve(
             access_log=False,
             **server_options(settings, in_process=False),
         )
+        if config.workers > 1:
+            serve_workers(config)  # each worker on its own socket (http/workers.py)
+        else:
+            server = uvicorn.Server(config)
+            server.run()
+            if not server.started:  # the app or the port failed it (uvicorn.run's exit code)
+                raise SystemExit(STARTUP_FAILURE)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
