@@ -87,6 +87,13 @@ async def until(check: Any, seconds: float = CONTRACT_SECONDS) -> float:
     return time.perf_counter() - started
 
 
+async def quiet(*workers: Worker, seconds: float = 0.5) -> None:
+    """Until no interaction has reached any of the workers' memory for `seconds`."""
+    counts = None
+    while counts != (counts := [w.live.interactions_applied for w in workers]):
+        await asyncio.sleep(seconds)
+
+
 async def test_own_like_is_read_back_on_the_other_worker_at_once(
     workers: tuple[Worker, Worker], song_ids: list[str]
 ) -> None:
@@ -164,6 +171,7 @@ async def test_a_write_and_its_echo_apply_once_and_a_repeated_like_is_fed_once(
     a, b = workers
     token = (await register_user(a.client))["accessToken"]
     song = song_ids[2]
+    await quiet(a, b)  # the echoes of earlier tests' writes are in
     events = (a.recommender_events(), b.recommender_events())
     applied = (a.live.interactions_applied, b.live.interactions_applied)
     skipped = a.live.duplicates_skipped
