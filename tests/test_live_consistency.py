@@ -89,9 +89,12 @@ async def until(check: Any, seconds: float = CONTRACT_SECONDS) -> float:
 
 async def quiet(*workers: Worker, seconds: float = 0.5) -> None:
     """Until no interaction has reached any of the workers' memory for `seconds`."""
-    counts = None
-    while counts != (counts := [w.live.interactions_applied for w in workers]):
+    for _ in range(20):
+        before = [w.live.interactions_applied for w in workers]
         await asyncio.sleep(seconds)
+        if [w.live.interactions_applied for w in workers] == before:
+            return
+    raise AssertionError("interactions kept arriving")
 
 
 async def test_own_like_is_read_back_on_the_other_worker_at_once(
