@@ -87,6 +87,12 @@ async def until(check: Any, seconds: float = CONTRACT_SECONDS) -> float:
     return time.perf_counter() - started
 
 
+async def refused(worker: Worker, token: str) -> bool:
+    """Whether the worker now turns the token away."""
+    body = await worker.client.execute("{ myHistory { totalCount } }", token=token)
+    return error_codes(body) == ["UNAUTHENTICATED"]
+
+
 async def quiet(*workers: Worker, seconds: float = 0.5) -> None:
     """Until no interaction has reached any of the workers' memory for `seconds`."""
     for _ in range(20):
@@ -217,11 +223,7 @@ async def test_a_revoked_token_is_refused_everywhere_within_a_second(
             "UNAUTHENTICATED"
         ]
 
-        async def refused_on_b(token: str = token) -> bool:
-            body = await b.client.execute("{ myHistory { totalCount } }", token=token)
-            return error_codes(body) == ["UNAUTHENTICATED"]
-
-        await until(refused_on_b)
+        await until(lambda token=token: refused(b, token))
 
 
 async def test_a_revocation_is_refused_within_a_second_when_the_users_stream_is_down(
@@ -237,11 +239,7 @@ async def test_a_revocation_is_refused_within_a_second_when_the_users_stream_is_
     assert not (await b.client.execute("{ myHistory { totalCount } }", token=token)).get("errors")
     assert not (await a.client.execute("mutation { logoutEverywhere }", token=token)).get("errors")
 
-    async def refused_on_b() -> bool:
-        body = await b.client.execute("{ myHistory { totalCount } }", token=token)
-        return error_codes(body) == ["UNAUTHENTICATED"]
-
-    await until(refused_on_b)
+    await until(lambda: refused(b, token))
 
 
 async def test_while_the_users_stream_vouches_an_account_is_not_reread_per_request(

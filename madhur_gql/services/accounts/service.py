@@ -166,19 +166,20 @@ class AccountService:
     async def _read_user(self, user_id: str) -> User | None:
         flight = self._loading.get(user_id)
         if flight is None:
+            asked_at = time.monotonic()  # the entry's age counts from here, not its landing
             flight = asyncio.ensure_future(User.get(PydanticObjectId(user_id)))
             self._loading[user_id] = flight
-            flight.add_done_callback(lambda done: self._landed(user_id, done))
+            flight.add_done_callback(lambda done: self._landed(user_id, done, asked_at))
         return await asyncio.shield(flight)
 
-    def _landed(self, user_id: str, flight: asyncio.Future[User | None]) -> None:
+    def _landed(self, user_id: str, flight: asyncio.Future[User | None], asked_at: float) -> None:
         if self._loading.get(user_id) is not flight:  # forgotten meanwhile: not cached
             return
         del self._loading[user_id]
         if not flight.cancelled() and flight.exception() is None:
             user = flight.result()
             if user is not None:
-                self._users[user_id] = (user, time.monotonic())
+                self._users[user_id] = (user, asked_at)
 
     def _cached(self, user_id: str) -> User | None:
         entry = self._users.get(user_id)
